@@ -1,0 +1,28 @@
+{
+  "targets": [
+    {
+      "target_name": "topdown_blas",
+      "sources": [
+        "native/topdown_blas.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "libraries": [
+        "<!@(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags_cc": [
+        "-O3",
+        "-std=c++17"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ]
+    }
+  ]
+}

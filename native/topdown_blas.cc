@@ -1,0 +1,260 @@
+// N-API bridge from topdown's `blas` engine to the system OpenBLAS (cblas_* interface).
+// Every entry point checks that the views it touches lie inside their Float32Arrays, so a wrong
+// offset or leading dimension from JavaScript throws a RangeError instead of corrupting memory.
+#include <napi.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+// The few OpenBLAS entry points used, declared here so that only the shared library (not a particular
+// cblas.h location) is needed at build time. Values match the CBLAS standard enums.
+extern "C" {
+typedef int blasint;
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+void cblas_sgemm(int order, int trans_a, int trans_b, blasint m, blasint n, blasint k, float alpha, const float* a,
+                 blasint lda, const float* b, blasint ldb, float beta, float* c, blasint ldc);
+void cblas_sgemv(int order, int trans, blasint m, blasint n, float alpha, const float* a, blasint lda,
+                 const float* x, blasint incx, float beta, float* y, blasint incy);
+void cblas_saxpy(blasint n, float alpha, const float* x, blasint incx, float* y, blasint incy);
+void cblas_sscal(blasint n, float alpha, float* x, blasint incx);
+void cblas_sger(int order, blasint m, blasint n, float alpha, const float* x, blasint incx, const float* y,
+                blasint incy, float* a, blasint lda);
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace {
+
+struct F32View {
+  float* data;
+  size_t length;
+};
+
+bool GetF32(const Napi::Env& env, const Napi::Value& value, const char* name, F32View* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (!value.IsTypedArray() ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    Napi::TypeError::New(env, std::string(name) + " must be a Float32Array").ThrowAsJavaScriptException();
+    return false;
+  }
+  out->data = static_cast<float*>(data);
+  out->length = length;
+  return true;
+}
+
+// Non-negative integer argument (offsets, sizes, leading dimensions).
+bool GetIndex(const Napi::Env& env, const Napi::Value& value, const char* name, int64_t* out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || std::floor(d) != d) {
+    Napi::RangeError::New(env, std::string(name) + " must be a non-negative integer below 2^31")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool GetScalar(const Napi::Env& env, const Napi::Value& value, const char* name, float* out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok) {
+    Napi::TypeError::New(env, std::string(name) + " must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = static_cast<float>(d);
+  return true;
+}
+
+// A rows x cols row-major view starting at `offset` with leading dimension `ld` must fit in `view`.
+bool CheckMatrix(const Napi::Env& env, const char* name, const F32View& view, int64_t offset, int64_t rows,
+                 int64_t cols, int64_t ld) {
+  if (ld < (cols > 1 ? cols : 1)) {
+    Napi::RangeError::New(env, std::string(name) + ": leading dimension smaller than the column count")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  if (rows > 0 && cols > 0 && offset + (rows - 1) * ld + cols > static_cast<int64_t>(view.length)) {
+    Napi::RangeError::New(env, std::string(name) + ": view extends past the end of its Float32Array")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+// C = alpha op(A) op(B) + beta C where m == 1 or n == 1, via sgemv. With beta == 0, C is cleared first so
+// that garbage (NaN) already in it never leaks into the result, as BLAS promises for gemm.
+void GemvShaped(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const blasint bk = static_cast<blasint>(k);
+  if (m == 1) {
+    // c[j] = sum_p op(A)[0,p] op(B)[p,j]: op(B)^T times the row of A. The row of op(A) has stride lda if A is
+    // stored transposed (a k x 1 column), else 1. C's row is contiguous.
+    const blasint inc_a = trans_a ? static_cast<blasint>(lda) : 1;
+    if (beta == 0.0f) std::memset(c, 0, sizeof(float) * static_cast<size_t>(n));
+    if (trans_b) {  // B stored n x k
+      cblas_sgemv(kRowMajor, kNoTrans, static_cast<blasint>(n), bk, alpha, b, static_cast<blasint>(ldb), a, inc_a,
+                  beta, c, 1);
+    } else {  // B stored k x n
+      cblas_sgemv(kRowMajor, kTrans, bk, static_cast<blasint>(n), alpha, b, static_cast<blasint>(ldb), a, inc_a,
+                  beta, c, 1);
+    }
+    return;
+  }
+  // n == 1: c[i] = sum_p op(A)[i,p] op(B)[p,0]; C's column has stride ldc, op(B)'s column stride 1 if B is
+  // stored transposed (a 1 x k row), else ldb.
+  const blasint inc_b = trans_b ? 1 : static_cast<blasint>(ldb);
+  const blasint inc_c = static_cast<blasint>(ldc);
+  if (beta == 0.0f) {
+    for (int64_t i = 0; i < m; ++i) c[i * ldc] = 0.0f;
+  }
+  if (trans_a) {  // A stored k x m
+    cblas_sgemv(kRowMajor, kTrans, bk, static_cast<blasint>(m), alpha, a, static_cast<blasint>(lda), b, inc_b, beta,
+                c, inc_c);
+  } else {  // A stored m x k
+    cblas_sgemv(kRowMajor, kNoTrans, static_cast<blasint>(m), bk, alpha, a, static_cast<blasint>(lda), b, inc_b,
+                beta, c, inc_c);
+  }
+}
+
+// sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)
+// C = alpha * op(A) * op(B) + beta * C, row-major.
+void Sgemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 16) {
+    Napi::TypeError::New(env, "sgemm expects 16 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  const bool trans_a = info[0].ToBoolean().Value();
+  const bool trans_b = info[1].ToBoolean().Value();
+  int64_t m, n, k, a_off, lda, b_off, ldb, c_off, ldc;
+  float alpha, beta;
+  F32View a, b, c;
+  if (!GetIndex(env, info[2], "m", &m) || !GetIndex(env, info[3], "n", &n) || !GetIndex(env, info[4], "k", &k) ||
+      !GetScalar(env, info[5], "alpha", &alpha) || !GetF32(env, info[6], "A", &a) ||
+      !GetIndex(env, info[7], "aOffset", &a_off) || !GetIndex(env, info[8], "lda", &lda) ||
+      !GetF32(env, info[9], "B", &b) || !GetIndex(env, info[10], "bOffset", &b_off) ||
+      !GetIndex(env, info[11], "ldb", &ldb) || !GetScalar(env, info[12], "beta", &beta) ||
+      !GetF32(env, info[13], "C", &c) || !GetIndex(env, info[14], "cOffset", &c_off) ||
+      !GetIndex(env, info[15], "ldc", &ldc)) {
+    return;
+  }
+  if (!CheckMatrix(env, "A", a, a_off, trans_a ? k : m, trans_a ? m : k, lda) ||
+      !CheckMatrix(env, "B", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb) ||
+      !CheckMatrix(env, "C", c, c_off, m, n, ldc)) {
+    return;
+  }
+  if (m == 0 || n == 0) return;
+  if (k > 0 && (m == 1 || n == 1)) {
+    // A single row or column of C is a matrix-vector product; OpenBLAS 0.3.21's sgemm does not forward
+    // these to sgemv itself and runs them about 1.7x slower.
+    GemvShaped(trans_a, trans_b, m, n, k, alpha, a.data + a_off, lda, b.data + b_off, ldb, beta, c.data + c_off, ldc);
+    return;
+  }
+  cblas_sgemm(kRowMajor, trans_a ? kTrans : kNoTrans, trans_b ? kTrans : kNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a.data + a_off,
+              static_cast<blasint>(lda), b.data + b_off, static_cast<blasint>(ldb), beta, c.data + c_off,
+              static_cast<blasint>(ldc));
+}
+
+bool CheckVector(const Napi::Env& env, const char* name, const F32View& view, int64_t offset, int64_t n) {
+  if (offset + n > static_cast<int64_t>(view.length)) {
+    Napi::RangeError::New(env, std::string(name) + ": range extends past the end of its Float32Array")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+// saxpy(n, alpha, x, xOff, y, yOff): y += alpha * x
+void Saxpy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, x_off, y_off;
+  float alpha;
+  F32View x, y;
+  if (info.Length() != 6 || !GetIndex(env, info[0], "n", &n) || !GetScalar(env, info[1], "alpha", &alpha) ||
+      !GetF32(env, info[2], "x", &x) || !GetIndex(env, info[3], "xOffset", &x_off) ||
+      !GetF32(env, info[4], "y", &y) || !GetIndex(env, info[5], "yOffset", &y_off)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "saxpy expects 6 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "x", x, x_off, n) || !CheckVector(env, "y", y, y_off, n)) return;
+  if (n > 0) cblas_saxpy(static_cast<blasint>(n), alpha, x.data + x_off, 1, y.data + y_off, 1);
+}
+
+// sscal(n, alpha, x, xOff): x *= alpha. alpha == 0 writes exact zeros (BLAS leaves NaN * 0 unspecified).
+void Sscal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, x_off;
+  float alpha;
+  F32View x;
+  if (info.Length() != 4 || !GetIndex(env, info[0], "n", &n) || !GetScalar(env, info[1], "alpha", &alpha) ||
+      !GetF32(env, info[2], "x", &x) || !GetIndex(env, info[3], "xOffset", &x_off)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "sscal expects 4 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "x", x, x_off, n) || n == 0) return;
+  cblas_sscal(static_cast<blasint>(n), alpha, x.data + x_off, 1);
+}
+
+// sger(m, n, alpha, x, xOff, y, yOff, a, aOff, lda): A += alpha * x y^T
+void Sger(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t m, n, x_off, y_off, a_off, lda;
+  float alpha;
+  F32View x, y, a;
+  if (info.Length() != 10 || !GetIndex(env, info[0], "m", &m) || !GetIndex(env, info[1], "n", &n) ||
+      !GetScalar(env, info[2], "alpha", &alpha) || !GetF32(env, info[3], "x", &x) ||
+      !GetIndex(env, info[4], "xOffset", &x_off) || !GetF32(env, info[5], "y", &y) ||
+      !GetIndex(env, info[6], "yOffset", &y_off) || !GetF32(env, info[7], "A", &a) ||
+      !GetIndex(env, info[8], "aOffset", &a_off) || !GetIndex(env, info[9], "lda", &lda)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "sger expects 10 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "x", x, x_off, m) || !CheckVector(env, "y", y, y_off, n) ||
+      !CheckMatrix(env, "A", a, a_off, m, n, lda) || m == 0 || n == 0) {
+    return;
+  }
+  cblas_sger(kRowMajor, static_cast<blasint>(m), static_cast<blasint>(n), alpha, x.data + x_off, 1,
+             y.data + y_off, 1, a.data + a_off, static_cast<blasint>(lda));
+}
+
+void SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t threads;
+  if (info.Length() != 1 || !GetIndex(env, info[0], "threads", &threads) || threads < 1) {
+    if (!env.IsExceptionPending()) Napi::RangeError::New(env, "threads must be a positive integer").ThrowAsJavaScriptException();
+    return;
+  }
+  openblas_set_num_threads(static_cast<int>(threads));
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("corename", Napi::String::New(env, openblas_get_corename()));
+  out.Set("config", Napi::String::New(env, openblas_get_config()));
+  out.Set("threads", Napi::Number::New(env, openblas_get_num_threads()));
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("saxpy", Napi::Function::New(env, Saxpy, "saxpy"));
+  exports.Set("sscal", Napi::Function::New(env, Sscal, "sscal"));
+  exports.Set("sger", Napi::Function::New(env, Sger, "sger"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(topdown_blas, Init)

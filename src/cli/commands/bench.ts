@@ -1,0 +1,103 @@
+import { benchGemm, type GemmBenchOptions, type GemmBenchResult } from '../../bench/gemm-bench.js';
+import { PAPER_GEMM_SHAPES, type GemmShape } from '../../bench/gemm-shapes.js';
+import { JsEngine, type Engine } from '../../core/engine.js';
+import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
+import type { CliIO } from '../io.js';
+import { packageVersion } from '../package-info.js';
+
+export interface BenchGemmFlags extends EngineFlags, GemmBenchOptions {
+  json?: boolean;
+  shapes?: GemmShape[];
+}
+
+/** blas/js throughput ratio for one shape, both measured in the same run. */
+export interface GemmRatio {
+  label: string;
+  m: number;
+  k: number;
+  n: number;
+  blas_over_js: number;
+}
+
+/**
+ * The engines to measure: with no --engine (or `auto`), every available one (blas first, then js);
+ * otherwise just the one named.
+ */
+function enginesToMeasure(flags: EngineFlags, io: CliIO): Engine[] {
+  if (flags.engine === 'js' || flags.engine === 'blas') return [engineFromFlags(flags, io).engine];
+  const { engine } = engineFromFlags({ ...flags, engine: 'auto' }, io);
+  return engine.name === 'js' ? [engine] : [engine, new JsEngine()];
+}
+
+export function runBenchGemm(flags: BenchGemmFlags, io: CliIO): void {
+  const engines = enginesToMeasure(flags, io);
+  const shapes = flags.shapes ?? PAPER_GEMM_SHAPES;
+  const results: GemmBenchResult[] = [];
+  const total = engines.length * shapes.length;
+  for (const shape of shapes) {
+    for (const engine of engines) {
+      if (io.errIsTTY) {
+        io.err(
+          `\r\x1b[K[${results.length + 1}/${total}] ${engine.name} ${shape.m}x${shape.k}x${shape.n} ...`,
+        );
+      }
+      results.push(benchGemm(engine, shape, flags));
+    }
+  }
+  if (io.errIsTTY) io.err('\r\x1b[K');
+  const ratios: GemmRatio[] = [];
+  for (const shape of shapes) {
+    const blas = results.find((r) => r.engine === 'blas' && r.label === shape.label);
+    const js = results.find((r) => r.engine === 'js' && r.label === shape.label);
+    if (blas && js) {
+      ratios.push({
+        label: shape.label,
+        m: shape.m,
+        k: shape.k,
+        n: shape.n,
+        blas_over_js: blas.gflops / js.gflops,
+      });
+    }
+  }
+  const engineInfo = engines.map((e) => e.info());
+  if (flags.json) {
+    io.out(JSON.stringify({ version: packageVersion(), engines: engineInfo, results, ratios }) + '\n');
+    return;
+  }
+  printTable(engineInfo, results, ratios, io);
+}
+
+const trans = (r: { transA: boolean; transB: boolean }): string =>
+  `${r.transA ? 'T' : 'N'}${r.transB ? 'T' : 'N'}`;
+
+function printTable(
+  engines: ReturnType<Engine['info']>[],
+  results: GemmBenchResult[],
+  ratios: GemmRatio[],
+  io: CliIO,
+): void {
+  for (const e of engines) {
+    const core = e.openblasCore ? `, OpenBLAS core ${e.openblasCore}` : '';
+    io.out(`engine ${e.name}: ${e.threads} thread${e.threads === 1 ? '' : 's'}${core}\n`);
+  }
+  const header = ['engine', 'm x k x n', 'op', 'GFLOP/s', 'us/call', 'shape'];
+  const rows = results.map((r) => [
+    r.engine,
+    `${r.m}x${r.k}x${r.n}`,
+    trans(r),
+    r.gflops.toFixed(2),
+    r.us_per_call.toFixed(r.us_per_call < 10 ? 3 : 1),
+    r.label,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]): string =>
+    row
+      .map((cell, i) => (i === 3 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ');
+  io.out('\n' + fmt(header).trimEnd() + '\n');
+  for (const row of rows) io.out(fmt(row).trimEnd() + '\n');
+  if (ratios.length > 0) {
+    io.out('\nblas/js throughput ratio (same run):\n');
+    for (const r of ratios) io.out(`  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${r.blas_over_js.toFixed(1)}x\n`);
+  }
+}

@@ -1,0 +1,81 @@
+import os from 'node:os';
+
+import { loadBlasAddon } from '../../core/blas-addon.js';
+import { chooseOpenBlasCoreType, readCpuInfo } from '../../core/cpu.js';
+import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
+import type { CliIO } from '../io.js';
+import { packageVersion } from '../package-info.js';
+
+/** Everything `topdown info --json` prints. */
+export interface InfoReport {
+  version: string;
+  node: string;
+  platform: string;
+  engine: ReturnType<ReturnType<typeof engineFromFlags>['engine']['info']>;
+  blasAvailable: boolean;
+  blasUnavailableReason?: string;
+  openblasCoreTypeEnv?: string;
+  openblasCoreTypeChoice?: string;
+  cpu: {
+    model: string;
+    vendor: string;
+    family: number | null;
+    model_number: number | null;
+    cores: number;
+    simd: string[];
+  };
+}
+
+export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
+  const userCoreType = process.env.OPENBLAS_CORETYPE;
+  const { engine } = engineFromFlags(flags, io, true);
+  const load = loadBlasAddon();
+  const cpu = readCpuInfo();
+  const report: InfoReport = {
+    version: packageVersion(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    engine: engine.info(),
+    blasAvailable: load.ok,
+    cpu: {
+      model: cpu.model,
+      vendor: cpu.vendor,
+      family: cpu.family,
+      model_number: cpu.modelNumber,
+      cores: cpu.cores,
+      simd: [...cpu.flags].filter((f) => /^(avx|fma|sse4|neon|asimd)/.test(f)).sort(),
+    },
+  };
+  if (!load.ok) report.blasUnavailableReason = load.reason;
+  if (userCoreType) report.openblasCoreTypeEnv = userCoreType;
+  const choice = chooseOpenBlasCoreType(cpu);
+  if (choice) report.openblasCoreTypeChoice = choice;
+  return report;
+}
+
+export function runInfo(flags: EngineFlags & { json?: boolean }, io: CliIO): void {
+  const r = infoReport(flags, io);
+  if (flags.json) {
+    io.out(JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
+  const e = r.engine;
+  const lines = [
+    `topdown ${r.version} (Node ${r.node}, ${r.platform})`,
+    `engine:   ${e.name}${e.name === 'js' && !r.blasAvailable ? ` (blas unavailable: ${r.blasUnavailableReason})` : ''}`,
+    `threads:  ${e.threads}`,
+  ];
+  if (e.openblasCore) {
+    const how = e.openblasCoreForced
+      ? 'OPENBLAS_CORETYPE set by topdown for this CPU'
+      : r.openblasCoreTypeEnv
+        ? `OPENBLAS_CORETYPE=${r.openblasCoreTypeEnv} from the environment`
+        : "OpenBLAS's own detection";
+    lines.push(`openblas: core ${e.openblasCore} (${how})`, `          ${e.openblasConfig}`);
+  }
+  lines.push(
+    `cpu:      ${r.cpu.model || 'unknown'} (${r.cpu.cores} cores${r.cpu.family !== null ? `, family ${r.cpu.family} model ${r.cpu.model_number}` : ''})`,
+    `simd:     ${r.cpu.simd.join(' ') || 'unknown'}`,
+  );
+  io.out(lines.join('\n') + '\n');
+}

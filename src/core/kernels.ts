@@ -1,0 +1,114 @@
+/**
+ * Elementwise kernels the learning rules need, on Float32Array ranges. Pure TypeScript: these passes are
+ * memory-bound and shared by both engines. NaN inputs give NaN outputs throughout.
+ */
+import erf64 from '@stdlib/math-base-special-erf';
+
+import { TopdownUsageError } from './errors.js';
+import type { Matrix } from './matrix.js';
+
+function checkSameLength(x: Float32Array, out: Float32Array, what: string): void {
+  if (x.length !== out.length) {
+    throw new TopdownUsageError(`${what}: input has ${x.length} elements but output has ${out.length}`);
+  }
+}
+
+/** out = max(x, 0) elementwise (out may be x). */
+export function relu(x: Float32Array, out: Float32Array = x): Float32Array {
+  checkSameLength(x, out, 'relu');
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v < 0 ? 0 : v;
+  }
+  return out;
+}
+
+/** out = 1 where x > 0, 0 where x <= 0 (the ReLU derivative mask; NaN stays NaN). */
+export function reluMask(x: Float32Array, out: Float32Array = x): Float32Array {
+  checkSameLength(x, out, 'reluMask');
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v > 0 ? 1 : v <= 0 ? 0 : v;
+  }
+  return out;
+}
+
+/** out = x * mask elementwise (applies a derivative or dropout mask; out may alias either input). */
+export function multiply(x: Float32Array, mask: Float32Array, out: Float32Array = x): Float32Array {
+  checkSameLength(x, out, 'multiply');
+  checkSameLength(mask, out, 'multiply');
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! * mask[i]!;
+  return out;
+}
+
+/** out = a - b elementwise (the error e = output - target, or the input modulation x - F e). */
+export function subtract(a: Float32Array, b: Float32Array, out: Float32Array = a): Float32Array {
+  checkSameLength(a, out, 'subtract');
+  checkSameLength(b, out, 'subtract');
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! - b[i]!;
+  return out;
+}
+
+/** The error function in float64 (W. J. Cody-grade accuracy, from stdlib's fdlibm port). */
+export function erf(x: number): number {
+  return erf64(x);
+}
+
+/** out = erf(x / scale) elementwise; the theory's activation is erf(x / sqrt(2)) (scale = Math.SQRT2). */
+export function erfInPlace(x: Float32Array, out: Float32Array = x, scale = 1): Float32Array {
+  checkSameLength(x, out, 'erf');
+  const inv = 1 / scale;
+  for (let i = 0; i < x.length; i++) out[i] = erf64(x[i]! * inv);
+  return out;
+}
+
+/** out = d/dx erf(x / scale) = 2 / (sqrt(pi) * scale) * exp(-(x / scale)^2) elementwise. */
+export function erfDerivative(x: Float32Array, out: Float32Array = x, scale = 1): Float32Array {
+  checkSameLength(x, out, 'erfDerivative');
+  const inv = 1 / scale;
+  const factor = 2 / (Math.sqrt(Math.PI) * scale);
+  for (let i = 0; i < x.length; i++) {
+    const u = x[i]! * inv;
+    out[i] = factor * Math.exp(-u * u);
+  }
+  return out;
+}
+
+/**
+ * Row-wise softmax, numerically stable (subtracts each row's maximum). `out` may be `x`; both must have the
+ * same shape. A row containing NaN becomes all NaN; a row of -Infinity except one finite entry gives a one-hot.
+ */
+export function softmaxRows(x: Matrix, out: Matrix = x): Matrix {
+  if (x.rows !== out.rows || x.cols !== out.cols) {
+    throw new TopdownUsageError(
+      `softmaxRows: input is ${x.rows}x${x.cols} but output is ${out.rows}x${out.cols}`,
+    );
+  }
+  const xs = x.data;
+  const os = out.data;
+  for (let i = 0; i < x.rows; i++) {
+    const xi = x.offset + i * x.stride;
+    const oi = out.offset + i * out.stride;
+    let max = -Infinity;
+    let hasNaN = false;
+    for (let j = 0; j < x.cols; j++) {
+      const v = xs[xi + j]!;
+      if (v > max) max = v;
+      else if (v !== v) hasNaN = true;
+    }
+    if (hasNaN || max === Infinity) {
+      // exp(inf - inf) is NaN: a row with +Infinity has no finite softmax, and NaN poisons the row.
+      for (let j = 0; j < x.cols; j++) os[oi + j] = hasNaN ? NaN : xs[xi + j] === Infinity ? NaN : 0;
+      continue;
+    }
+    let sum = 0;
+    for (let j = 0; j < x.cols; j++) {
+      const e = Math.exp(xs[xi + j]! - max);
+      os[oi + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < x.cols; j++) os[oi + j] = os[oi + j]! * inv;
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+
+import { SMALL_VECTOR_LENGTH } from '../src/core/engine.js';
+import { TopdownUsageError } from '../src/core/errors.js';
+import { Matrix } from '../src/core/matrix.js';
+import { Rng } from '../src/core/rng.js';
+
+import { availableEngines, randomArray } from './helpers.js';
+
+// Lengths on both sides of the blas engine's native/TypeScript switch.
+const LENGTHS = [0, 1, 7, SMALL_VECTOR_LENGTH - 1, SMALL_VECTOR_LENGTH, 5003];
+
+describe.each(availableEngines().map((e) => [e.name, e] as const))(
+  '%s engine vector operations',
+  (_n, engine) => {
+    it('axpy computes y += alpha x', () => {
+      const rng = Rng.fromSeed(10);
+      for (const n of LENGTHS) {
+        const x = randomArray(rng, n);
+        const y = randomArray(rng, n);
+        const expected = Array.from(y, (v, i) => Math.fround(v + -0.375 * x[i]!));
+        engine.axpy(-0.375, x, y);
+        for (let i = 0; i < n; i++) expect(y[i]).toBeCloseTo(expected[i]!, 5);
+      }
+      expect(() => engine.axpy(1, new Float32Array(3), new Float32Array(4))).toThrow(TopdownUsageError);
+    });
+
+    it('scal computes x *= alpha, and alpha = 0 clears NaN', () => {
+      const rng = Rng.fromSeed(11);
+      for (const n of LENGTHS) {
+        const x = randomArray(rng, n);
+        const expected = Array.from(x, (v) => 1.5 * v);
+        engine.scal(1.5, x);
+        for (let i = 0; i < n; i++) expect(x[i]).toBeCloseTo(expected[i]!, 5);
+        x.fill(NaN);
+        engine.scal(0, x);
+        expect(x.every((v) => v === 0)).toBe(true);
+      }
+    });
+
+    it('ger adds alpha x y^T into a strided view, leaving the rest alone', () => {
+      const rng = Rng.fromSeed(12);
+      for (const [m, n] of [
+        [3, 4],
+        [40, 70],
+      ] as const) {
+        const x = randomArray(rng, m);
+        const y = randomArray(rng, n);
+        const big = Matrix.from(m + 2, n + 3, randomArray(rng, (m + 2) * (n + 3)));
+        const before = big.clone();
+        const a = big.view(1, 2, m, n);
+        engine.ger(0.5, x, y, a);
+        for (let i = 0; i < m + 2; i++) {
+          for (let j = 0; j < n + 3; j++) {
+            const inside = i >= 1 && i <= m && j >= 2 && j < n + 2;
+            const expected = before.get(i, j) + (inside ? 0.5 * x[i - 1]! * y[j - 2]! : 0);
+            expect(big.get(i, j)).toBeCloseTo(expected, 5);
+          }
+        }
+        expect(() => engine.ger(1, x, y, new Matrix(n, m))).toThrow(TopdownUsageError);
+      }
+    });
+  },
+);
