@@ -10,27 +10,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chooseOpenBlasCoreType, readCpuInfo } from './cpu.js';
+import type { SgemmFn } from './sgemm-type.js';
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
 export interface BlasAddon {
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    aOff: number,
-    lda: number,
-    b: Float32Array,
-    bOff: number,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    cOff: number,
-    ldc: number,
-  ): void;
+  sgemm: SgemmFn;
   saxpy(n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
   sscal(n: number, alpha: number, x: Float32Array, xOff: number): void;
   sger(

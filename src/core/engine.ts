@@ -10,6 +10,7 @@ import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
 import { jsSgemm } from './js-gemm.js';
 import * as kernels from './kernels.js';
 import type { Matrix } from './matrix.js';
+import type { SgemmFn } from './sgemm-type.js';
 
 /** Names accepted by {@link createEngine}; `auto` means `blas` when it is available, else `js`. */
 export const ENGINE_NAMES = ['auto', 'blas', 'js'] as const;
@@ -28,26 +29,6 @@ export interface EngineInfo {
   /** The OPENBLAS_CORETYPE topdown set because OpenBLAS 0.3.21 misdetects this CPU, if any. */
   openblasCoreForced?: string;
 }
-
-/** Raw-storage GEMM signature shared by the engines (row-major; see {@link Engine.sgemm}). */
-type SgemmFn = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  aOff: number,
-  lda: number,
-  b: Float32Array,
-  bOff: number,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  cOff: number,
-  ldc: number,
-) => void;
 
 /**
  * An engine. Matrix-level methods check shapes and throw {@link TopdownUsageError} on mismatch; the raw

@@ -7,6 +7,8 @@
  * BLAS semantics: beta == 0 overwrites C without reading it; alpha == 0 or k == 0 only scales C.
  */
 
+import type { SgemmFn } from './sgemm-type.js';
+
 /** Shared-dimension block length: 4 rows of A plus 4 columns of B stay within 8 KiB. */
 const K_BLOCK = 256;
 
@@ -27,24 +29,24 @@ function scaleC(m: number, n: number, beta: number, c: Float32Array, cOff: numbe
  * Raw-storage GEMM. Element (i, p) of op(A) is `a[aOff + i * lda + p]` (or `a[aOff + p * lda + i]` when
  * `transA`), likewise for B; element (i, j) of C is `c[cOff + i * ldc + j]`. Bounds are the caller's job.
  */
-export function jsSgemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  aOff: number,
-  lda: number,
-  b: Float32Array,
-  bOff: number,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  cOff: number,
-  ldc: number,
-): void {
+export const jsSgemm: SgemmFn = (
+  transA,
+  transB,
+  m,
+  n,
+  k,
+  alpha,
+  a,
+  aOff,
+  lda,
+  b,
+  bOff,
+  ldb,
+  beta,
+  c,
+  cOff,
+  ldc,
+) => {
   if (m === 0 || n === 0) return;
   scaleC(m, n, beta, c, cOff, ldc);
   if (k === 0 || alpha === 0) return;
@@ -104,7 +106,7 @@ export function jsSgemm(
       }
     }
   }
-}
+};
 
 // prettier-ignore -- keeps the 4x4 accumulator grid readable
 function kernel4x4(

@@ -2,6 +2,7 @@ import os from 'node:os';
 
 import { loadBlasAddon } from '../../core/blas-addon.js';
 import { chooseOpenBlasCoreType, readCpuInfo } from '../../core/cpu.js';
+import type { EngineInfo } from '../../core/engine.js';
 import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
@@ -11,7 +12,7 @@ export interface InfoReport {
   version: string;
   node: string;
   platform: string;
-  engine: ReturnType<ReturnType<typeof engineFromFlags>['engine']['info']>;
+  engine: EngineInfo;
   blasAvailable: boolean;
   blasUnavailableReason?: string;
   openblasCoreTypeEnv?: string;
@@ -27,9 +28,10 @@ export interface InfoReport {
 }
 
 export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
-  const userCoreType = process.env.OPENBLAS_CORETYPE;
   const { engine } = engineFromFlags(flags, io, true);
   const load = loadBlasAddon();
+  // Once topdown has chosen the core type, OPENBLAS_CORETYPE holds its choice, not the user's.
+  const userCoreType = load.ok && load.coreTypeForced ? undefined : process.env.OPENBLAS_CORETYPE;
   const cpu = readCpuInfo();
   const report: InfoReport = {
     version: packageVersion(),
