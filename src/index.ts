@@ -30,5 +30,6 @@ export {
   subtract,
 } from './core/kernels.js';
 export { Rng, type RngState } from './core/rng.js';
+export type { SgemmFn } from './core/sgemm-type.js';
 export { TopdownUnavailableError, TopdownUsageError } from './core/errors.js';
 export { chooseOpenBlasCoreType, parseCpuInfo, readCpuInfo, type CpuInfo } from './core/cpu.js';

@@ -40,11 +40,7 @@ export abstract class Engine {
   /** Describes the engine (threads, OpenBLAS core type...). */
   abstract info(): EngineInfo;
 
-  /**
-   * C = alpha * op(A) * op(B) + beta * C on raw row-major storage, where op(X) is X or its transpose,
-   * op(A) is m x k, op(B) is k x n and C is m x n. Element (i, j) of a stored matrix X with leading
-   * dimension ldx and offset xOff is `x[xOff + i * ldx + j]`. beta == 0 ignores what C held (even NaN).
-   */
+  /** C = alpha * op(A) * op(B) + beta * C on raw row-major storage (the contract is {@link SgemmFn}'s). */
   abstract sgemm: SgemmFn;
 
   /** y += alpha * x over the whole arrays (same length). */
