@@ -1,7 +1,8 @@
 /**
  * topdown: forward-only learning with top-down feedback.
  *
- * The compute core: float32 matrices, the `blas`/`js` engines and seeded randomness.
+ * The compute core (float32 matrices, the `blas`/`js` engines, seeded randomness), networks, feedback,
+ * learning rules, optimisers and metrics.
  * @packageDocumentation
  */
 export { Matrix } from './core/matrix.js';
@@ -33,3 +34,40 @@ export { Rng, type RngState } from './core/rng.js';
 export type { SgemmFn } from './core/sgemm-type.js';
 export { TopdownUnavailableError, TopdownUsageError } from './core/errors.js';
 export { chooseOpenBlasCoreType, parseCpuInfo, readCpuInfo, type CpuInfo } from './core/cpu.js';
+
+export * from './nn/activations.js';
+export * from './nn/init.js';
+export * from './nn/network.js';
+export * from './nn/forward.js';
+export * from './feedback/top-down.js';
+export * from './feedback/backward-matrices.js';
+export * from './feedback/mirror.js';
+export * from './optim/index.js';
+export * from './metrics/index.js';
+export type { Batch, LearningRule } from './rules/rule.js';
+export * from './rules/pepita.js';
+export { AfaRule } from './rules/afa.js';
+export { BpRule } from './rules/bp.js';
+export { FaRule } from './rules/fa.js';
+export { DfaRule } from './rules/dfa.js';
+export { DrtpRule } from './rules/drtp.js';
+export { DirectFeedbackRule } from './rules/direct-feedback.js';
+export { angleToGradient } from './rules/gradient-alignment.js';
+export {
+  createRule,
+  parseRuleName,
+  RULE_NAMES,
+  type RuleConfig,
+  type RuleName,
+  type RuleSetup,
+} from './rules/registry.js';
+export { batchLoss, outputError } from './rules/output-error.js';
+export {
+  benchTrain,
+  DATASET_SHAPES,
+  parseDatasetName,
+  type DatasetName,
+  type TrainBenchOptions,
+  type TrainBenchResult,
+} from './bench/train-bench.js';
+export { stepCost, type CostQuery, type StepCost } from './rules/costs.js';

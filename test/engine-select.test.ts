@@ -96,6 +96,7 @@ describe('blas engine dispatch', () => {
       saxpy: () => void calls.push('saxpy'),
       sscal: () => void calls.push('sscal'),
       sger: () => void calls.push('sger'),
+      sgdUpdate: () => void calls.push('sgdUpdate'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
     };

@@ -62,3 +62,21 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
     });
   },
 );
+
+describe.each(availableEngines().map((e) => [e.name, e] as const))('%s engine sgdUpdate', (_n, engine) => {
+  it('applies v += wd * w, then w -= lr * v, in one sweep', () => {
+    const rng = Rng.fromSeed(13);
+    for (const n of LENGTHS) {
+      const w = randomArray(rng, n);
+      const v = randomArray(rng, n);
+      const expectedV = Array.from(v, (vi, i) => vi + 1e-2 * w[i]!);
+      const expectedW = Array.from(w, (wi, i) => wi - 0.05 * expectedV[i]!);
+      engine.sgdUpdate(w, v, 0.05, 1e-2);
+      for (let i = 0; i < n; i++) {
+        expect(v[i]).toBeCloseTo(expectedV[i]!, 5);
+        expect(w[i]).toBeCloseTo(expectedW[i]!, 5);
+      }
+    }
+    expect(() => engine.sgdUpdate(new Float32Array(2), new Float32Array(3), 1, 0)).toThrow(TopdownUsageError);
+  });
+});

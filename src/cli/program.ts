@@ -1,24 +1,22 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { parseGemmShapes } from '../bench/gemm-shapes.js';
+import { DATASET_SHAPES } from '../bench/train-bench.js';
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import { FEEDBACK_INITS } from '../feedback/top-down.js';
+import { PEPITA_MODES } from '../rules/pepita.js';
+import { RULE_NAMES } from '../rules/registry.js';
 
 import { runBenchGemm, type BenchGemmFlags } from './commands/bench.js';
+import { runBenchTrain, type BenchTrainFlags } from './commands/bench-train.js';
 import { runInfo } from './commands/info.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
 import { processIO, type CliIO } from './io.js';
+import { intList, nonNegativeInt, numberIn, positiveInt } from './parse.js';
 import { packageVersion } from './package-info.js';
 
 /** Exit codes: 0 success, 1 internal error, 2 usage error, 3 a requested capability is unavailable. */
 export const EXIT = { ok: 0, internal: 1, usage: 2, unavailable: 3 } as const;
-
-function positiveInt(name: string): (value: string) => number {
-  return asArgParser((value) => {
-    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < 1) throw new TopdownUsageError(`${name} must be a positive integer`);
-    return n;
-  });
-}
 
 function buildProgram(io: CliIO): Command {
   const program = new Command('topdown')
@@ -67,6 +65,33 @@ function buildProgram(io: CliIO): Command {
     )
     .option('--json', 'print one JSON object: {version, engines, results: [...], ratios: [...]}')
     .action((flags: BenchGemmFlags & { minRepMs: number; maxShapeMs: number }) => runBenchGemm(flags, io));
+
+  bench
+    .command('train')
+    .description('training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset')
+    .addOption(new Option('--rule <name>', 'learning rule').choices(RULE_NAMES).default('pepita'))
+    .addOption(
+      new Option('--data <name>', 'dataset whose shape to use')
+        .choices(Object.keys(DATASET_SHAPES))
+        .default('cifar10'),
+    )
+    .option('--hidden <widths>', 'hidden-layer widths, comma-separated', intList('--hidden'), [1024])
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--batches <n>', 'timed batches', positiveInt('--batches'), 50)
+    .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), 5)
+    .option('--dropout <p>', 'dropout probability on hidden layers', numberIn('--dropout', 0, 1), 0.1)
+    .option('--lr <rate>', 'learning rate', numberIn('--lr', 0), 0.01)
+    .option('--momentum <m>', 'SGD momentum', numberIn('--momentum', 0, 1), 0.9)
+    .option('--weight-decay <wd>', 'coupled weight decay', numberIn('--weight-decay', 0), 0)
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
+    .addOption(new Option('--mode <mode>', 'PEPITA mode').choices(PEPITA_MODES))
+    .addOption(
+      new Option('--feedback-init <init>', 'PEPITA/AFA feedback F initialisation').choices(FEEDBACK_INITS),
+    )
+    .addOption(engineOption())
+    .addOption(threadsOption())
+    .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...')
+    .action((flags: BenchTrainFlags) => runBenchTrain(flags, io));
 
   for (const command of [program, bench, ...program.commands, ...bench.commands]) {
     command.exitOverride().configureOutput(program.configureOutput());

@@ -29,6 +29,15 @@ export interface BlasAddon {
     aOff: number,
     lda: number,
   ): void;
+  sgdUpdate(
+    n: number,
+    w: Float32Array,
+    wOff: number,
+    v: Float32Array,
+    vOff: number,
+    lr: number,
+    weightDecay: number,
+  ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
 }

@@ -49,6 +49,12 @@ export abstract class Engine {
   /** x *= alpha over the whole array; alpha == 0 writes zeros. */
   abstract scal(alpha: number, x: Float32Array): void;
 
+  /**
+   * One SGD sweep over a parameter w and its update buffer v (same length): v += weightDecay * w, then
+   * w -= lr * v. With v holding the gradient (or momentum buffer), this is PyTorch's coupled weight decay.
+   */
+  abstract sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void;
+
   /** A += alpha * x y^T (rank-1 update; A is x.length x y.length). */
   abstract ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void;
 
@@ -159,6 +165,19 @@ export class JsEngine extends Engine {
     for (let i = 0; i < x.length; i++) x[i] = alpha * x[i]!;
   }
 
+  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
+    checkSameLength('sgdUpdate', w, v);
+    const fw = Math.fround;
+    const wd = fw(weightDecay);
+    const rate = fw(lr);
+    for (let i = 0; i < w.length; i++) {
+      // float32 rounding at each step, as the native sweep does
+      const vi = fw(v[i]! + fw(wd * w[i]!));
+      v[i] = vi;
+      w[i] = w[i]! - fw(rate * vi);
+    }
+  }
+
   ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
     checkGer(x, y, a);
     for (let i = 0; i < x.length; i++) {
@@ -230,6 +249,12 @@ export class BlasEngine extends Engine {
     // OpenBLAS releases disagree on sscal(0) over NaN (0.3.27+ keeps the NaN); topdown's contract is to clear.
     if (alpha === 0 || x.length < SMALL_VECTOR_LENGTH) this.js.scal(alpha, x);
     else this.addon.sscal(x.length, alpha, x, 0);
+  }
+
+  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
+    checkSameLength('sgdUpdate', w, v);
+    if (w.length < SMALL_VECTOR_LENGTH) this.js.sgdUpdate(w, v, lr, weightDecay);
+    else this.addon.sgdUpdate(w.length, w, 0, v, 0, lr, weightDecay);
   }
 
   ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {

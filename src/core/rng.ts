@@ -165,6 +165,19 @@ export class Rng {
     return out;
   }
 
+  /**
+   * Fills `out` with an inverted-dropout mask: 1/keep with probability `keep`, else 0. One 32-bit draw per
+   * element (the mask is redrawn every training step, so this is on the hot path).
+   */
+  fillDropoutMask(out: Float32Array, keep: number): Float32Array {
+    if (!(keep > 0 && keep <= 1))
+      throw new TopdownUsageError(`keep probability must be in (0, 1], got ${keep}`);
+    const threshold = keep * 2 ** 32;
+    const scale = 1 / keep;
+    for (let i = 0; i < out.length; i++) out[i] = this.gen.next() >>> 0 < threshold ? scale : 0;
+    return out;
+  }
+
   /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
   permutation(n: number): Uint32Array {
     if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 32) {

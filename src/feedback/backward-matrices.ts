@@ -1,0 +1,35 @@
+/**
+ * Fixed random feedback matrices for FA, DFA and DRTP, stored in the shape of the forward matrix they stand
+ * in for, so that the backward product is the same call as backprop's (FA with these set to W is then exactly
+ * BP, bit for bit):
+ * - FA: for hidden layer l (1..L-1), R_l is d_{l+1} x d_l and replaces W_{l+1}: dH_l = delta_{l+1} R_l
+ *   (i.e. B_{l+1} = R_l^T in the paper's notation).
+ * - DFA / DRTP: for hidden layer l, D_l is d_L x d_l: dH_l = e D_l (resp. t D_l), i.e. B_l = D_l^T.
+ * Entries ~ U(-sqrt(6 / rows), sqrt(6 / rows)) * scale: He-uniform for the backward map, whose fan-in is the
+ * number of rows (the error components it sums).
+ */
+import { TopdownUsageError } from '../core/errors.js';
+import { Matrix } from '../core/matrix.js';
+import type { Rng } from '../core/rng.js';
+
+export type BackwardKind = 'fa' | 'direct';
+
+/** Feedback matrices for hidden layers 1..L-1 (index 0..L-2). */
+export function createBackwardMatrices(
+  sizes: readonly number[],
+  kind: BackwardKind,
+  rng: Rng,
+  scale = 1,
+): Matrix[] {
+  if (!(scale >= 0)) throw new TopdownUsageError(`feedback scale must be >= 0; got ${scale}`);
+  const L = sizes.length - 1;
+  const out: Matrix[] = [];
+  for (let l = 1; l < L; l++) {
+    const rows = kind === 'fa' ? sizes[l + 1]! : sizes[L]!;
+    const m = new Matrix(rows, sizes[l]!);
+    const bound = Math.sqrt(6 / rows) * scale;
+    rng.derive(kind).derive(l).fillUniform(m.data, -bound, bound);
+    out.push(m);
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * Weight mirroring of PEPITA's factorised feedback (spec 2.7): each factor F_l (d_{l-1} x d_l) is driven
+ * towards W_l^T by a Hebbian rule on noise: xi ~ noise * N(0, 1) (b x d_{l-1}), minus its one scalar mean;
+ * r = block_l(xi) (linear, activation (softmax for the output block), dropout with a fresh mask,
+ * normalisation); F_l's update is -(xi^T r) / b, applied by a plain SGD optimiser with weight decay; then
+ * F is renormalised to its target std. Since E[xi relu(W xi)^T] = (noise^2 / 2) W^T, F_l -> W_l^T up to scale.
+ */
+import type { Engine } from '../core/engine.js';
+import { TopdownUsageError } from '../core/errors.js';
+import { Matrix } from '../core/matrix.js';
+import type { Rng } from '../core/rng.js';
+import { activate } from '../nn/activations.js';
+import { normalizeActivity } from '../nn/forward.js';
+import type { Network } from '../nn/network.js';
+import type { GradientSink } from '../optim/sink.js';
+
+import type { TopDownFeedback } from './top-down.js';
+
+/** Mirroring hyper-parameters (defaults from the reference code's train.py, mirroring every epoch). */
+export interface MirrorOptions {
+  /** Noise amplitude sigma_WM (default 0.1). */
+  noise?: number;
+  /** Learning rate of the factors' SGD (default 0.1). */
+  learningRate?: number;
+  /** Weight decay of the factors' SGD (default 0.5). */
+  weightDecay?: number;
+  /** Mirror during epochs e with (e + 1) % period == 0 (default 1: every epoch). */
+  period?: number;
+  /** Epochs at the start that only mirror and do not train W (default 0). */
+  preMirrorEpochs?: number;
+}
+
+export type ResolvedMirrorOptions = Required<MirrorOptions>;
+
+export function resolveMirrorOptions(options: MirrorOptions = {}): ResolvedMirrorOptions {
+  const r = {
+    noise: options.noise ?? 0.1,
+    learningRate: options.learningRate ?? 0.1,
+    weightDecay: options.weightDecay ?? 0.5,
+    period: options.period ?? 1,
+    preMirrorEpochs: options.preMirrorEpochs ?? 0,
+  };
+  if (!(r.noise > 0)) throw new TopdownUsageError(`mirroring noise must be > 0; got ${r.noise}`);
+  if (!(r.learningRate >= 0))
+    throw new TopdownUsageError(`mirroring learning rate must be >= 0; got ${r.learningRate}`);
+  if (!(r.weightDecay >= 0))
+    throw new TopdownUsageError(`mirroring weight decay must be >= 0; got ${r.weightDecay}`);
+  if (!Number.isSafeInteger(r.period) || r.period < 1)
+    throw new TopdownUsageError(`mirroring period must be >= 1`);
+  if (!Number.isSafeInteger(r.preMirrorEpochs) || r.preMirrorEpochs < 0) {
+    throw new TopdownUsageError(`pre-mirroring epochs must be a non-negative integer`);
+  }
+  return r;
+}
+
+/** What happens in a 0-based epoch: pre-mirroring (mirror only, W frozen) and/or mirroring steps. */
+export function mirrorSchedule(
+  epoch: number,
+  options: ResolvedMirrorOptions,
+): { preMirroring: boolean; mirror: boolean } {
+  const preMirroring = epoch < options.preMirrorEpochs;
+  return { preMirroring, mirror: preMirroring || (epoch + 1) % options.period === 0 };
+}
+
+/** Runs mirroring steps; owns its noise buffers (no allocation per step). */
+export class WeightMirror {
+  readonly options: ResolvedMirrorOptions;
+  private readonly noise: Matrix[];
+  private readonly response: Matrix[];
+  private readonly unnormalized: Float32Array[];
+  private readonly mask: Float32Array[];
+  private readonly norms: Float64Array;
+
+  /**
+   * @param sink - the factors' optimiser (plain SGD with `learningRate` and `weightDecay`, no momentum),
+   *   whose parameter index l is factor F_{l+1}
+   */
+  constructor(
+    private readonly net: Network,
+    private readonly feedback: TopDownFeedback,
+    private readonly engine: Engine,
+    readonly batch: number,
+    private readonly sink: GradientSink,
+    options: MirrorOptions = {},
+  ) {
+    if (!feedback.factors) {
+      throw new TopdownUsageError('weight mirroring needs the factorised ("normal") feedback initialisation');
+    }
+    this.options = resolveMirrorOptions(options);
+    const s = net.sizes;
+    this.noise = [];
+    this.response = [];
+    this.unnormalized = [];
+    this.mask = [];
+    for (let l = 0; l < net.depth; l++) {
+      this.noise.push(new Matrix(batch, s[l]!));
+      this.response.push(new Matrix(batch, s[l + 1]!));
+      this.unnormalized.push(new Float32Array(batch * s[l + 1]!));
+      this.mask.push(new Float32Array(batch * s[l + 1]!));
+    }
+    this.norms = new Float64Array(batch);
+  }
+
+  /** One mirroring update of every factor, then F's renormalisation. */
+  step(rng: Rng): void {
+    const net = this.net;
+    const b = this.batch;
+    for (let l = 0; l < net.depth; l++) {
+      const xi = this.noise[l]!;
+      rng.fillNormal(xi.data, 0, this.options.noise);
+      let mean = 0;
+      for (let i = 0; i < xi.data.length; i++) mean += xi.data[i]!;
+      mean /= xi.data.length;
+      for (let i = 0; i < xi.data.length; i++) xi.data[i] = xi.data[i]! - mean;
+      this.block(l, rng);
+      this.sink.addOuter(l, -1 / b, xi, this.response[l]!);
+    }
+    this.sink.step();
+    this.feedback.recompute(this.engine);
+    this.feedback.normalize(this.engine);
+  }
+
+  /** r = block_l(xi): the layer's full forward block on the noise. */
+  private block(l: number, rng: Rng): void {
+    const net = this.net;
+    const w = net.weights[l]!;
+    const xi = this.noise[l]!;
+    const r = this.response[l]!;
+    const b = this.batch;
+    const d = w.rows;
+    const bias = net.biases[l];
+    if (bias) for (let i = 0; i < b; i++) r.data.set(bias.data, i * d);
+    this.engine.gemm(false, true, b, d, w.cols, 1, xi, w, bias ? 1 : 0, r);
+    const hidden = l + 1 < net.depth;
+    const kind = net.config.normalization;
+    const normalized = hidden && kind !== 'none';
+    const target = normalized ? this.unnormalized[l]! : r.data;
+    activate(net.activationOf(l), r.data, target, b, d);
+    if (hidden && net.config.dropout > 0) {
+      const mask = this.mask[l]!;
+      rng.fillDropoutMask(mask, 1 - net.config.dropout);
+      for (let i = 0; i < target.length; i++) target[i] = target[i]! * mask[i]!;
+    }
+    if (normalized) normalizeActivity(kind, target, r.data, b, d, this.norms);
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The forward pass into preallocated buffers, recording what the learning rules need: pre-activations a_l,
+ * block outputs h_l (after activation, dropout and normalisation), pre-normalisation outputs and norms.
+ */
+import type { Engine } from '../core/engine.js';
+import { TopdownUsageError } from '../core/errors.js';
+import { Matrix } from '../core/matrix.js';
+import type { Rng } from '../core/rng.js';
+
+import { activate, activationDerivative } from './activations.js';
+import type { Network, Normalization } from './network.js';
+
+/** Smallest norm divided by; an all-zero activity stays zero instead of becoming NaN. */
+const NORM_FLOOR = 1e-30;
+
+/**
+ * Dropout masks for the hidden layers of one training step, values 0 or 1/keep. Held fixed across all the
+ * passes of the step (the paper's consistent dropout) until {@link DropoutMasks.draw} is called again.
+ */
+export class DropoutMasks {
+  readonly keep: number;
+  /** One maxBatch x d_l mask per hidden layer (index 0..L-2). */
+  readonly masks: Float32Array[];
+
+  constructor(
+    net: Network,
+    readonly maxBatch: number,
+  ) {
+    this.keep = 1 - net.config.dropout;
+    this.masks = [];
+    for (let l = 0; l + 1 < net.depth; l++) this.masks.push(new Float32Array(maxBatch * net.width(l + 1)));
+  }
+
+  /** Draws fresh masks for the first `rows` samples. */
+  draw(rng: Rng, rows = this.maxBatch): void {
+    for (const mask of this.masks)
+      rng.fillDropoutMask(mask.subarray(0, (rows * mask.length) / this.maxBatch), this.keep);
+  }
+}
+
+/** Buffers for one forward pass over batches of up to `maxBatch` rows. */
+export class ForwardState {
+  readonly maxBatch: number;
+  /** a_l (pre-activation), index 0..L-1, maxBatch x d_l. */
+  readonly pre: Matrix[];
+  /** h_l (block output), index 0..L-1, maxBatch x d_l. */
+  readonly post: Matrix[];
+  /** Block outputs before normalisation (hidden layers; null without normalisation). */
+  readonly unnormalized: (Matrix | null)[];
+  /** Norms used by normalisation: one per sample (sample-l2) or one in all (batch-frobenius). */
+  readonly norms: (Float64Array | null)[];
+  /** Rows of the current batch. */
+  rows = 0;
+  private inputMatrix: Matrix;
+  private viewRows = -1;
+  private preViews: Matrix[] = [];
+  private postViews: Matrix[] = [];
+
+  constructor(
+    readonly net: Network,
+    maxBatch: number,
+  ) {
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
+      throw new TopdownUsageError(`batch size must be >= 1`);
+    this.maxBatch = maxBatch;
+    const norm = net.config.normalization;
+    this.pre = [];
+    this.post = [];
+    this.unnormalized = [];
+    this.norms = [];
+    for (let l = 0; l < net.depth; l++) {
+      const d = net.width(l + 1);
+      this.pre.push(new Matrix(maxBatch, d));
+      this.post.push(new Matrix(maxBatch, d));
+      const hidden = l + 1 < net.depth;
+      this.unnormalized.push(hidden && norm !== 'none' ? new Matrix(maxBatch, d) : null);
+      this.norms.push(
+        hidden && norm !== 'none' ? new Float64Array(norm === 'sample-l2' ? maxBatch : 1) : null,
+      );
+    }
+    this.inputMatrix = new Matrix(0, net.width(0));
+  }
+
+  /** Sets the input batch (referenced, not copied) and the row count. */
+  setInput(x: Matrix): void {
+    if (x.cols !== this.net.width(0)) {
+      throw new TopdownUsageError(
+        `input has ${x.cols} features but the network expects ${this.net.width(0)}`,
+      );
+    }
+    if (x.rows > this.maxBatch)
+      throw new TopdownUsageError(`batch of ${x.rows} exceeds the buffers' ${this.maxBatch}`);
+    this.inputMatrix = x;
+    this.rows = x.rows;
+  }
+
+  /** h_0, the input batch. */
+  get input(): Matrix {
+    return this.inputMatrix;
+  }
+
+  /** a_l for the current rows (l = 0..L-1). Views are cached while the row count stays the same. */
+  preView(l: number): Matrix {
+    this.refreshViews();
+    return this.preViews[l]!;
+  }
+
+  /** h_l for the current rows; l = -1 gives the input h_0. */
+  postView(l: number): Matrix {
+    if (l < 0) return this.inputMatrix;
+    this.refreshViews();
+    return this.postViews[l]!;
+  }
+
+  /** The network output h_L for the current rows. */
+  get output(): Matrix {
+    return this.postView(this.net.depth - 1);
+  }
+
+  private refreshViews(): void {
+    if (this.viewRows === this.rows) return;
+    this.preViews = this.pre.map((m) => m.view(0, 0, this.rows, m.cols));
+    this.postViews = this.post.map((m) => m.view(0, 0, this.rows, m.cols));
+    this.viewRows = this.rows;
+  }
+}
+
+/** a_l = h_{l-1} W_l^T + b_l for the current rows of `state`. */
+export function computePreActivation(engine: Engine, state: ForwardState, l: number): void {
+  const net = state.net;
+  const w = net.weights[l]!;
+  const prev = state.postView(l - 1);
+  const a = state.pre[l]!;
+  const rows = state.rows;
+  const bias = net.biases[l];
+  if (bias) {
+    for (let r = 0; r < rows; r++) a.data.set(bias.data.subarray(0, w.rows), r * w.rows);
+  }
+  engine.sgemm(
+    false,
+    true,
+    rows,
+    w.rows,
+    w.cols,
+    1,
+    prev.data,
+    prev.offset,
+    prev.stride,
+    w.data,
+    0,
+    w.cols,
+    bias ? 1 : 0,
+    a.data,
+    0,
+    w.rows,
+  );
+}
+
+/** h_l from a_l: activation, then (hidden layers) dropout and normalisation. */
+export function finishLayer(state: ForwardState, l: number, masks: DropoutMasks | null): void {
+  const net = state.net;
+  const d = net.width(l + 1);
+  const rows = state.rows;
+  const n = rows * d;
+  const hidden = l + 1 < net.depth;
+  const unnormalized = state.unnormalized[l];
+  const target = unnormalized ? unnormalized.data : state.post[l]!.data;
+  activate(net.activationOf(l), state.pre[l]!.data, target, rows, d);
+  if (hidden && masks && net.config.dropout > 0) {
+    const mask = masks.masks[l]!;
+    for (let i = 0; i < n; i++) target[i] = target[i]! * mask[i]!;
+  }
+  if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
+}
+
+function normalize(
+  state: ForwardState,
+  l: number,
+  g: Float32Array,
+  h: Float32Array,
+  rows: number,
+  d: number,
+): void {
+  normalizeActivity(state.net.config.normalization, g, h, rows, d, state.norms[l]!);
+}
+
+/**
+ * h = g / ||g|| per sample (`sample-l2`) or over the whole rows x d block (`batch-frobenius`), recording the
+ * norms (rows of them, or one). A zero activity stays zero.
+ */
+export function normalizeActivity(
+  kind: Normalization,
+  g: Float32Array,
+  h: Float32Array,
+  rows: number,
+  d: number,
+  norms: Float64Array,
+): void {
+  if (kind === 'none') throw new TopdownUsageError('normalizeActivity called without a normalisation');
+  const groups = kind === 'sample-l2' ? rows : 1;
+  const len = kind === 'sample-l2' ? d : rows * d;
+  for (let k = 0; k < groups; k++) {
+    const o = k * len;
+    let s = 0;
+    for (let j = o; j < o + len; j++) s += g[j]! * g[j]!;
+    const norm = Math.sqrt(s);
+    norms[k] = norm;
+    const inv = 1 / Math.max(norm, NORM_FLOOR);
+    for (let j = o; j < o + len; j++) h[j] = g[j]! * inv;
+  }
+}
+
+/**
+ * Applies the (symmetric) Jacobian of the normalisation of hidden layer l to `v` in place:
+ * v <- (v - h <h, v>) / ||g|| per normalisation group.
+ */
+function normalizationJacobian(state: ForwardState, l: number, v: Float32Array): void {
+  const norms = state.norms[l];
+  if (!norms) return;
+  const h = state.post[l]!.data;
+  const d = state.net.width(l + 1);
+  const perSample = state.net.config.normalization === 'sample-l2';
+  const groups = perSample ? state.rows : 1;
+  const len = perSample ? d : state.rows * d;
+  for (let k = 0; k < groups; k++) {
+    const o = k * len;
+    let dot = 0;
+    for (let j = o; j < o + len; j++) dot += h[j]! * v[j]!;
+    const norm = norms[k]!;
+    const inv = norm > NORM_FLOOR ? 1 / norm : 0;
+    for (let j = o; j < o + len; j++) v[j] = (v[j]! - h[j]! * dot) * inv;
+  }
+}
+
+/** v <- v * act'(a_l) * dropout mask (the diagonal part of hidden block l's Jacobian). */
+function diagonalJacobian(
+  state: ForwardState,
+  l: number,
+  v: Float32Array,
+  masks: DropoutMasks | null,
+  scratch: Float32Array,
+): void {
+  const net = state.net;
+  const d = net.width(l + 1);
+  const rows = state.rows;
+  const n = rows * d;
+  if (masks && net.config.dropout > 0) {
+    const mask = masks.masks[l]!;
+    for (let i = 0; i < n; i++) v[i] = v[i]! * mask[i]!;
+  }
+  const act = net.activationOf(l);
+  const a = state.pre[l]!.data;
+  if (act === 'identity') return;
+  if (act === 'relu') {
+    for (let i = 0; i < n; i++) if (!(a[i]! > 0)) v[i] = 0;
+    return;
+  }
+  // tanh and sigmoid derivatives need the activation's own output (before dropout and normalisation).
+  activate(act, a, scratch, rows, d);
+  activationDerivative(act, a, scratch, scratch, n);
+  for (let i = 0; i < n; i++) v[i] = v[i]! * scratch[i]!;
+}
+
+/** Runs layers from..L-1 (a_l then h_l), using the input or outputs already in `state`. */
+export function forwardFrom(
+  engine: Engine,
+  state: ForwardState,
+  from: number,
+  masks: DropoutMasks | null,
+): void {
+  for (let l = from; l < state.net.depth; l++) {
+    computePreActivation(engine, state, l);
+    finishLayer(state, l, masks);
+  }
+}
+
+/**
+ * The full forward pass of `x` (b x d_0) through `state.net`, recording everything in `state`; `masks` null
+ * means no dropout (evaluation). Returns the output h_L (a view into `state`).
+ */
+export function forward(engine: Engine, state: ForwardState, x: Matrix, masks: DropoutMasks | null): Matrix {
+  state.setInput(x);
+  forwardFrom(engine, state, 0, masks);
+  return state.output;
+}
+
+/**
+ * Turns dL/dh_l (in `grad`, current rows x d_l, contiguous) into dL/da_l in place, back through
+ * normalisation, dropout and the activation of hidden layer l. `scratch` holds at least rows x d_l values.
+ */
+export function backpropThroughBlock(
+  state: ForwardState,
+  l: number,
+  grad: Float32Array,
+  masks: DropoutMasks | null,
+  scratch: Float32Array,
+): void {
+  normalizationJacobian(state, l, grad);
+  diagonalJacobian(state, l, grad, masks, scratch);
+}
+
+/**
+ * Forward-mode counterpart: turns a perturbation of a_l (in `tangent`) into the resulting perturbation of h_l,
+ * in place: activation derivative and dropout, then normalisation.
+ */
+export function tangentThroughBlock(
+  state: ForwardState,
+  l: number,
+  tangent: Float32Array,
+  masks: DropoutMasks | null,
+  scratch: Float32Array,
+): void {
+  diagonalJacobian(state, l, tangent, masks, scratch);
+  normalizationJacobian(state, l, tangent);
+}

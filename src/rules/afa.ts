@@ -1,0 +1,75 @@
+/**
+ * Adaptive feedback alignment (spec 2.6): PEPITA's first-order limit, with no second forward pass. The first
+ * layer's feedback is W_1 F, which moves with W_1: u_1 = block_1'((W_1 F) e) (sign flipped for x + F e), and
+ * deeper hidden layers carry the linearised modulation forward, u_l = block_l'(W_l u_{l-1}), which is what
+ * h_l - h_l^mod tends to as F e -> 0. Updates: G_1 = u_1^T x / b, G_l = u_l^T h_{l-1} / b, G_L = e^T h_{L-1} / b.
+ */
+import type { Engine } from '../core/engine.js';
+import { TopdownUsageError } from '../core/errors.js';
+import { Matrix } from '../core/matrix.js';
+import type { TopDownFeedback } from '../feedback/top-down.js';
+import { ForwardState, forward, tangentThroughBlock, type DropoutMasks } from '../nn/forward.js';
+import type { Network } from '../nn/network.js';
+import type { GradientSink } from '../optim/sink.js';
+
+import { outputError } from './output-error.js';
+import type { ModulationSign } from './pepita.js';
+import type { Batch, LearningRule } from './rule.js';
+import { Scratch } from './scratch.js';
+
+export class AfaRule implements LearningRule {
+  readonly name = 'afa';
+  readonly state: ForwardState;
+  private readonly error: Scratch;
+  private readonly tangents: Scratch[];
+  private readonly scratch: Float32Array;
+  private readonly w1f: Matrix | null;
+
+  constructor(
+    private readonly net: Network,
+    private readonly engine: Engine,
+    maxBatch: number,
+    readonly feedback: TopDownFeedback,
+    readonly sign: ModulationSign = 'minus',
+  ) {
+    const s = net.sizes;
+    const f = feedback.matrix;
+    if (f.rows !== s[0] || f.cols !== s[s.length - 1]) {
+      throw new TopdownUsageError(`F must be ${s[0]}x${s[s.length - 1]}; got ${f.rows}x${f.cols}`);
+    }
+    this.state = new ForwardState(net, maxBatch);
+    this.error = new Scratch(maxBatch, net.width(net.depth));
+    this.tangents = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
+    this.scratch = new Float32Array(maxBatch * Math.max(...s.slice(1)));
+    this.w1f = net.depth > 1 ? new Matrix(s[1]!, f.cols) : null;
+  }
+
+  train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
+    const { engine, net, state } = this;
+    const L = net.depth;
+    forward(engine, state, batch.x, masks);
+    const b = state.rows;
+    const e = this.error.rows(b);
+    outputError(state.output, batch.targets, e);
+    if (L > 1) {
+      const w1 = net.weights[0]!;
+      const f = this.feedback.matrix;
+      const w1f = this.w1f!;
+      engine.gemm(false, false, w1.rows, f.cols, w1.cols, 1, w1, f, 0, w1f);
+      const u1 = this.tangents[0]!.rows(b);
+      engine.gemm(false, true, b, w1f.rows, w1f.cols, this.sign === 'minus' ? 1 : -1, e, w1f, 0, u1);
+      tangentThroughBlock(state, 0, u1.data, masks, this.scratch);
+      for (let l = 1; l < L - 1; l++) {
+        const w = net.weights[l]!;
+        const u = this.tangents[l]!.rows(b);
+        engine.gemm(false, true, b, w.rows, w.cols, 1, this.tangents[l - 1]!.rows(b), w, 0, u);
+        tangentThroughBlock(state, l, u.data, masks, this.scratch);
+      }
+      for (let l = 0; l < L - 1; l++)
+        sink.addOuter(l, 1 / b, this.tangents[l]!.rows(b), state.postView(l - 1));
+    }
+    sink.addOuter(L - 1, 1 / b, e, state.postView(L - 2));
+    sink.step();
+    return state;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Error propagation shared by backprop-like rules. For hidden layer l (0-based, l < L-1):
+ * - chain (BP, FA): delta_l = block_l^T(delta_{l+1} M_l), M_l = W_{l+1} (BP) or FA's fixed R_l;
+ * - direct (DFA, DRTP): delta_l = block_l^T(s D_l), s = the output error (DFA) or the targets (DRTP);
+ * and every layer's update is G_l = delta_l^T h_{l-1} / b.
+ */
+import type { Engine } from '../core/engine.js';
+import type { Matrix } from '../core/matrix.js';
+import { backpropThroughBlock, type DropoutMasks, type ForwardState } from '../nn/forward.js';
+import type { Network } from '../nn/network.js';
+import type { GradientSink } from '../optim/sink.js';
+
+import { Scratch } from './scratch.js';
+
+/** Per-layer delta buffers plus a scratch buffer for activation derivatives. */
+export class DeltaBuffers {
+  readonly deltas: Scratch[];
+  readonly scratch: Float32Array;
+
+  constructor(net: Network, maxBatch: number) {
+    this.deltas = net.sizes.slice(1).map((d) => new Scratch(maxBatch, d));
+    this.scratch = new Float32Array(maxBatch * Math.max(...net.sizes.slice(1)));
+  }
+}
+
+/** G_l += delta_l^T h_{l-1} / b for every layer. */
+export function addLayerUpdates(state: ForwardState, buffers: DeltaBuffers, sink: GradientSink): void {
+  const b = state.rows;
+  for (let l = 0; l < state.net.depth; l++) {
+    sink.addOuter(l, 1 / b, buffers.deltas[l]!.rows(b), state.postView(l - 1));
+  }
+}
+
+/** Fills delta_l for hidden layers from delta_{L} (already in place) through the chain matrices M_l. */
+export function chainDeltas(
+  engine: Engine,
+  state: ForwardState,
+  chain: readonly Matrix[],
+  buffers: DeltaBuffers,
+  masks: DropoutMasks | null,
+): void {
+  const b = state.rows;
+  for (let l = state.net.depth - 2; l >= 0; l--) {
+    const upper = buffers.deltas[l + 1]!.rows(b);
+    const m = chain[l]!;
+    const delta = buffers.deltas[l]!.rows(b);
+    engine.gemm(false, false, b, m.cols, m.rows, 1, upper, m, 0, delta);
+    backpropThroughBlock(state, l, delta.data, masks, buffers.scratch);
+  }
+}
+
+/** Fills delta_l for hidden layers from `signal` (b x d_L) through the direct matrices D_l. */
+export function directDeltas(
+  engine: Engine,
+  state: ForwardState,
+  signal: Matrix,
+  direct: readonly Matrix[],
+  buffers: DeltaBuffers,
+  masks: DropoutMasks | null,
+): void {
+  const b = state.rows;
+  for (let l = 0; l + 1 < state.net.depth; l++) {
+    const m = direct[l]!;
+    const delta = buffers.deltas[l]!.rows(b);
+    engine.gemm(false, false, b, m.cols, m.rows, 1, signal, m, 0, delta);
+    backpropThroughBlock(state, l, delta.data, masks, buffers.scratch);
+  }
+}
