@@ -71,3 +71,4 @@ export {
   type TrainBenchResult,
 } from './bench/train-bench.js';
 export { stepCost, type CostQuery, type StepCost } from './rules/costs.js';
+export { pepitaStepWithMirroring } from './rules/pepita-mirroring.js';

@@ -110,8 +110,56 @@ describe('topdown CLI (in-process)', () => {
     expect(r.out).not.toMatch(/^blas/m);
   });
 
+  it('bench train --json reports training throughput for each rule', async () => {
+    for (const rule of ['pepita', 'bp', 'dfa']) {
+      const r = await run([
+        'bench',
+        'train',
+        '--json',
+        '--rule',
+        rule,
+        '--data',
+        'mnist',
+        '--hidden',
+        '32,16',
+        '--batches',
+        '3',
+        '--warmup',
+        '1',
+      ]);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report).toMatchObject({ rule, data: 'mnist', sizes: [784, 32, 16, 10], batch: 64, batches: 3 });
+      expect(report.samples_per_s).toBeGreaterThan(0);
+      expect(report.samples_per_s).toBeCloseTo((64 * 1000) / report.ms_per_batch, 3);
+    }
+    const text = await run([
+      'bench',
+      'train',
+      '--mode',
+      'time-local',
+      '--data',
+      'cifar100',
+      '--hidden',
+      '8',
+      '--batches',
+      '2',
+    ]);
+    expect(text.out).toMatch(
+      /rule pepita \(time-local\) on cifar100-shaped synthetic data, net 3072-8-100, batch 64/,
+    );
+    expect(text.out).toMatch(/\d+ samples\/s/);
+  });
+
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['bench', 'train', '--rule', 'ff'], /Allowed choices are pepita, afa, bp, fa, dfa, drtp/],
+    [
+      ['bench', 'train', '--hidden', '1024,0'],
+      /--hidden must be a comma-separated list of positive integers/,
+    ],
+    [['bench', 'train', '--dropout', '1'], /--dropout must be a number in \[0, 1\)/],
+    [['bench', 'train', '--lr', 'fast'], /--lr must be a number >= 0/],
     [['info', '--bogus'], /unknown option '--bogus'/],
     [['bench', 'gemm', '--reps', 'many'], /--reps must be a positive integer/],
     [['bench', 'gemm', '--reps', '0'], /--reps must be a positive integer/],

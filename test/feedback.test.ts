@@ -7,6 +7,8 @@ import { entryStd, TopDownFeedback } from '../src/feedback/top-down.js';
 import { Network } from '../src/nn/network.js';
 import { Sgd } from '../src/optim/sgd.js';
 import { FaRule } from '../src/rules/fa.js';
+import { PepitaRule } from '../src/rules/pepita.js';
+import { pepitaStepWithMirroring } from '../src/rules/pepita-mirroring.js';
 import { createBackwardMatrices } from '../src/feedback/backward-matrices.js';
 
 import { availableEngines } from './helpers.js';
@@ -140,3 +142,43 @@ function transpose(m: Matrix): Matrix {
   for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) t.set(j, i, m.get(i, j));
   return t;
 }
+
+describe.each(engines.map((e) => [e.name, e] as const))(
+  '%s engine: PEPITA with weight mirroring',
+  (_n, engine) => {
+    it('pre-mirroring epochs change F only; later epochs train W and mirror on schedule', () => {
+      const rng = Rng.fromSeed(6);
+      const net = Network.create({ sizes: [12, 8, 3] }, rng);
+      const feedback = TopDownFeedback.create(net.sizes, { init: 'normal' }, rng, engine);
+      const factors = feedback.factors!;
+      const mirror = new WeightMirror(
+        net,
+        feedback,
+        engine,
+        16,
+        new Sgd(engine, { weights: factors, biases: factors.map(() => null) }, { lr: 0.1, weightDecay: 0.5 }),
+        { preMirrorEpochs: 1, period: 2 },
+      );
+      const rule = new PepitaRule(net, engine, 16, feedback);
+      const sgd = new Sgd(engine, net, { lr: 0.1, momentum: 0.9 });
+      const teacher = new Matrix(3, 12);
+      rng.fillNormal(teacher.data);
+      const step = (epoch: number) =>
+        pepitaStepWithMirroring(engine, rule, mirror, epoch, teacherBatch(rng, teacher, 16), sgd, null, rng);
+      const snapshot = () => ({ w: net.weights[0]!.data.slice(), f: feedback.matrix.data.slice() });
+      let before = snapshot();
+      const state = step(0); // pre-mirroring: F moves, W does not
+      expect(state.rows).toBe(16);
+      expect(net.weights[0]!.data).toEqual(before.w);
+      expect(feedback.matrix.data).not.toEqual(before.f);
+      before = snapshot();
+      step(2); // (2 + 1) % 2 != 0: PEPITA only
+      expect(net.weights[0]!.data).not.toEqual(before.w);
+      expect(feedback.matrix.data).toEqual(before.f);
+      before = snapshot();
+      step(3); // both
+      expect(net.weights[0]!.data).not.toEqual(before.w);
+      expect(feedback.matrix.data).not.toEqual(before.f);
+    });
+  },
+);

@@ -157,3 +157,15 @@ const GOLDEN = {
   normal: '52b52fac422b14c5a9f4347354322b1f6ee176e5f22eef5538e09f26155f0eb5',
   permutation: 'f8a034209a852f6a42c2a8b0ba02c0c8e78ef36b59d50c0d182c14f5114e5f9a',
 };
+
+describe('Rng.fillDropoutMask', () => {
+  it('keeps units with the given probability and scales kept ones by 1/keep', () => {
+    const rng = Rng.fromSeed(16);
+    const mask = rng.fillDropoutMask(new Float32Array(100_000), 0.9);
+    const kept = mask.filter((v) => v !== 0);
+    expect(kept.every((v) => v === Math.fround(1 / 0.9))).toBe(true);
+    expect(Math.abs(kept.length / 100_000 - 0.9)).toBeLessThan(0.005); // se 0.00095
+    expect(rng.fillDropoutMask(new Float32Array(100), 1).every((v) => v === 1)).toBe(true);
+    expect(() => rng.fillDropoutMask(new Float32Array(1), 0)).toThrow(TopdownUsageError);
+  });
+});
