@@ -143,3 +143,12 @@ export class TopDownFeedback {
     this.version++;
   }
 }
+
+/** Throws unless F is d_0 x d_L for a network of widths `sizes`. */
+export function checkTopDownShape(sizes: readonly number[], feedback: TopDownFeedback): void {
+  const f = feedback.matrix;
+  const d0 = sizes[0];
+  const dL = sizes[sizes.length - 1];
+  if (f.rows !== d0 || f.cols !== dL)
+    throw new TopdownUsageError(`F must be ${d0}x${dL}; got ${f.rows}x${f.cols}`);
+}

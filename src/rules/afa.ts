@@ -5,9 +5,8 @@
  * h_l - h_l^mod tends to as F e -> 0. Updates: G_1 = u_1^T x / b, G_l = u_l^T h_{l-1} / b, G_L = e^T h_{L-1} / b.
  */
 import type { Engine } from '../core/engine.js';
-import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import type { TopDownFeedback } from '../feedback/top-down.js';
+import { checkTopDownShape, type TopDownFeedback } from '../feedback/top-down.js';
 import { ForwardState, forward, tangentThroughBlock, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
@@ -33,15 +32,12 @@ export class AfaRule implements LearningRule {
     readonly sign: ModulationSign = 'minus',
   ) {
     const s = net.sizes;
-    const f = feedback.matrix;
-    if (f.rows !== s[0] || f.cols !== s[s.length - 1]) {
-      throw new TopdownUsageError(`F must be ${s[0]}x${s[s.length - 1]}; got ${f.rows}x${f.cols}`);
-    }
+    checkTopDownShape(s, feedback);
     this.state = new ForwardState(net, maxBatch);
     this.error = new Scratch(maxBatch, net.width(net.depth));
     this.tangents = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
     this.scratch = new Float32Array(maxBatch * Math.max(...s.slice(1)));
-    this.w1f = net.depth > 1 ? new Matrix(s[1]!, f.cols) : null;
+    this.w1f = net.depth > 1 ? new Matrix(s[1]!, feedback.matrix.cols) : null;
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {

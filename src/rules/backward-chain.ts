@@ -6,10 +6,12 @@
  */
 import type { Engine } from '../core/engine.js';
 import type { Matrix } from '../core/matrix.js';
-import { backpropThroughBlock, type DropoutMasks, type ForwardState } from '../nn/forward.js';
+import { backpropThroughBlock, forward, type DropoutMasks, type ForwardState } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
+import { outputDelta, outputError } from './output-error.js';
+import type { Batch } from './rule.js';
 import { Scratch } from './scratch.js';
 
 /** Per-layer delta buffers plus a scratch buffer for activation derivatives. */
@@ -65,4 +67,25 @@ export function directDeltas(
     engine.gemm(false, false, b, m.cols, m.rows, 1, signal, m, 0, delta);
     backpropThroughBlock(state, l, delta.data, masks, buffers.scratch);
   }
+}
+
+/**
+ * The whole update of a backprop-shaped rule (BP, FA): forward pass, output delta, deltas through `chain`,
+ * and every layer's update into `sink` (no step).
+ */
+export function updatesThroughChain(
+  engine: Engine,
+  state: ForwardState,
+  buffers: DeltaBuffers,
+  batch: Batch,
+  chain: readonly Matrix[],
+  masks: DropoutMasks | null,
+  sink: GradientSink,
+): void {
+  forward(engine, state, batch.x, masks);
+  const top = buffers.deltas[state.net.depth - 1]!.rows(state.rows);
+  outputError(state.output, batch.targets, top);
+  outputDelta(state, top, buffers.scratch);
+  chainDeltas(engine, state, chain, buffers, masks);
+  addLayerUpdates(state, buffers, sink);
 }

@@ -1,36 +1,33 @@
 /** Backpropagation (spec 2.1): delta_l = (delta_{l+1} W_{l+1}) * block'_l; G_l = delta_l^T h_{l-1} / b. */
 import type { Engine } from '../core/engine.js';
-import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
+import type { Matrix } from '../core/matrix.js';
+import { ForwardState, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
-import { addLayerUpdates, chainDeltas, DeltaBuffers } from './backward-chain.js';
-import { outputDelta, outputError } from './output-error.js';
+import { DeltaBuffers, updatesThroughChain } from './backward-chain.js';
 import type { Batch, LearningRule } from './rule.js';
 
 export class BpRule implements LearningRule {
   readonly name = 'bp';
   private readonly state: ForwardState;
   private readonly buffers: DeltaBuffers;
+  /** W_2..W_L: the matrices the error flows back through. */
+  private readonly chain: readonly Matrix[];
 
   constructor(
-    private readonly net: Network,
+    net: Network,
     private readonly engine: Engine,
     maxBatch: number,
   ) {
     this.state = new ForwardState(net, maxBatch);
     this.buffers = new DeltaBuffers(net, maxBatch);
+    this.chain = net.weights.slice(1);
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
-    const state = this.state;
-    forward(this.engine, state, batch.x, masks);
-    const top = this.buffers.deltas[this.net.depth - 1]!.rows(state.rows);
-    outputError(state.output, batch.targets, top);
-    outputDelta(state, top, this.buffers.scratch);
-    chainDeltas(this.engine, state, this.net.weights.slice(1), this.buffers, masks);
-    addLayerUpdates(state, this.buffers, sink);
+    updatesThroughChain(this.engine, this.state, this.buffers, batch, this.chain, masks, sink);
     sink.step();
-    return state;
+    return this.state;
   }
 }

@@ -7,12 +7,11 @@
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
-import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
+import { ForwardState, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
-import { addLayerUpdates, chainDeltas, DeltaBuffers } from './backward-chain.js';
-import { outputDelta, outputError } from './output-error.js';
+import { DeltaBuffers, updatesThroughChain } from './backward-chain.js';
 import type { Batch, LearningRule } from './rule.js';
 
 export class FaRule implements LearningRule {
@@ -45,12 +44,7 @@ export class FaRule implements LearningRule {
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
     const state = this.state;
-    forward(this.engine, state, batch.x, masks);
-    const top = this.buffers.deltas[this.net.depth - 1]!.rows(state.rows);
-    outputError(state.output, batch.targets, top);
-    outputDelta(state, top, this.buffers.scratch);
-    chainDeltas(this.engine, state, this.feedback, this.buffers, masks);
-    addLayerUpdates(state, this.buffers, sink);
+    updatesThroughChain(this.engine, state, this.buffers, batch, this.feedback, masks, sink);
     const kp = this.feedbackSink;
     if (kp) {
       const b = state.rows;

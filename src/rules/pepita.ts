@@ -21,7 +21,7 @@
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import type { TopDownFeedback } from '../feedback/top-down.js';
+import { checkTopDownShape, type TopDownFeedback } from '../feedback/top-down.js';
 import { ForwardState, finishLayer, forward, forwardFrom, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
@@ -86,10 +86,7 @@ export class PepitaRule implements LearningRule {
   ) {
     this.options = resolvePepitaOptions(options);
     const s = net.sizes;
-    const f = feedback.matrix;
-    if (f.rows !== s[0] || f.cols !== s[s.length - 1]) {
-      throw new TopdownUsageError(`F must be ${s[0]}x${s[s.length - 1]}; got ${f.rows}x${f.cols}`);
-    }
+    checkTopDownShape(s, feedback);
     this.clean = new ForwardState(net, maxBatch);
     this.modulated = new ForwardState(net, maxBatch);
     const dL = net.width(net.depth);

@@ -1,4 +1,4 @@
-import { benchTrain, type DatasetName } from '../../bench/train-bench.js';
+import { benchTrain, type TrainBenchOptions } from '../../bench/train-bench.js';
 import type { TopDownOptions } from '../../feedback/top-down.js';
 import type { PepitaMode } from '../../rules/pepita.js';
 import type { RuleName } from '../../rules/registry.js';
@@ -6,18 +6,8 @@ import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
 
-export interface BenchTrainFlags extends EngineFlags {
+export interface BenchTrainFlags extends EngineFlags, Omit<TrainBenchOptions, 'rule' | 'onBatch'> {
   rule: RuleName;
-  data: DatasetName;
-  hidden: number[];
-  batch: number;
-  batches: number;
-  warmup: number;
-  dropout: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  seed: number;
   mode?: PepitaMode;
   feedbackInit?: NonNullable<TopDownOptions['init']>;
   json?: boolean;
@@ -26,21 +16,12 @@ export interface BenchTrainFlags extends EngineFlags {
 export function runBenchTrain(flags: BenchTrainFlags, io: CliIO): void {
   const { engine } = engineFromFlags(flags, io);
   const result = benchTrain(engine, {
+    ...flags,
     rule: {
       rule: flags.rule,
       pepita: flags.mode ? { mode: flags.mode } : {},
       topDown: flags.feedbackInit ? { init: flags.feedbackInit } : {},
     },
-    data: flags.data,
-    hidden: flags.hidden,
-    batch: flags.batch,
-    batches: flags.batches,
-    warmup: flags.warmup,
-    dropout: flags.dropout,
-    lr: flags.lr,
-    momentum: flags.momentum,
-    weightDecay: flags.weightDecay,
-    seed: flags.seed,
     onBatch: io.errIsTTY
       ? (done, total) => io.err(`\r\x1b[K${flags.rule}: batch ${done}/${total}`)
       : undefined,
