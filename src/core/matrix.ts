@@ -135,6 +135,10 @@ export class Matrix {
         `cannot copy a ${source.rows}x${source.cols} matrix into a ${this.rows}x${this.cols} one`,
       );
     }
+    if (this.isContiguous && source.isContiguous) {
+      this.data.set(source.data.subarray(source.offset, source.offset + source.size), this.offset);
+      return this;
+    }
     for (let i = 0; i < this.rows; i++) {
       const from = source.index(i, 0);
       this.data.set(source.data.subarray(from, from + this.cols), this.index(i, 0));
