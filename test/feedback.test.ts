@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Matrix } from '../src/core/matrix.js';
+import { angleDegreesTransposed } from '../src/metrics/angles.js';
 import { Rng } from '../src/core/rng.js';
 import { mirrorSchedule, resolveMirrorOptions, WeightMirror } from '../src/feedback/mirror.js';
 import { entryStd, TopDownFeedback } from '../src/feedback/top-down.js';
@@ -16,22 +17,7 @@ import { teacherBatch } from './rules-helpers.js';
 
 const engines = availableEngines();
 
-/** Angle in degrees between a and b^T (float64). */
-function angleToTranspose(a: Matrix, b: Matrix): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < a.cols; j++) {
-      const u = a.get(i, j);
-      const v = b.get(j, i);
-      dot += u * v;
-      na += u * u;
-      nb += v * v;
-    }
-  }
-  return (Math.acos(dot / Math.sqrt(na * nb)) * 180) / Math.PI;
-}
+const angleToTranspose = angleDegreesTransposed;
 
 describe.each(engines.map((e) => [e.name, e] as const))('%s engine: feedback', (_n, engine) => {
   it('uniform F has entry std scale * sqrt(2 / d0) and the paper CIFAR-10 bound', () => {
