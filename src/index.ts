@@ -62,13 +62,19 @@ export {
   type RuleSetup,
 } from './rules/registry.js';
 export { batchLoss, outputError } from './rules/output-error.js';
+export { benchTrain, type TrainBenchOptions, type TrainBenchResult } from './bench/train-bench.js';
+export * from './data/index.js';
+export * from './train/config.js';
+export * from './train/presets.js';
+export * from './train/trainer.js';
+export * from './train/run-folder.js';
 export {
-  benchTrain,
-  DATASET_SHAPES,
-  parseDatasetName,
-  type DatasetName,
-  type TrainBenchOptions,
-  type TrainBenchResult,
-} from './bench/train-bench.js';
+  buildModel,
+  restoreModel,
+  snapshotModel,
+  type Model,
+  type ModelSnapshot,
+  type RunStreams,
+} from './train/model.js';
 export { stepCost, type CostQuery, type StepCost } from './rules/costs.js';
 export { pepitaStepWithMirroring } from './rules/pepita-mirroring.js';

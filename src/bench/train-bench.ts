@@ -4,29 +4,13 @@
  * training steps are measured.
  */
 import type { Engine } from '../core/engine.js';
-import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
+import { DATASETS, type DatasetName } from '../data/datasets.js';
 import { Rng } from '../core/rng.js';
 import { DropoutMasks } from '../nn/forward.js';
 import { Network } from '../nn/network.js';
 import { Sgd } from '../optim/sgd.js';
 import { createRule, type RuleConfig } from '../rules/registry.js';
-
-/** Input width and class count of the datasets the paper uses. */
-export const DATASET_SHAPES = {
-  mnist: { inputs: 784, classes: 10 },
-  'fashion-mnist': { inputs: 784, classes: 10 },
-  cifar10: { inputs: 3072, classes: 10 },
-  cifar100: { inputs: 3072, classes: 100 },
-} as const;
-export type DatasetName = keyof typeof DATASET_SHAPES;
-
-export function parseDatasetName(value: string): DatasetName {
-  if (value in DATASET_SHAPES) return value as DatasetName;
-  throw new TopdownUsageError(
-    `dataset must be one of ${Object.keys(DATASET_SHAPES).join(', ')}; got "${value}"`,
-  );
-}
 
 export interface TrainBenchOptions {
   rule: RuleConfig;
@@ -59,7 +43,8 @@ export interface TrainBenchResult {
 const POOL = 8;
 
 export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResult {
-  const shape = DATASET_SHAPES[o.data];
+  const spec = DATASETS[o.data];
+  const shape = { inputs: spec.features, classes: spec.classes };
   const sizes = [shape.inputs, ...o.hidden, shape.classes];
   const rng = Rng.fromSeed(o.seed);
   const net = Network.create({ sizes, dropout: o.dropout }, rng);

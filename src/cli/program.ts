@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { parseGemmShapes } from '../bench/gemm-shapes.js';
-import { DATASET_SHAPES } from '../bench/train-bench.js';
+import { DATASET_NAMES } from '../data/datasets.js';
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
 import { FEEDBACK_INITS } from '../feedback/top-down.js';
 import { PEPITA_MODES } from '../rules/pepita.js';
@@ -9,7 +9,10 @@ import { RULE_NAMES } from '../rules/registry.js';
 
 import { runBenchGemm, type BenchGemmFlags } from './commands/bench.js';
 import { runBenchTrain, type BenchTrainFlags } from './commands/bench-train.js';
+import { registerDataCommands } from './commands/data.js';
+import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerTrainCommands } from './commands/train.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
 import { processIO, type CliIO } from './io.js';
 import { intList, nonNegativeInt, numberIn, positiveInt } from './parse.js';
@@ -71,9 +74,7 @@ function buildProgram(io: CliIO): Command {
     .description('training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset')
     .addOption(new Option('--rule <name>', 'learning rule').choices(RULE_NAMES).default('pepita'))
     .addOption(
-      new Option('--data <name>', 'dataset whose shape to use')
-        .choices(Object.keys(DATASET_SHAPES))
-        .default('cifar10'),
+      new Option('--data <name>', 'dataset whose shape to use').choices(DATASET_NAMES).default('cifar10'),
     )
     .option('--hidden <widths>', 'hidden-layer widths, comma-separated', intList('--hidden'), [1024])
     .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
@@ -93,9 +94,15 @@ function buildProgram(io: CliIO): Command {
     .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...')
     .action((flags: BenchTrainFlags) => runBenchTrain(flags, io));
 
-  for (const command of [program, bench, ...program.commands, ...bench.commands]) {
+  registerTrainCommands(program, io);
+  registerEvalCommand(program, io);
+  registerDataCommands(program, io);
+
+  const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput());
-  }
+    command.commands.forEach(configure);
+  };
+  configure(program);
   return program;
 }
 

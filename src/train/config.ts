@@ -1,0 +1,180 @@
+/**
+ * The training configuration: one zod schema holds every option, its validation and its default (the only
+ * place defaults live). Sources merge as preset < config file < command-line flags; the resolved object is
+ * written next to every run's results.
+ */
+import { readFileSync } from 'node:fs';
+
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+import { ENGINE_NAMES } from '../core/engine.js';
+import { TopdownUsageError } from '../core/errors.js';
+import { FEEDBACK_INITS } from '../feedback/top-down.js';
+import { ACTIVATIONS } from '../nn/activations.js';
+import { WEIGHT_INITS } from '../nn/init.js';
+import { NORMALIZATIONS } from '../nn/network.js';
+import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../rules/pepita.js';
+import { RULE_NAMES } from '../rules/registry.js';
+
+const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
+const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax') as [string, ...string[]];
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+const MirrorSchema = z
+  .object({
+    noise: z.number().positive().default(0.1),
+    lr: z.number().nonnegative().default(0.1),
+    weightDecay: z.number().nonnegative().default(0.5),
+    period: positiveInt.default(1),
+    preMirrorEpochs: nonNegativeInt.default(0),
+  })
+  .strict();
+
+export const TrainConfigSchema = z
+  .object({
+    rule: z.enum(RULE_NAMES).default('pepita'),
+    /** PEPITA's update form. */
+    mode: z.enum(PEPITA_MODES).default('standard'),
+    /** PEPITA/AFA input modulation x - F e (`minus`) or x + F e. */
+    sign: z.enum(MODULATION_SIGNS).default('minus'),
+    lastLayer: z.enum(LAST_LAYER_ERRORS).default('first-pass-error'),
+    data: z.enum(DATASET_NAMES).default('mnist'),
+    dataDir: z.string().min(1).optional(),
+    trainSubset: positiveInt.optional(),
+    testSubset: positiveInt.optional(),
+    /** Hold out this many training samples (after the seeded shuffle) as a validation set. */
+    valSplit: nonNegativeInt.default(0),
+    /** Per-channel standardisation of pixels (train-set statistics). */
+    standardize: z.boolean().default(false),
+    hidden: z.array(positiveInt).default([1024]),
+    activation: z.enum(HIDDEN_ACTIVATIONS).default('relu'),
+    init: z.enum(WEIGHT_INITS).default('he_uniform'),
+    bias: z.boolean().default(false),
+    dropout: z.number().min(0).lt(1).default(0.1),
+    normalization: z.enum(NORMALIZATIONS).default('none'),
+    feedbackInit: z.enum(FEEDBACK_INITS).default('uniform'),
+    feedbackScale: z.number().nonnegative().default(0.05),
+    /** Weight mirroring of F's factors (PEPITA with `feedbackInit: normal`); absent = off. */
+    mirror: MirrorSchema.optional(),
+    kolenPollack: z.boolean().default(false),
+    epochs: positiveInt.default(100),
+    batchSize: positiveInt.default(64),
+    lr: z.number().nonnegative().default(0.01),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    weightDecay: z.number().nonnegative().default(0),
+    decayEpochs: z.array(nonNegativeInt).default([60, 90]),
+    decayFactor: z.number().positive().default(0.1),
+    decayTiming: z.enum(['end', 'start']).default('end'),
+    seed: nonNegativeInt.default(0),
+    /** Write a checkpoint every this many epochs (and after the last). */
+    checkpointEvery: positiveInt.default(1),
+    engine: z.enum(ENGINE_NAMES).default('auto'),
+    threads: positiveInt.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const hasF = c.rule === 'pepita' || c.rule === 'afa';
+    if (c.mirror && c.rule !== 'pepita') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirror'],
+        message: `weight mirroring needs rule pepita (got ${c.rule})`,
+      });
+    }
+    if (c.mirror && c.feedbackInit !== 'normal') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirror'],
+        message: 'weight mirroring needs feedbackInit "normal" (factorised F)',
+      });
+    }
+    if (c.mirror && c.sign !== 'minus') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirror'],
+        message: 'weight mirroring needs the modulation sign "minus"',
+      });
+    }
+    if (c.kolenPollack && c.rule !== 'fa') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kolenPollack'],
+        message: `Kolen-Pollack applies to rule fa (got ${c.rule})`,
+      });
+    }
+    if (c.mode !== 'standard' && c.rule !== 'pepita') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message: `mode applies to rule pepita (got ${c.rule})`,
+      });
+    }
+    if (!hasF && (c.feedbackInit !== 'uniform' || c.feedbackScale !== 0.05 || c.sign !== 'minus')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['feedbackInit'],
+        message: `feedback F options need rule pepita or afa (got ${c.rule})`,
+      });
+    }
+    const sorted = [...c.decayEpochs].sort((a, b) => a - b);
+    if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
+      ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
+    }
+  });
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+/** A partial configuration (a preset, a file or flags) before defaults are filled in. */
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+function describeIssue(issue: z.core.$ZodIssue, source: string): string {
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${source}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return `${source}: ${path}: ${issue.message}`;
+}
+
+/** Validates and fills defaults; throws a one-line usage error naming the source, the field and the problem. */
+export function resolveTrainConfig(input: unknown, source = 'config'): TrainConfig {
+  const result = TrainConfigSchema.safeParse(input);
+  if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, source));
+  return result.data;
+}
+
+/** Reads a YAML or JSON config file (kebab-case or camelCase keys) into a partial configuration. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TopdownUsageError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new TopdownUsageError(
+      `config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new TopdownUsageError(`config file ${path} must hold a mapping of options`);
+  return camelKeys(value as Record<string, unknown>);
+}
+
+/** `weight-decay` -> `weightDecay`, recursively for nested mappings. */
+export function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    out[camel] =
+      v && typeof v === 'object' && !Array.isArray(v) ? camelKeys(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
