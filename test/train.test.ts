@@ -147,11 +147,13 @@ describe('configuration', () => {
       hidden: [1024],
       epochs: 100,
       batchSize: 64,
-      lr: 0.01,
+      lr: 0.1,
       momentum: 0.9,
       dropout: 0.1,
     });
     expect(c.decayEpochs).toEqual([60, 90]);
+    expect(resolveTrainConfig({ data: 'cifar10' }).lr).toBe(0.01);
+    expect(resolveTrainConfig({ data: 'cifar10', lr: 0.5 }).lr).toBe(0.5);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { ENGINE_NAMES } from '../core/engine.js';
+import { DATASET_NAMES } from '../data/datasets.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { FEEDBACK_INITS } from '../feedback/top-down.js';
 import { ACTIVATIONS } from '../nn/activations.js';
@@ -17,7 +18,6 @@ import { NORMALIZATIONS } from '../nn/network.js';
 import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../rules/pepita.js';
 import { RULE_NAMES } from '../rules/registry.js';
 
-const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax') as [string, ...string[]];
 
 const positiveInt = z.number().int().positive();
@@ -62,7 +62,8 @@ export const TrainConfigSchema = z
     kolenPollack: z.boolean().default(false),
     epochs: positiveInt.default(100),
     batchSize: positiveInt.default(64),
-    lr: z.number().nonnegative().default(0.01),
+    /** Default: 0.1 for MNIST and Fashion-MNIST, 0.01 for CIFAR (the reference code's README settings). */
+    lr: z.number().nonnegative().optional(),
     momentum: z.number().min(0).lt(1).default(0.9),
     weightDecay: z.number().nonnegative().default(0),
     decayEpochs: z.array(nonNegativeInt).default([60, 90]),
@@ -123,7 +124,16 @@ export const TrainConfigSchema = z
     if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
       ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
     }
-  });
+  })
+  .transform((c) => ({ ...c, lr: c.lr ?? DEFAULT_LR[c.data] }));
+
+/** Learning rates of the reference code's README commands, per dataset. */
+const DEFAULT_LR: Record<(typeof DATASET_NAMES)[number], number> = {
+  mnist: 0.1,
+  'fashion-mnist': 0.1,
+  cifar10: 0.01,
+  cifar100: 0.01,
+};
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 /** A partial configuration (a preset, a file or flags) before defaults are filled in. */

@@ -169,7 +169,11 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--kolen-pollack', 'FA learns its feedback by Kolen-Pollack')
     .option('--epochs <n>', 'epochs (default 100)', integer('--epochs'))
     .option('--batch-size <n>', 'mini-batch size (default 64)', integer('--batch-size'))
-    .option('--lr <rate>', 'learning rate (default 0.01)', number('--lr'))
+    .option(
+      '--lr <rate>',
+      'learning rate (default 0.1 for MNIST/Fashion-MNIST, 0.01 for CIFAR)',
+      number('--lr'),
+    )
     .option('--momentum <m>', 'SGD momentum (default 0.9)', number('--momentum'))
     .option('--weight-decay <w>', 'coupled weight decay (default 0)', number('--weight-decay'))
     .option(
