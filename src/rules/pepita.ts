@@ -99,12 +99,10 @@ export class PepitaRule implements LearningRule {
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
     if (this.options.mode === 'time-local') return this.trainTimeLocal(batch, sink, masks);
-    const { engine, net, clean } = this;
+    const { net, clean } = this;
     const L = net.depth;
-    forward(engine, clean, batch.x, masks);
+    const e = this.cleanPass(batch, masks);
     const b = clean.rows;
-    const e = this.error.rows(b);
-    outputError(clean.output, batch.targets, e);
     if (L === 1) {
       sink.addOuter(0, 1 / b, e, batch.x);
       sink.step();
@@ -143,10 +141,8 @@ export class PepitaRule implements LearningRule {
   private trainTimeLocal(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
     const { engine, net, clean } = this;
     const L = net.depth;
-    forward(engine, clean, batch.x, masks);
+    const e = this.cleanPass(batch, masks);
     const b = clean.rows;
-    const e = this.error.rows(b);
-    outputError(clean.output, batch.targets, e);
     for (let l = 0; l < L; l++) sink.addOuter(l, 1 / b, clean.postView(l), clean.postView(l - 1));
     sink.step();
     const mod = this.modulated;
@@ -156,6 +152,14 @@ export class PepitaRule implements LearningRule {
     }
     sink.step();
     return clean;
+  }
+
+  /** The clean forward pass; returns the output error e = y - t. */
+  private cleanPass(batch: Batch, masks: DropoutMasks | null): Matrix {
+    forward(this.engine, this.clean, batch.x, masks);
+    const e = this.error.rows(this.clean.rows);
+    outputError(this.clean.output, batch.targets, e);
+    return e;
   }
 
   /** x_mod = x -+ e F^T into the scratch buffer. */
