@@ -5,8 +5,10 @@
  * - FA: for hidden layer l (1..L-1), R_l is d_{l+1} x d_l and replaces W_{l+1}: dH_l = delta_{l+1} R_l
  *   (i.e. B_{l+1} = R_l^T in the paper's notation).
  * - DFA / DRTP: for hidden layer l, D_l is d_L x d_l: dH_l = e D_l (resp. t D_l), i.e. B_l = D_l^T.
- * Entries ~ U(-sqrt(6 / rows), sqrt(6 / rows)) * scale: He-uniform for the backward map, whose fan-in is the
- * number of rows (the error components it sums).
+ * Entries ~ U(-sqrt(6 / d_l), sqrt(6 / d_l)) * scale (d_l = the matrix's column count): the He-uniform range of
+ * the forward matrix of the same shape, so the feedback signal has backprop's magnitude at initialisation. (A
+ * range set by the row count instead, e.g. sqrt(6 / 10) for a 10-class output, makes the hidden updates about
+ * ten times larger than backprop's and FA diverges at the paper's learning rate.)
  */
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
@@ -27,7 +29,7 @@ export function createBackwardMatrices(
   for (let l = 1; l < L; l++) {
     const rows = kind === 'fa' ? sizes[l + 1]! : sizes[L]!;
     const m = new Matrix(rows, sizes[l]!);
-    const bound = Math.sqrt(6 / rows) * scale;
+    const bound = Math.sqrt(6 / sizes[l]!) * scale;
     rng.derive(kind).derive(l).fillUniform(m.data, -bound, bound);
     out.push(m);
   }

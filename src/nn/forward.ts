@@ -165,10 +165,22 @@ export function finishLayer(state: ForwardState, l: number, masks: DropoutMasks 
   const hidden = l + 1 < net.depth;
   const unnormalized = state.unnormalized[l];
   const target = unnormalized ? unnormalized.data : state.post[l]!.data;
-  activate(net.activationOf(l), state.pre[l]!.data, target, rows, d);
+  const act = net.activationOf(l);
+  const a = state.pre[l]!.data;
   if (hidden && masks && net.config.dropout > 0) {
     const mask = masks.masks[l]!;
-    for (let i = 0; i < n; i++) target[i] = target[i]! * mask[i]!;
+    if (act === 'relu') {
+      // one pass for the common case: relu and the dropout mask together
+      for (let i = 0; i < n; i++) {
+        const v = a[i]!;
+        target[i] = v < 0 ? 0 : v * mask[i]!;
+      }
+    } else {
+      activate(act, a, target, rows, d);
+      for (let i = 0; i < n; i++) target[i] = target[i]! * mask[i]!;
+    }
+  } else {
+    activate(act, a, target, rows, d);
   }
   if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
 }
