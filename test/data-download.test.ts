@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { TopdownUnavailableError } from '../src/core/errors.js';
 import {
@@ -13,18 +13,10 @@ import {
   type OfficialFile,
 } from '../src/data/index.js';
 
-import { idxFiles, fakeSplit, patternBytes, sha256, tempDir } from './data-fixtures.js';
+import { idxFiles, fakeSplit, patternBytes, sha256, freshDirs } from './data-fixtures.js';
 import { gzipSync } from 'node:zlib';
 
-const dirs: string[] = [];
-function fresh(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const fresh = freshDirs();
 
 /** A fetch that serves `files` (url -> bytes) in chunks, and fails like an offline machine otherwise. */
 function fakeFetch(files: Record<string, Uint8Array>, calls: string[] = []): FetchLike {

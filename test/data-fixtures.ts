@@ -3,14 +3,29 @@
  * CIFAR-100 binary batches, ustar/GNU tar archives), so the loaders can be tested without real data.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
+import { afterAll } from 'vitest';
+
 /** A fresh temporary folder. */
 export function tempDir(prefix = 'topdown-data-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A maker of fresh temporary folders, all removed after the calling test file. */
+export function freshDirs(): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** SHA-256 of bytes, hex. */

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { TopdownUsageError } from '../src/core/errors.js';
 import {
@@ -25,21 +25,13 @@ import {
   idxLabels,
   put,
   tarGz,
-  tempDir,
   writeFiles,
   writeIdxDataset,
   type FakeSplit,
+  freshDirs,
 } from './data-fixtures.js';
 
-const dirs: string[] = [];
-function fresh(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const fresh = freshDirs();
 
 function expectSplit(actual: Split, expected: FakeSplit): void {
   expect(actual.count).toBe(expected.count);

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { TopdownUsageError } from '../src/core/errors.js';
 import {
@@ -22,20 +22,12 @@ import {
   put,
   sha256,
   tarGz,
-  tempDir,
   writeFiles,
   writeIdxDataset,
+  freshDirs,
 } from './data-fixtures.js';
 
-const dirs: string[] = [];
-function fresh(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const fresh = freshDirs();
 
 describe('the dataset table', () => {
   it('describes the four datasets consistently', () => {
