@@ -116,8 +116,10 @@ export interface SessionOptions {
 }
 
 export class TrainingSession {
-  /** Set to true (from a callback) to end training after the current batch's epoch bookkeeping. */
+  /** Set to true (from a callback) to end training after the current epoch. */
   stopTraining = false;
+  /** Where epochs and checkpoints go (from the options; may be set before {@link TrainingSession.run}). */
+  sink: EpochSink | null;
   readonly model: Model;
   readonly history: History;
   private epochsDone: number;
@@ -171,6 +173,7 @@ export class TrainingSession {
     this.evalLabels = new Uint8Array(evalBatch);
     this.history = new History();
     this.epochsDone = 0;
+    this.sink = options.sink ?? null;
     const resume = options.resume;
     if (resume) {
       restoreModel(this.model, resume.model, 'resume');
@@ -195,13 +198,10 @@ export class TrainingSession {
       const logs = this.trainEpoch(epoch, callbacks);
       this.epochsDone++;
       this.history.epochs.push(logs);
-      this.options.sink?.writeEpoch(logs);
+      this.sink?.writeEpoch(logs);
       const last = this.epochsDone === config.epochs;
-      if (
-        this.options.sink &&
-        (last || this.epochsDone % config.checkpointEvery === 0 || this.stopTraining)
-      ) {
-        this.options.sink.writeCheckpoint(this.checkpoint());
+      if (this.sink && (last || this.epochsDone % config.checkpointEvery === 0 || this.stopTraining)) {
+        this.sink.writeCheckpoint(this.checkpoint());
       }
       for (const c of callbacks) c.onEpochEnd?.(logs, this);
     }

@@ -223,7 +223,8 @@ function mergeConfig(
 function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   const cli = flagConfig(flags);
   let config: TrainConfig;
-  let folder: RunFolder;
+  let folder: RunFolder | null = null;
+  let outDir: string;
   let resume = null;
   if (flags.resume) {
     if (flags.preset || flags.config || flags.out)
@@ -237,6 +238,7 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
       );
     }
     folder = new RunFolder(flags.resume);
+    outDir = folder.dir;
     resume = folder.readCheckpoint();
     config = resolveTrainConfig({ ...resume.config, ...cli }, 'flags');
     if (config.epochs < resume.epochsDone)
@@ -252,7 +254,7 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
       flags.config ? `config file ${flags.config}` : 'preset',
     );
     config = resolveTrainConfig(mergeConfig(preset, file, cli), 'flags');
-    folder = new RunFolder(flags.out ?? defaultRunFolder(config.rule, config.data));
+    outDir = flags.out ?? defaultRunFolder(config.rule, config.data);
   }
   const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
   const data = loadDataset(config.data, {
@@ -260,10 +262,13 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
     trainSubset: config.trainSubset,
     testSubset: config.testSubset,
   });
-  folder.writeConfig(config);
   const callbacks: TrainCallbacks[] = [];
   if (!flags.json) callbacks.push(progressCallbacks(io, config.epochs, io.errIsTTY));
-  const session = new TrainingSession(config, data, engine, { callbacks, sink: folder, resume });
+  const session = new TrainingSession(config, data, engine, { callbacks, resume });
+  // The output folder is created only once everything has been validated, so a bad start leaves nothing.
+  folder ??= new RunFolder(outDir);
+  session.sink = folder;
+  folder.writeConfig(config);
   const stop = (): void => {
     if (session.stopTraining) process.exit(130);
     session.stopTraining = true;
@@ -296,6 +301,6 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   if (flags.json) io.out(JSON.stringify(summary) + '\n');
   else
     io.out(
-      `test accuracy ${((last?.test_acc ?? NaN) * 100).toFixed(2)}% after ${session.completedEpochs} epochs; results in ${folder.dir}\n`,
+      `test accuracy ${((last?.test_acc ?? NaN) * 100).toFixed(2)}% after ${session.completedEpochs} epoch${session.completedEpochs === 1 ? '' : 's'}; results in ${folder.dir}\n`,
     );
 }
