@@ -15,6 +15,7 @@ import {
   type PixelTransform,
   type Split,
 } from '../data/index.js';
+import { argmaxRows } from '../metrics/accuracy.js';
 import { angleDegrees, feedbackAlignmentAngle, layerAlignmentAngles } from '../metrics/angles.js';
 import { matrixStats } from '../metrics/norms.js';
 import { ForwardState, forward } from '../nn/forward.js';
@@ -134,6 +135,8 @@ export class TrainingSession {
   private readonly evalX: Matrix;
   private readonly evalLabels: Uint8Array;
   private readonly evalTargets: Matrix;
+  /** Argmax scratch for accuracy, sized for the larger of the training and evaluation batches. */
+  private readonly predicted: Int32Array;
 
   constructor(
     readonly config: TrainConfig,
@@ -171,6 +174,7 @@ export class TrainingSession {
     this.evalX = new Matrix(evalBatch, features);
     this.evalTargets = new Matrix(evalBatch, classes);
     this.evalLabels = new Uint8Array(evalBatch);
+    this.predicted = new Int32Array(Math.max(evalBatch, config.batchSize));
     this.history = new History();
     this.epochsDone = 0;
     this.sink = options.sink ?? null;
@@ -260,7 +264,7 @@ export class TrainingSession {
         throw new TrainingDivergedError(epoch + 1, i + 1, loss);
       }
       lossSum += loss;
-      correct += countCorrect(state.output, this.labels);
+      correct += countCorrect(state.output, this.labels, this.predicted);
       if (callbacks.length) {
         const elapsed = (performance.now() - start) / 1000;
         const logs: BatchLogs = {
@@ -325,27 +329,17 @@ export class TrainingSession {
       fillTargets(split, indices, from, n, data.classes, this.evalTargets.data);
       labelsAt(split, indices, from, n, this.evalLabels);
       const y = forward(this.engine, this.evalState, this.evalX.view(0, 0, n, data.features), null);
-      correct += countCorrect(y, this.evalLabels);
+      correct += countCorrect(y, this.evalLabels, this.predicted);
       loss += batchLoss(this.evalState, this.evalTargets.view(0, 0, n, data.classes)) * n;
     }
     return { accuracy: correct / indices.length, loss: loss / indices.length };
   }
 }
 
-function countCorrect(y: Matrix, labels: Uint8Array): number {
+/** Rows of `y` whose argmax (metrics' argmaxRows: ties to the lowest index, NaN rows wrong) equals the label. */
+function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): number {
+  argmaxRows(y, predicted);
   let correct = 0;
-  for (let r = 0; r < y.rows; r++) {
-    const o = y.index(r, 0);
-    let best = 0;
-    let bestValue = -Infinity;
-    for (let j = 0; j < y.cols; j++) {
-      const v = y.data[o + j]!;
-      if (v > bestValue) {
-        bestValue = v;
-        best = j;
-      }
-    }
-    if (bestValue === bestValue && best === labels[r]) correct++;
-  }
+  for (let r = 0; r < y.rows; r++) if (predicted[r] === labels[r]) correct++;
   return correct;
 }
