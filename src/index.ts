@@ -78,3 +78,9 @@ export {
 } from './train/model.js';
 export { stepCost, type CostQuery, type StepCost } from './rules/costs.js';
 export { pepitaStepWithMirroring } from './rules/pepita-mirroring.js';
+export * from './theory/index.js';
+export * from './reports/index.js';
+export { theoryCsv } from './reports/theory-table.js';
+export { theoryFigureSvg } from './reports/theory-figure.js';
+export { writeTheoryOutputs, type TheoryOutputOptions } from './reports/theory-output.js';
+export { NormalStream, NORMAL_STREAM_ALGORITHM, type NormalStreamState } from './core/normal-stream.js';

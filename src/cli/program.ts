@@ -12,6 +12,7 @@ import { runBenchTrain, type BenchTrainFlags } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
 import { processIO, type CliIO } from './io.js';
@@ -97,6 +98,7 @@ function buildProgram(io: CliIO): Command {
   registerTrainCommands(program, io);
   registerEvalCommand(program, io);
   registerDataCommands(program, io);
+  registerTheoryCommand(program, io);
 
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput());

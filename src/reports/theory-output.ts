@@ -1,0 +1,56 @@
+/** Writes a theory experiment's files: theory.json, theory.csv, problem.json, and optionally the figures. */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import type { ExperimentResult } from '../theory/experiment.js';
+
+import { svgToPng } from './png.js';
+import { theoryCsv } from './theory-table.js';
+import { theoryFigureSvg } from './theory-figure.js';
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export interface TheoryOutputOptions {
+  plot?: boolean;
+  /** Told when the PNG cannot be made (the SVG is still written). */
+  onWarning?: (message: string) => void;
+}
+
+/** Writes the files into `dir` (created if needed) and returns their names. */
+export function writeTheoryOutputs(
+  result: ExperimentResult,
+  dir: string,
+  options: TheoryOutputOptions = {},
+): string[] {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new TopdownUsageError(
+      `cannot create output folder ${dir}: ${(error as NodeJS.ErrnoException).code}`,
+    );
+  }
+  const written: string[] = [];
+  const put = (name: string, data: string | Uint8Array): void => {
+    writeAtomic(join(dir, name), data);
+    written.push(name);
+  };
+  put('problem.json', JSON.stringify(result.problem, null, 2) + '\n');
+  put('theory.json', JSON.stringify(result) + '\n');
+  put('theory.csv', theoryCsv(result));
+  if (options.plot) {
+    const svg = theoryFigureSvg(result);
+    put('figure.svg', svg);
+    try {
+      put('figure.png', svgToPng(svg));
+    } catch (error) {
+      if (!(error instanceof TopdownUnavailableError)) throw error;
+      options.onWarning?.(`figure.png not written: ${error.message}`);
+    }
+  }
+  return written;
+}
