@@ -73,6 +73,14 @@ bool GetScalar(const Napi::Env& env, const Napi::Value& value, const char* name,
   return true;
 }
 
+bool GetDouble(const Napi::Env& env, const Napi::Value& value, const char* name, double* out) {
+  if (napi_get_value_double(env, value, out) != napi_ok) {
+    Napi::TypeError::New(env, std::string(name) + " must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 // A rows x cols row-major view starting at `offset` with leading dimension `ld` must fit in `view`.
 bool CheckMatrix(const Napi::Env& env, const char* name, const F32View& view, int64_t offset, int64_t rows,
                  int64_t cols, int64_t ld) {
@@ -254,6 +262,53 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
   SgdSweep(n, w.data + w_off, v.data + v_off, lr, wd);
 }
 
+// Adam's sweep (torch.optim.Adam): g += wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= step_size m / (sqrt(v) inv_bc2_sqrt + eps). Double arithmetic per element without FMA contraction, so
+// the result is bit-identical to the TypeScript sweep (IEEE double, correctly rounded sqrt and division).
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void AdamSweep(
+    int64_t rows, int64_t cols, float* p, int64_t p_stride, const float* g, float* m, float* v, double beta1,
+    double beta2, double wd, double eps, double step_size, double inv_bc2_sqrt) {
+  const double c1 = 1.0 - beta1;
+  const double c2 = 1.0 - beta2;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* pr = p + r * p_stride;
+    const int64_t o = r * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      const double pk = pr[j];
+      const double gk = static_cast<double>(g[o + j]) + wd * pk;
+      const double mk = beta1 * static_cast<double>(m[o + j]) + c1 * gk;
+      const double vk = beta2 * static_cast<double>(v[o + j]) + c2 * gk * gk;
+      const float mf = static_cast<float>(mk);
+      const float vf = static_cast<float>(vk);
+      m[o + j] = mf;
+      v[o + j] = vf;
+      pr[j] = static_cast<float>(pk - (step_size * mk) / (std::sqrt(vk) * inv_bc2_sqrt + eps));
+    }
+  }
+}
+
+// adamUpdate(rows, cols, p, pOff, pStride, g, m, v, beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt)
+void AdamUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t rows, cols, p_off, p_stride;
+  F32View p, g, m, v;
+  double s[6];
+  const char* names[6] = {"beta1", "beta2", "weightDecay", "eps", "stepSize", "invBc2Sqrt"};
+  bool ok = info.Length() == 14 && GetIndex(env, info[0], "rows", &rows) && GetIndex(env, info[1], "cols", &cols) &&
+            GetF32(env, info[2], "p", &p) && GetIndex(env, info[3], "pOffset", &p_off) &&
+            GetIndex(env, info[4], "pStride", &p_stride) && GetF32(env, info[5], "g", &g) &&
+            GetF32(env, info[6], "m", &m) && GetF32(env, info[7], "v", &v);
+  for (int i = 0; ok && i < 6; ++i) ok = GetDouble(env, info[8 + i], names[i], &s[i]);
+  if (!ok) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "adamUpdate expects 14 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckMatrix(env, "p", p, p_off, rows, cols, p_stride) || !CheckVector(env, "g", g, 0, rows * cols) ||
+      !CheckVector(env, "m", m, 0, rows * cols) || !CheckVector(env, "v", v, 0, rows * cols))
+    return;
+  AdamSweep(rows, cols, p.data + p_off, p_stride, g.data, m.data, v.data, s[0], s[1], s[2], s[3], s[4], s[5]);
+}
+
 void SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t threads;
@@ -279,6 +334,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sscal", Napi::Function::New(env, Sscal, "sscal"));
   exports.Set("sger", Napi::Function::New(env, Sger, "sger"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;

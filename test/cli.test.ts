@@ -153,7 +153,7 @@ describe('topdown CLI (in-process)', () => {
 
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
-    [['bench', 'train', '--rule', 'ff'], /Allowed choices are pepita, afa, bp, fa, dfa, drtp/],
+    [['bench', 'train', '--rule', 'hebb'], /Allowed choices are pepita, afa, bp, fa, dfa, drtp, ff/],
     [
       ['bench', 'train', '--hidden', '1024,0'],
       /--hidden must be a comma-separated list of positive integers/,

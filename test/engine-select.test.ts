@@ -97,6 +97,7 @@ describe('blas engine dispatch', () => {
       sscal: () => void calls.push('sscal'),
       sger: () => void calls.push('sger'),
       sgdUpdate: () => void calls.push('sgdUpdate'),
+      adamUpdate: () => void calls.push('adamUpdate'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
     };

@@ -30,6 +30,7 @@ const CASES: GradCase[] = [
   { hidden: 'erf', output: 'sigmoid', normalization: 'none', dropout: 0.3, bias: true },
   { hidden: 'relu', output: 'softmax', normalization: 'sample-l2', dropout: 0.2, bias: false },
   { hidden: 'tanh', output: 'softmax', normalization: 'batch-frobenius', dropout: 0, bias: true },
+  { hidden: 'tanh', output: 'identity', normalization: 'sample-rms', dropout: 0.2, bias: true },
 ];
 
 describe.each(engines.map((e) => [e.name, e] as const))('%s engine: backprop family', (_n, engine) => {

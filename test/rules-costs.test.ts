@@ -383,7 +383,7 @@ describe('stepCost', () => {
     expect(bad({ sizes: 'nope', batch: 64, rule: 'bp' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 0, rule: 'bp' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 2.5, rule: 'bp' })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'ff' })).toThrow(TopdownUsageError);
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'hebb' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', pepitaMode: 'mixed' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 64, rule: 'bp', pepitaMode: 'standard' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 64, rule: 'fa', mirroring: true })).toThrow(TopdownUsageError);

@@ -84,10 +84,12 @@ export function referenceForward(
       if (l < L - 1 && masks) for (let i = 0; i < dout; i++) out[i] = out[i]! * masks[l]![r * dout + i]!;
       return out;
     });
-    if (l < L - 1 && net.config.normalization === 'sample-l2') {
+    const norm = net.config.normalization;
+    if (l < L - 1 && (norm === 'sample-l2' || norm === 'sample-rms')) {
+      const length = norm === 'sample-rms' ? Math.sqrt(dout) : 1;
       for (const row of next) {
         const n = Math.max(1e-30, Math.sqrt(row.reduce((p, v) => p + v * v, 0)));
-        for (let i = 0; i < row.length; i++) row[i] = row[i]! / n;
+        for (let i = 0; i < row.length; i++) row[i] = (length * row[i]!) / n;
       }
     } else if (l < L - 1 && net.config.normalization === 'batch-frobenius') {
       const n = Math.sqrt(next.reduce((p, row) => p + row.reduce((q, v) => q + v * v, 0), 0));

@@ -6,8 +6,10 @@ import { Matrix } from '../src/core/matrix.js';
 import { Rng } from '../src/core/rng.js';
 import { DropoutMasks, ForwardState, forward } from '../src/nn/forward.js';
 import { Network } from '../src/nn/network.js';
+import { Adam } from '../src/optim/adam.js';
 import { Sgd } from '../src/optim/sgd.js';
 import { createRule, parseRuleName, RULE_NAMES, type RuleConfig } from '../src/rules/registry.js';
+import type { LearningRule } from '../src/rules/rule.js';
 
 import { availableEngines } from './helpers.js';
 import { teacherBatch } from './rules-helpers.js';
@@ -29,7 +31,7 @@ const CONFIGS: RuleConfig[] = [
  */
 const hebbian = (c: RuleConfig): boolean => c.pepita?.mode === 'hebbian' || c.pepita?.mode === 'time-local';
 const schedule = (c: RuleConfig) => ({
-  lr: hebbian(c) ? 0.02 : c.rule === 'pepita' || c.rule === 'afa' ? 0.05 : 0.02,
+  lr: hebbian(c) ? 0.02 : c.rule === 'ff' ? 0.003 : c.rule === 'pepita' || c.rule === 'afa' ? 0.05 : 0.02,
   steps: 1500,
   // chance is 0.25
   minAccuracy: hebbian(c) ? 0.45 : 0.6,
@@ -37,7 +39,14 @@ const schedule = (c: RuleConfig) => ({
 /** Inputs scaled to ||x||^2 ~ 1.25 (20 features of variance 1/16). */
 const INPUT_SCALE = 0.25;
 
-function accuracyOn(engine: (typeof engines)[number], net: Network, x: Matrix, labels: number[]): number {
+function accuracyOn(
+  engine: (typeof engines)[number],
+  net: Network,
+  x: Matrix,
+  labels: number[],
+  rule: LearningRule,
+): number {
+  rule.prepareInput?.(x);
   const state = new ForwardState(net, x.rows);
   const y = forward(engine, state, x, null);
   let correct = 0;
@@ -52,10 +61,20 @@ function accuracyOn(engine: (typeof engines)[number], net: Network, x: Matrix, l
 function run(engine: (typeof engines)[number], config: RuleConfig, seed: number, steps: number) {
   const { lr } = schedule(config);
   const rng = Rng.fromSeed(seed);
-  const net = Network.create({ sizes: [20, 32, 16, 4], dropout: 0.1 }, rng);
+  // Forward-Forward normalises every hidden layer and runs without dropout
+  const ff = config.rule === 'ff';
+  const net = Network.create(
+    {
+      sizes: [20, 32, 16, 4],
+      dropout: ff ? 0 : 0.1,
+      ...(ff ? { normalization: 'sample-rms', bias: true } : {}),
+    },
+    rng,
+  );
   const opts = { lr, momentum: 0.9, weightDecay: 1e-4 };
   const setup = createRule(config, net, engine, 32, rng, (params) => new Sgd(engine, params, opts));
-  const sgd = new Sgd(engine, net, opts);
+  // Forward-Forward is trained with Adam, as its implementations do
+  const sgd = ff ? new Adam(engine, net, { lr }) : new Sgd(engine, net, opts);
   const masks = new DropoutMasks(net, 32);
   const dropoutRng = rng.derive('dropout');
   const dataRng = rng.derive('data');
@@ -65,14 +84,14 @@ function run(engine: (typeof engines)[number], config: RuleConfig, seed: number,
     masks.draw(dropoutRng);
     const batch = teacherBatch(dataRng, teacher, 32);
     engine.scal(INPUT_SCALE, batch.x.data);
-    setup.rule.train(batch, sgd, masks);
+    setup.rule.train(batch, sgd, ff ? null : masks);
   }
   const test = teacherBatch(Rng.fromSeed(123), teacher, 1000);
   engine.scal(INPUT_SCALE, test.x.data);
   const hash = createHash('sha256');
   for (const w of net.weights) hash.update(new Uint8Array(w.data.buffer));
   if (setup.topDown) hash.update(new Uint8Array(setup.topDown.matrix.data.buffer));
-  return { digest: hash.digest('hex'), accuracy: accuracyOn(engine, net, test.x, test.labels) };
+  return { digest: hash.digest('hex'), accuracy: accuracyOn(engine, net, test.x, test.labels, setup.rule) };
 }
 
 describe.each(engines.map((e) => [e.name, e] as const))('%s engine: every rule learns', (_n, engine) => {
@@ -99,9 +118,9 @@ describe.each(engines.map((e) => [e.name, e] as const))('%s engine: every rule l
 
 describe('rule registry', () => {
   it('names every rule and rejects unknown ones', () => {
-    expect(RULE_NAMES).toEqual(['pepita', 'afa', 'bp', 'fa', 'dfa', 'drtp']);
+    expect(RULE_NAMES).toEqual(['pepita', 'afa', 'bp', 'fa', 'dfa', 'drtp', 'ff']);
     expect(parseRuleName('dfa')).toBe('dfa');
-    expect(() => parseRuleName('ff')).toThrow(/rule must be one of/);
+    expect(() => parseRuleName('hebb')).toThrow(/rule must be one of/);
     const engine = engines[0]!;
     const net = Network.create({ sizes: [4, 3, 2] }, Rng.fromSeed(1));
     expect(() => createRule({ rule: 'fa', kolenPollack: true }, net, engine, 4, Rng.fromSeed(1))).toThrow(

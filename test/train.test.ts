@@ -168,7 +168,7 @@ describe('configuration', () => {
     [{ kolenPollack: true }, /Kolen-Pollack applies to rule fa/],
     [{ rule: 'fa', mode: 'hebbian' }, /mode applies to rule pepita/],
     [{ decayEpochs: [90, 60] }, /decayEpochs: must be increasing/],
-    [{ rule: 'ff' }, /rule: Invalid option/],
+    [{ rule: 'hebb' }, /rule: Invalid option/],
   ])('rejects %j', (input, message) => {
     expect(() => resolveTrainConfig(input, 'config')).toThrow(message);
   });

@@ -12,6 +12,7 @@ import { runBenchTrain, type BenchTrainFlags } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerShowSamplesCommand } from './commands/show-samples.js';
 import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
@@ -99,6 +100,7 @@ function buildProgram(io: CliIO): Command {
   registerEvalCommand(program, io);
   registerDataCommands(program, io);
   registerTheoryCommand(program, io);
+  registerShowSamplesCommand(program, io);
 
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput());

@@ -38,6 +38,22 @@ export interface BlasAddon {
     lr: number,
     weightDecay: number,
   ): void;
+  adamUpdate(
+    rows: number,
+    cols: number,
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    beta1: number,
+    beta2: number,
+    weightDecay: number,
+    eps: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+  ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
 }

@@ -34,6 +34,18 @@ export interface EngineInfo {
  * An engine. Matrix-level methods check shapes and throw {@link TopdownUsageError} on mismatch; the raw
  * {@link Engine.sgemm} leaves bounds to the caller (the `blas` addon still refuses out-of-range views).
  */
+/** The per-step scalars of {@link Engine.adamUpdate}. */
+export interface AdamScalars {
+  beta1: number;
+  beta2: number;
+  weightDecay: number;
+  eps: number;
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t). */
+  invBc2Sqrt: number;
+}
+
 export abstract class Engine {
   abstract readonly name: EngineName;
 
@@ -54,6 +66,24 @@ export abstract class Engine {
    * w -= lr * v. With v holding the gradient (or momentum buffer), this is PyTorch's coupled weight decay.
    */
   abstract sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void;
+
+  /**
+   * One Adam sweep (torch.optim.Adam) over a parameter p (rows x cols at pOff, row stride pStride) and its
+   * contiguous gradient g and moments m, v: g' = g + wd p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+   * p -= stepSize m / (sqrt(v) invBc2Sqrt + eps). Double arithmetic per element, float32 storage; every engine
+   * gives the same bits. g is only read.
+   */
+  abstract adamUpdate(
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    rows: number,
+    cols: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamScalars,
+  ): void;
 
   /** A += alpha * x y^T (rank-1 update; A is x.length x y.length). */
   abstract ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void;
@@ -165,6 +195,37 @@ export class JsEngine extends Engine {
     for (let i = 0; i < x.length; i++) x[i] = alpha * x[i]!;
   }
 
+  adamUpdate(
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    rows: number,
+    cols: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamScalars,
+  ): void {
+    const { beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt } = s;
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    for (let r = 0; r < rows; r++) {
+      const pRow = pOff + r * pStride;
+      const bRow = r * cols;
+      for (let j = 0; j < cols; j++) {
+        const k = pRow + j;
+        const b = bRow + j;
+        const pk = p[k]!;
+        const gk = g[b]! + weightDecay * pk;
+        const mk = beta1 * m[b]! + c1 * gk;
+        const vk = beta2 * v[b]! + c2 * gk * gk;
+        m[b] = mk;
+        v[b] = vk;
+        p[k] = pk - (stepSize * mk) / (Math.sqrt(vk) * invBc2Sqrt + eps);
+      }
+    }
+  }
+
   sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
     checkSameLength('sgdUpdate', w, v);
     const fw = Math.fround;
@@ -249,6 +310,40 @@ export class BlasEngine extends Engine {
     // OpenBLAS releases disagree on sscal(0) over NaN (0.3.27+ keeps the NaN); topdown's contract is to clear.
     if (alpha === 0 || x.length < SMALL_VECTOR_LENGTH) this.js.scal(alpha, x);
     else this.addon.sscal(x.length, alpha, x, 0);
+  }
+
+  adamUpdate(
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    rows: number,
+    cols: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamScalars,
+  ): void {
+    if (rows * cols < SMALL_VECTOR_LENGTH) {
+      this.js.adamUpdate(p, pOff, pStride, rows, cols, g, m, v, s);
+      return;
+    }
+    const { beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt } = s;
+    this.addon.adamUpdate(
+      rows,
+      cols,
+      p,
+      pOff,
+      pStride,
+      g,
+      m,
+      v,
+      beta1,
+      beta2,
+      weightDecay,
+      eps,
+      stepSize,
+      invBc2Sqrt,
+    );
   }
 
   sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {

@@ -75,7 +75,7 @@ export class ForwardState {
       const hidden = l + 1 < net.depth;
       this.unnormalized.push(hidden && norm !== 'none' ? new Matrix(maxBatch, d) : null);
       this.norms.push(
-        hidden && norm !== 'none' ? new Float64Array(norm === 'sample-l2' ? maxBatch : 1) : null,
+        hidden && norm !== 'none' ? new Float64Array(norm === 'batch-frobenius' ? 1 : maxBatch) : null,
       );
     }
     this.inputMatrix = new Matrix(0, net.width(0));
@@ -197,7 +197,8 @@ function normalize(
 }
 
 /**
- * h = g / ||g|| per sample (`sample-l2`) or over the whole rows x d block (`batch-frobenius`), recording the
+ * h = g / ||g|| per sample (`sample-l2`), h = sqrt(d) g / ||g|| per sample (`sample-rms`) or h = g / ||g|| over
+ * the whole rows x d block (`batch-frobenius`), recording the
  * norms (rows of them, or one). A zero activity stays zero.
  */
 export function normalizeActivity(
@@ -209,15 +210,17 @@ export function normalizeActivity(
   norms: Float64Array,
 ): void {
   if (kind === 'none') throw new TopdownUsageError('normalizeActivity called without a normalisation');
-  const groups = kind === 'sample-l2' ? rows : 1;
-  const len = kind === 'sample-l2' ? d : rows * d;
+  const perSample = kind !== 'batch-frobenius';
+  const groups = perSample ? rows : 1;
+  const len = perSample ? d : rows * d;
+  const target = kind === 'sample-rms' ? Math.sqrt(d) : 1;
   for (let k = 0; k < groups; k++) {
     const o = k * len;
     let s = 0;
     for (let j = o; j < o + len; j++) s += g[j]! * g[j]!;
     const norm = Math.sqrt(s);
     norms[k] = norm;
-    const inv = 1 / Math.max(norm, NORM_FLOOR);
+    const inv = target / Math.max(norm, NORM_FLOOR);
     for (let j = o; j < o + len; j++) h[j] = g[j]! * inv;
   }
 }
@@ -231,15 +234,19 @@ function normalizationJacobian(state: ForwardState, l: number, v: Float32Array):
   if (!norms) return;
   const h = state.post[l]!.data;
   const d = state.net.width(l + 1);
-  const perSample = state.net.config.normalization === 'sample-l2';
+  const kind = state.net.config.normalization;
+  const perSample = kind !== 'batch-frobenius';
   const groups = perSample ? state.rows : 1;
   const len = perSample ? d : state.rows * d;
+  // h = s g / ||g|| with s = sqrt(d) (sample-rms) or 1: J = (s / ||g||) (I - u u^T), u = h / s
+  const s = kind === 'sample-rms' ? Math.sqrt(d) : 1;
   for (let k = 0; k < groups; k++) {
     const o = k * len;
     let dot = 0;
     for (let j = o; j < o + len; j++) dot += h[j]! * v[j]!;
+    dot /= s * s;
     const norm = norms[k]!;
-    const inv = norm > NORM_FLOOR ? 1 / norm : 0;
+    const inv = norm > NORM_FLOOR ? s / norm : 0;
     for (let j = o; j < o + len; j++) v[j] = (v[j]! - h[j]! * dot) * inv;
   }
 }

@@ -14,10 +14,11 @@ import type { Rng } from '../core/rng.js';
 import { parseActivation, type ActivationName } from './activations.js';
 import { initWeights, parseWeightInit, type WeightInit } from './init.js';
 
-export const NORMALIZATIONS = ['none', 'sample-l2', 'batch-frobenius'] as const;
+export const NORMALIZATIONS = ['none', 'sample-l2', 'sample-rms', 'batch-frobenius'] as const;
 /**
  * Activation normalisation after each hidden block: `sample-l2` divides each sample's activity vector by its
- * L2 norm; `batch-frobenius` divides the whole b x d_l batch by its Frobenius norm (the reference code's
+ * L2 norm; `sample-rms` divides it by its root-mean-square (length sqrt(d_l), as Forward-Forward
+ * implementations do, so a layer's input keeps O(1) entries); `batch-frobenius` divides the whole b x d_l batch by its Frobenius norm (the reference code's
  * variant: one scalar per batch).
  */
 export type Normalization = (typeof NORMALIZATIONS)[number];

@@ -44,7 +44,9 @@ export interface StepCost {
    * - `modulated-forward`: the second, modulated forward pass (pepita);
    * - `updates`: weight-gradient outer products, all passes together;
    * - `mirroring`: weight mirroring, when asked for (pepita);
-   * - `kolen-pollack`: feedback updates, when asked for (fa; always 0).
+   * - `kolen-pollack`: feedback updates, when asked for (fa; always 0);
+   * - `positive-forward`, `negative-forward`: Forward-Forward's labelled passes (ff; `forward` is its neutral
+   *   pass for the read-out), with one negative per sample (the `random` and `hard` negatives).
    */
   breakdown: Record<string, number>;
 }
@@ -138,6 +140,16 @@ export function stepCost(q: CostQuery): StepCost {
       peak = b * units + b * widest;
       break;
     }
+    case 'ff': {
+      // neutral pass (the read-out's input) = `forward`; positive and negative passes through every layer
+      breakdown['positive-forward'] = b * P;
+      breakdown['negative-forward'] = b * P;
+      // hidden layers: G_l = delta_pos^T H_pos + delta_neg^T H_neg; read-out: E^T H_{L-1} of the neutral pass
+      breakdown.updates = 2 * b * (P - dL * d[L - 1]!) + b * dL * d[L - 1]!;
+      // three passes' activities are stored until the updates
+      peak = 3 * b * units;
+      break;
+    }
     case 'dfa':
     case 'drtp': {
       // each hidden layer l = 1..L-1 receives E B_l^T (dfa) or T B_l^T (drtp): b d_L d_l
@@ -190,7 +202,7 @@ export function stepCost(q: CostQuery): StepCost {
           // ... then b d_L d_1 for E (W_1 F)^T, and the rest of the modulated pass, layers 2..L: b (P - d_0 d_1)
           breakdown['modulated-forward'] = b * dL * d1 + b * (P - d0 * d1);
           // outer products per layer, b d_l d_{l-1}; hebbian has two (clean and modulated) per layer
-          breakdown.updates = (mode === 'hebbian' ? 2 : 1) * b * P;
+          breakdown.updates = (mode === 'hebbian' || mode === 'goodness' ? 2 : 1) * b * P;
         }
         // both passes' activities stay stored until the updates
         peak = 2 * b * units;

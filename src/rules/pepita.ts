@@ -8,6 +8,7 @@
  * | standard (ICLR code) | (h_l - h_l^mod)^T h_{l-1}^mod | e^T h_{L-1}^mod |
  * | forward | (h_l - h_l^mod)^T h_{l-1} | e^T h_{L-1} |
  * | hebbian (intended PEPITA-Hebbian) | h_l^T h_{l-1} - (h_l^mod)^T h_{l-1}^mod | y^T h_{L-1} - t^T h_{L-1}^mod |
+ * | goodness (PEPITA as FF) | descends J_l = 1/2 ||h_l||^2 - 1/2 ||h_l^mod||^2 layer-locally: (dJ/da_l)^T h_{l-1} - (dJ/da_l^mod)^T h_{l-1}^mod (= hebbian for ReLU without dropout or normalisation) | as hebbian |
  * | time-local (Algorithm 2) | step 1: h_l^T h_{l-1}; step 2: -(h_l^mod)^T h_{l-1}^mod | y^T h_{L-1}; -t^T h_{L-1}^mod |
  *
  * `lastLayer: 'modulated-error'` uses the ICML code's (y^mod - t) in place of e (standard and forward modes).
@@ -22,7 +23,14 @@ import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import { checkTopDownShape, type TopDownFeedback } from '../feedback/top-down.js';
-import { ForwardState, finishLayer, forward, forwardFrom, type DropoutMasks } from '../nn/forward.js';
+import {
+  backpropThroughBlock,
+  ForwardState,
+  finishLayer,
+  forward,
+  forwardFrom,
+  type DropoutMasks,
+} from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
@@ -30,7 +38,7 @@ import { outputError } from './output-error.js';
 import type { Batch, LearningRule } from './rule.js';
 import { Scratch } from './scratch.js';
 
-export const PEPITA_MODES = ['standard', 'forward', 'hebbian', 'time-local'] as const;
+export const PEPITA_MODES = ['standard', 'forward', 'hebbian', 'goodness', 'time-local'] as const;
 export type PepitaMode = (typeof PEPITA_MODES)[number];
 export const MODULATION_SIGNS = ['minus', 'plus'] as const;
 /** `minus`: x_mod = x - F e (ICLR code, default; required for weight mirroring); `plus`: x + F e. */
@@ -76,6 +84,8 @@ export class PepitaRule implements LearningRule {
   private readonly xMod: Scratch;
   private readonly diffs: Scratch[];
   private readonly w1f: Matrix | null;
+  private readonly blockScratch: Float32Array;
+  private readonly goodnessSums: { clean: number[]; modulated: number[]; steps: number };
 
   constructor(
     private readonly net: Network,
@@ -95,6 +105,9 @@ export class PepitaRule implements LearningRule {
     this.xMod = new Scratch(maxBatch, s[0]!);
     this.diffs = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
     this.w1f = net.depth > 1 ? new Matrix(s[1]!, dL) : null;
+    this.blockScratch = new Float32Array(maxBatch * Math.max(1, ...s.slice(1, -1)));
+    this.goodnessSums = { clean: [], modulated: [], steps: 0 };
+    this.resetGoodness();
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
@@ -112,7 +125,14 @@ export class PepitaRule implements LearningRule {
     this.modulatedPass(xMod, e, masks);
     const mod = this.modulated;
     const mode = this.options.mode;
-    if (mode === 'hebbian') {
+    if (mode === 'goodness') {
+      for (let l = 0; l < L - 1; l++) {
+        sink.addOuter(l, 1 / b, this.goodnessDelta(clean, l, masks), clean.postView(l - 1));
+        sink.addOuter(l, -1 / b, this.goodnessDelta(mod, l, masks), mod.postView(l - 1));
+      }
+      sink.addOuter(L - 1, 1 / b, clean.output, clean.postView(L - 2));
+      sink.addOuter(L - 1, -1 / b, batch.targets, mod.postView(L - 2));
+    } else if (mode === 'hebbian') {
       for (let l = 0; l < L; l++) {
         const cleanPost = l === L - 1 ? clean.output : clean.postView(l);
         const modPost = l === L - 1 ? batch.targets : mod.postView(l);
@@ -133,8 +153,55 @@ export class PepitaRule implements LearningRule {
       }
       sink.addOuter(L - 1, 1 / b, top, pre.postView(L - 2));
     }
+    this.recordGoodness();
     sink.step();
     return clean;
+  }
+
+  /** The clean and modulated passes of a batch, without dropout and without any update. */
+  twoPasses(batch: Batch): { first: ForwardState; second: ForwardState } {
+    const e = this.cleanPass(batch, null);
+    this.modulatedPass(this.modulate(batch.x, e), e, null);
+    return { first: this.clean, second: this.modulated };
+  }
+
+  /** d(1/2 ||h_l||^2)/da_l for the pass `state` (through dropout and normalisation), in a diff buffer. */
+  private goodnessDelta(state: ForwardState, l: number, masks: DropoutMasks | null): Matrix {
+    const out = this.diffs[l]!.rows(state.rows);
+    out.copyFrom(state.postView(l));
+    backpropThroughBlock(state, l, out.data, masks, this.blockScratch);
+    return out;
+  }
+
+  /** Adds this step's mean ||h_l||^2 of both passes (hidden layers, before normalisation) to the epoch sums. */
+  private recordGoodness(): void {
+    const L = this.net.depth;
+    for (let l = 0; l < L - 1; l++) {
+      this.goodnessSums.clean[l]! += meanSquaredNorm(this.clean, l);
+      this.goodnessSums.modulated[l]! += meanSquaredNorm(this.modulated, l);
+    }
+    this.goodnessSums.steps++;
+  }
+
+  /**
+   * Per hidden layer, the mean goodness ||h_l||^2 of the clean and modulated passes over the steps since the
+   * last call (FF's positive and negative phases, spec 2.11); resets the sums.
+   */
+  takeEpochMetrics(): { goodness_clean: number[]; goodness_modulated: number[] } {
+    const steps = Math.max(1, this.goodnessSums.steps);
+    const out = {
+      goodness_clean: this.goodnessSums.clean.map((g) => g / steps),
+      goodness_modulated: this.goodnessSums.modulated.map((g) => g / steps),
+    };
+    this.resetGoodness();
+    return out;
+  }
+
+  private resetGoodness(): void {
+    const hidden = Math.max(0, this.net.depth - 1);
+    this.goodnessSums.clean = new Array<number>(hidden).fill(0);
+    this.goodnessSums.modulated = new Array<number>(hidden).fill(0);
+    this.goodnessSums.steps = 0;
   }
 
   /** Algorithm 2: clean-pass update applied, then the modulated pass with the updated weights. */
@@ -201,4 +268,16 @@ function subtractInto(a: Matrix, b: Matrix, out: Matrix): void {
   const od = out.data;
   // All three are contiguous row blocks starting at offset 0 (forward-state views and scratch).
   for (let i = 0; i < n; i++) od[i] = ad[i]! - bd[i]!;
+}
+
+/** Mean over the rows of ||h_l||^2, on the activity before normalisation when the layer normalises. */
+function meanSquaredNorm(state: ForwardState, l: number): number {
+  const raw = state.unnormalized[l];
+  const m = raw ? raw.view(0, 0, state.rows, raw.cols) : state.postView(l);
+  let s = 0;
+  for (let i = 0; i < m.rows; i++) {
+    const o = m.index(i, 0);
+    for (let j = 0; j < m.cols; j++) s += m.data[o + j]! * m.data[o + j]!;
+  }
+  return m.rows > 0 ? s / m.rows : 0;
 }

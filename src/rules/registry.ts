@@ -16,10 +16,11 @@ import { BpRule } from './bp.js';
 import { DfaRule } from './dfa.js';
 import { DrtpRule } from './drtp.js';
 import { FaRule } from './fa.js';
+import { FfRule, type FfOptions } from './ff.js';
 import { PepitaRule, type ModulationSign, type PepitaOptions } from './pepita.js';
 import type { LearningRule } from './rule.js';
 
-export const RULE_NAMES = ['pepita', 'afa', 'bp', 'fa', 'dfa', 'drtp'] as const;
+export const RULE_NAMES = ['pepita', 'afa', 'bp', 'fa', 'dfa', 'drtp', 'ff'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
 export function parseRuleName(value: string): RuleName {
@@ -38,6 +39,8 @@ export interface RuleConfig {
   feedbackScale?: number;
   /** FA: learn the feedback by Kolen-Pollack (needs `makeFeedbackSink`). */
   kolenPollack?: boolean;
+  /** Forward-Forward's goodness, threshold, negatives, label embedding and peer normalisation. */
+  ff?: FfOptions;
 }
 
 /** A rule with the feedback state it owns (saved in checkpoints by the trainer). */
@@ -84,6 +87,12 @@ export function createRule(
       }
       return { rule: new FaRule(net, engine, maxBatch, backward, sink), topDown: null, backward };
     }
+    case 'ff':
+      return {
+        rule: new FfRule(net, engine, maxBatch, rng.derive('negatives'), config.ff),
+        topDown: null,
+        backward: null,
+      };
     case 'dfa':
     case 'drtp': {
       const backward = createBackwardMatrices(net.sizes, 'direct', feedbackRng, config.feedbackScale ?? 1);

@@ -23,4 +23,18 @@ export interface LearningRule {
    * step uses them. Returns the clean pass (its output is the prediction used for loss and accuracy).
    */
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState;
+  /**
+   * Turns raw inputs (in place) into what the network sees at evaluation (Forward-Forward: a neutral label and
+   * length normalisation). Absent: inputs are used as they are.
+   */
+  prepareInput?(x: Matrix): void;
+  /** A second classifier (Forward-Forward's goodness over every label): predicted labels into `out`. */
+  predictByGoodness?(x: Matrix, out: Int32Array): void;
+  /**
+   * Runs the rule's two passes on a batch without updating anything (PEPITA: clean and modulated; FF: positive
+   * and negative), for diagnostics such as the distribution of ||h_1||^2 - ||h_1^mod||^2.
+   */
+  twoPasses?(batch: Batch): { first: ForwardState; second: ForwardState };
+  /** Per-layer measurements averaged over the steps since the last call (e.g. goodness of both passes). */
+  takeEpochMetrics?(): Record<string, number[]>;
 }

@@ -16,7 +16,10 @@ import { ACTIVATIONS } from '../nn/activations.js';
 import { WEIGHT_INITS } from '../nn/init.js';
 import { NORMALIZATIONS } from '../nn/network.js';
 import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../rules/pepita.js';
+import { FF_GOODNESS, FF_NEGATIVES } from '../rules/ff.js';
 import { RULE_NAMES } from '../rules/registry.js';
+
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax') as [string, ...string[]];
 
@@ -53,8 +56,10 @@ export const TrainConfigSchema = z
     activation: z.enum(HIDDEN_ACTIVATIONS).default('relu'),
     init: z.enum(WEIGHT_INITS).default('he_uniform'),
     bias: z.boolean().default(false),
-    dropout: z.number().min(0).lt(1).default(0.1),
-    normalization: z.enum(NORMALIZATIONS).default('none'),
+    /** Default 0.1 (the paper), 0 for rule ff. */
+    dropout: z.number().min(0).lt(1).optional(),
+    /** Default none, sample-rms for rule ff (Forward-Forward's length normalisation). */
+    normalization: z.enum(NORMALIZATIONS).optional(),
     feedbackInit: z.enum(FEEDBACK_INITS).default('uniform'),
     feedbackScale: z.number().nonnegative().default(0.05),
     /** Weight mirroring of F's factors (PEPITA with `feedbackInit: normal`); absent = off. */
@@ -65,6 +70,21 @@ export const TrainConfigSchema = z
     /** Default: 0.1 for MNIST and Fashion-MNIST, 0.01 for CIFAR (the reference code's README settings). */
     lr: z.number().nonnegative().optional(),
     momentum: z.number().min(0).lt(1).default(0.9),
+    /** `sgd` (with momentum and weight decay) or `adam` (torch.optim.Adam; momentum is then unused). */
+    optimizer: z.enum(OPTIMIZERS).default('sgd'),
+    adamBeta1: z.number().min(0).lt(1).default(0.9),
+    adamBeta2: z.number().min(0).lt(1).default(0.999),
+    adamEps: z.number().positive().default(1e-8),
+    /** Forward-Forward: goodness (sum or mean of squares), threshold (default: layer width for sum, 2 for mean). */
+    ffGoodness: z.enum(FF_GOODNESS).default('sum'),
+    ffThreshold: z.number().optional(),
+    ffNegatives: z.enum(FF_NEGATIVES).default('random'),
+    ffLabelValue: z.number().positive().default(1),
+    ffPeerNormalization: z.number().nonnegative().default(0),
+    /** Evaluate FF's goodness classifier (one pass per label) every this many epochs, and after the last. */
+    ffGoodnessEvalEvery: positiveInt.default(1),
+    /** Epochs (0 = before training) after which the distribution of ||h_1||^2 - ||h_1^mod||^2 is recorded. */
+    goodnessHistogramEpochs: z.array(nonNegativeInt).default([]),
     weightDecay: z.number().nonnegative().default(0),
     decayEpochs: z.array(nonNegativeInt).default([60, 90]),
     decayFactor: z.number().positive().default(0.1),
@@ -120,12 +140,34 @@ export const TrainConfigSchema = z
         message: `feedback F options need rule pepita or afa (got ${c.rule})`,
       });
     }
+    if (c.rule === 'ff' && c.normalization !== undefined && !c.normalization.startsWith('sample-')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['normalization'],
+        message: 'rule ff length-normalises each hidden layer: it needs "sample-rms" or "sample-l2"',
+      });
+    }
+    if (c.rule === 'ff' && c.dropout !== undefined && c.dropout > 0) {
+      ctx.addIssue({ code: 'custom', path: ['dropout'], message: 'rule ff does not use dropout (set 0)' });
+    }
+    if (c.goodnessHistogramEpochs.length && c.rule !== 'pepita' && c.rule !== 'ff') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['goodnessHistogramEpochs'],
+        message: `goodness histograms need rule pepita or ff (got ${c.rule})`,
+      });
+    }
     const sorted = [...c.decayEpochs].sort((a, b) => a - b);
     if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
       ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
     }
   })
-  .transform((c) => ({ ...c, lr: c.lr ?? DEFAULT_LR[c.data] }));
+  .transform((c) => ({
+    ...c,
+    lr: c.lr ?? DEFAULT_LR[c.data],
+    dropout: c.dropout ?? (c.rule === 'ff' ? 0 : 0.1),
+    normalization: c.normalization ?? (c.rule === 'ff' ? 'sample-rms' : 'none'),
+  }));
 
 /** Learning rates of the reference code's README commands, per dataset. */
 const DEFAULT_LR: Record<(typeof DATASET_NAMES)[number], number> = {

@@ -10,7 +10,9 @@ import { Rng, type RngState } from '../core/rng.js';
 import { WeightMirror } from '../feedback/mirror.js';
 import { DropoutMasks } from '../nn/forward.js';
 import { Network } from '../nn/network.js';
+import { Adam } from '../optim/adam.js';
 import { Sgd, type SgdState } from '../optim/sgd.js';
+import { FfRule } from '../rules/ff.js';
 import { PepitaRule } from '../rules/pepita.js';
 import { createRule, type RuleSetup } from '../rules/registry.js';
 
@@ -27,7 +29,8 @@ export interface Model {
   config: TrainConfig;
   net: Network;
   setup: RuleSetup;
-  sgd: Sgd;
+  /** The forward weights' optimiser (config.optimizer). */
+  optimizer: Sgd | Adam;
   /** Kolen-Pollack's optimiser for FA's feedback. */
   feedbackSgd: Sgd | null;
   mirror: WeightMirror | null;
@@ -58,6 +61,13 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
       pepita: { mode: config.mode, sign: config.sign, lastLayer: config.lastLayer },
       topDown: { init: config.feedbackInit, scale: config.feedbackScale },
       kolenPollack: config.kolenPollack,
+      ff: {
+        goodness: config.ffGoodness,
+        ...(config.ffThreshold !== undefined ? { threshold: config.ffThreshold } : {}),
+        negatives: config.ffNegatives,
+        labelValue: config.ffLabelValue,
+        peerNormalization: config.ffPeerNormalization,
+      },
     },
     net,
     engine,
@@ -98,7 +108,16 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
     config,
     net,
     setup,
-    sgd: new Sgd(engine, net, opts),
+    optimizer:
+      config.optimizer === 'adam'
+        ? new Adam(engine, net, {
+            lr: config.lr,
+            beta1: config.adamBeta1,
+            beta2: config.adamBeta2,
+            eps: config.adamEps,
+            weightDecay: config.weightDecay,
+          })
+        : new Sgd(engine, net, opts),
     feedbackSgd,
     mirror,
     mirrorSgd,
@@ -117,27 +136,55 @@ function parameterMatrices(m: Model): Matrix[] {
     out.push(topDown.matrix);
   }
   if (m.setup.backward) out.push(...m.setup.backward);
+  if (m.setup.rule instanceof FfRule) out.push(...m.setup.rule.peerMeans);
   return out;
 }
 
-interface SgdHeader {
-  lr: number;
-  stepped: boolean[];
-  biases: boolean[];
-}
+/** An optimiser's checkpoint header (its tensors are stored after the parameters). */
+type OptimizerHeader =
+  | { kind?: 'sgd'; lr: number; stepped: boolean[]; biases: boolean[] }
+  | { kind: 'adam'; lr: number; steps: number[]; biases: boolean[] };
 
-function sgdParts(state: SgdState): { header: SgdHeader; tensors: Float32Array[] } {
+const present = (b: Float32Array | null): b is Float32Array => b !== null;
+
+function optimizerParts(opt: Sgd | Adam): { header: OptimizerHeader; tensors: Float32Array[] } {
+  if (opt instanceof Adam) {
+    const s = opt.state();
+    return {
+      header: { kind: 'adam', lr: s.lr, steps: s.steps, biases: s.biasM.map((b) => b !== null) },
+      tensors: [...s.m, ...s.v, ...s.biasM.filter(present), ...s.biasV.filter(present)],
+    };
+  }
+  const s = opt.state();
   return {
-    header: { lr: state.lr, stepped: state.stepped, biases: state.biasBuffers.map((b) => b !== null) },
-    tensors: [...state.buffers, ...state.biasBuffers.filter((b): b is Float32Array => b !== null)],
+    header: { kind: 'sgd', lr: s.lr, stepped: s.stepped, biases: s.biasBuffers.map((b) => b !== null) },
+    tensors: [...s.buffers, ...s.biasBuffers.filter(present)],
   };
 }
 
-function sgdFromParts(header: SgdHeader, tensors: Float32Array[]): SgdState {
+function loadOptimizer(
+  opt: Sgd | Adam,
+  header: OptimizerHeader,
+  tensors: Float32Array[],
+  source: string,
+): void {
+  const kind = header.kind ?? 'sgd';
+  if ((kind === 'adam') !== opt instanceof Adam) {
+    throw new TopdownUsageError(`checkpoint ${source} was written with another optimiser (${kind})`);
+  }
+  if (header.kind === 'adam') {
+    const n = header.steps.length;
+    const m = tensors.splice(0, n);
+    const v = tensors.splice(0, n);
+    const biasM = header.biases.map((has) => (has ? tensors.shift()! : null));
+    const biasV = header.biases.map((has) => (has ? tensors.shift()! : null));
+    (opt as Adam).loadState({ lr: header.lr, steps: header.steps, m, v, biasM, biasV });
+    return;
+  }
   const n = header.stepped.length;
   const buffers = tensors.splice(0, n);
   const biasBuffers = header.biases.map((has) => (has ? tensors.shift()! : null));
-  return { lr: header.lr, stepped: header.stepped, buffers, biasBuffers };
+  (opt as Sgd).loadState({ lr: header.lr, stepped: header.stepped, buffers, biasBuffers } as SgdState);
 }
 
 /** What a checkpoint holds besides the config and progress counters. */
@@ -145,7 +192,10 @@ export interface ModelSnapshot {
   header: {
     sizes: number[];
     streams: Record<keyof RunStreams, RngState>;
-    sgd: SgdHeader[];
+    /** Forward optimiser, then Kolen-Pollack's and mirroring's SGDs where present. */
+    sgd: OptimizerHeader[];
+    /** Forward-Forward's negative-label stream. */
+    negatives?: RngState;
   };
   tensors: Float32Array[];
 }
@@ -153,10 +203,10 @@ export interface ModelSnapshot {
 /** Captures the model exactly (copies). */
 export function snapshotModel(m: Model): ModelSnapshot {
   const tensors = parameterMatrices(m).map((x) => x.toFloat32Array());
-  const sgdHeaders: SgdHeader[] = [];
-  for (const opt of [m.sgd, m.feedbackSgd, m.mirrorSgd]) {
+  const sgdHeaders: OptimizerHeader[] = [];
+  for (const opt of [m.optimizer, m.feedbackSgd, m.mirrorSgd]) {
     if (!opt) continue;
-    const parts = sgdParts(opt.state());
+    const parts = optimizerParts(opt);
     sgdHeaders.push(parts.header);
     tensors.push(...parts.tensors);
   }
@@ -169,6 +219,7 @@ export function snapshotModel(m: Model): ModelSnapshot {
         mirror: m.streams.mirror.state(),
       },
       sgd: sgdHeaders,
+      ...(m.setup.rule instanceof FfRule ? { negatives: m.setup.rule.rng.state() } : {}),
     },
     tensors,
   };
@@ -190,10 +241,13 @@ export function restoreModel(m: Model, snapshot: ModelSnapshot, source: string):
     x.data.set(t, x.offset);
   }
   m.setup.topDown?.touched();
-  const opts = [m.sgd, m.feedbackSgd, m.mirrorSgd].filter((o): o is Sgd => o !== null);
+  const opts = [m.optimizer, m.feedbackSgd, m.mirrorSgd].filter((o): o is Sgd | Adam => o !== null);
   if (opts.length !== snapshot.header.sgd.length)
     throw new TopdownUsageError(`checkpoint ${source} has a different optimiser set`);
-  opts.forEach((opt, i) => opt.loadState(sgdFromParts(snapshot.header.sgd[i]!, tensors)));
+  opts.forEach((opt, i) => loadOptimizer(opt, snapshot.header.sgd[i]!, tensors, source));
+  if (m.setup.rule instanceof FfRule && snapshot.header.negatives) {
+    m.setup.rule.rng = Rng.fromState(snapshot.header.negatives);
+  }
   m.streams.shuffle = Rng.fromState(snapshot.header.streams.shuffle);
   m.streams.dropout = Rng.fromState(snapshot.header.streams.dropout);
   m.streams.mirror = Rng.fromState(snapshot.header.streams.mirror);

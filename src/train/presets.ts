@@ -48,6 +48,43 @@ export const PRESETS: Record<string, TrainConfigInput> = {
   'drtp-cifar10': { ...PAPER, rule: 'drtp', data: 'cifar10', lr: 0.001 },
 };
 
+/**
+ * Hinton (2022)'s permutation-invariant MNIST setting for Forward-Forward: four hidden layers of 2000 ReLU units,
+ * the label in the first 10 pixels, length normalisation between layers, goodness = sum of squares with
+ * threshold = layer width; trained here with Adam on mini-batches. `bp-mnist-4x2000` is the same net by backprop.
+ */
+const FF_NET: TrainConfigInput = {
+  hidden: [2000, 2000, 2000, 2000],
+  bias: true,
+  init: 'he_uniform',
+  dropout: 0,
+  batchSize: 100,
+  optimizer: 'adam',
+  weightDecay: 0,
+  decayFactor: 0.1,
+};
+
+PRESETS['ff-mnist'] = {
+  ...FF_NET,
+  rule: 'ff',
+  data: 'mnist',
+  normalization: 'sample-rms',
+  lr: 0.001,
+  epochs: 60,
+  decayEpochs: [40],
+  ffGoodness: 'sum',
+  ffNegatives: 'random',
+  ffGoodnessEvalEvery: 10,
+};
+PRESETS['bp-mnist-4x2000'] = {
+  ...FF_NET,
+  rule: 'bp',
+  data: 'mnist',
+  lr: 0.001,
+  epochs: 20,
+  decayEpochs: [15],
+};
+
 export function presetConfig(name: string): TrainConfigInput {
   const preset = PRESETS[name];
   if (!preset)

@@ -20,11 +20,12 @@ import { TopdownUsageError } from '../core/errors.js';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { resolveTrainConfig } from './config.js';
 import type { ModelSnapshot } from './model.js';
-import type { CheckpointContent, EpochLogs, EpochSink } from './trainer.js';
+import type { CheckpointContent, EpochLogs, EpochSink, GoodnessHistogram } from './trainer.js';
 
 export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
+export const HISTOGRAM_FILE = 'goodness-histograms.jsonl';
 
 /** `runs/<date>-<time>-<rule>-<data>` under the working directory. */
 export function defaultRunFolder(rule: string, data: string, now = new Date()): string {
@@ -64,6 +65,11 @@ export class RunFolder implements EpochSink {
 
   writeEpoch(logs: EpochLogs): void {
     appendFileSync(join(this.dir, METRICS_FILE), JSON.stringify(logs) + '\n');
+  }
+
+  /** Appends one line to goodness-histograms.jsonl. */
+  writeHistogram(record: GoodnessHistogram): void {
+    appendFileSync(join(this.dir, HISTOGRAM_FILE), JSON.stringify(record) + '\n');
   }
 
   writeCheckpoint(content: CheckpointContent): void {

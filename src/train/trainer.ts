@@ -16,6 +16,7 @@ import {
   type Split,
 } from '../data/index.js';
 import { argmaxRows } from '../metrics/accuracy.js';
+import { goodnessDifferences, histogram, summary } from '../metrics/goodness.js';
 import { angleDegrees, feedbackAlignmentAngle, layerAlignmentAngles } from '../metrics/angles.js';
 import { matrixStats } from '../metrics/norms.js';
 import { ForwardState, forward } from '../nn/forward.js';
@@ -44,6 +45,15 @@ export interface EpochLogs {
   layer_angles_deg?: number[];
   weight_norms: number[];
   feedback_std?: number;
+  /** Forward-Forward's goodness classifier on the test set (every ffGoodnessEvalEvery epochs). */
+  test_acc_goodness?: number;
+  /** Forward-Forward: mean goodness of positive and negative passes, and the loss, per hidden layer. */
+  goodness_pos?: number[];
+  goodness_neg?: number[];
+  ff_loss?: number[];
+  /** PEPITA: mean ||h_l||^2 of the clean and modulated passes per hidden layer (FF's two phases). */
+  goodness_clean?: number[];
+  goodness_modulated?: number[];
   seconds: number;
   samples_per_s: number;
 }
@@ -93,10 +103,28 @@ export class TrainingDivergedError extends TopdownUsageError {
 const EXPLODE_FACTOR = 1e3;
 const EVAL_BATCH = 1000;
 
+/**
+ * The distribution over the test set of ||h_1||^2 - ||h_1'||^2 between a rule's two passes (PEPITA: clean and
+ * modulated, Fig. S2; FF: positive and negative), taken after `epoch` epochs (0: before training).
+ */
+export interface GoodnessHistogram {
+  epoch: number;
+  edges: number[];
+  counts: number[];
+  mean: number;
+  std: number;
+  p05: number;
+  median: number;
+  p95: number;
+  n: number;
+}
+
 /** Where an epoch's results go: the run folder implements it; tests may collect in memory. */
 export interface EpochSink {
   /** Called after every epoch, before the checkpoint. */
   writeEpoch(logs: EpochLogs): void;
+  /** Called at the epochs listed in config.goodnessHistogramEpochs. */
+  writeHistogram?(record: GoodnessHistogram): void;
   /** Called every `checkpointEvery` epochs and after the last one. */
   writeCheckpoint(snapshot: CheckpointContent): void;
 }
@@ -196,6 +224,7 @@ export class TrainingSession {
     const { config } = this;
     const callbacks = this.options.callbacks ?? [];
     for (const c of callbacks) c.onTrainBegin?.(this);
+    if (this.epochsDone === 0) this.maybeHistogram(0);
     while (this.epochsDone < config.epochs && !this.stopTraining) {
       const epoch = this.epochsDone; // 0-based
       for (const c of callbacks) c.onEpochBegin?.(epoch + 1, this);
@@ -203,6 +232,7 @@ export class TrainingSession {
       this.epochsDone++;
       this.history.epochs.push(logs);
       this.sink?.writeEpoch(logs);
+      this.maybeHistogram(this.epochsDone);
       const last = this.epochsDone === config.epochs;
       if (this.sink && (last || this.epochsDone % config.checkpointEvery === 0 || this.stopTraining)) {
         this.sink.writeCheckpoint(this.checkpoint());
@@ -230,7 +260,7 @@ export class TrainingSession {
       gamma: config.decayFactor,
       timing: config.decayTiming,
     });
-    model.sgd.lr = lr;
+    model.optimizer.lr = lr;
     if (model.feedbackSgd) model.feedbackSgd.lr = lr;
     const order = model.streams.shuffle.shuffle(this.trainIndices.slice());
     const b = config.batchSize;
@@ -253,11 +283,11 @@ export class TrainingSession {
               model.mirror,
               epoch,
               batch,
-              model.sgd,
+              model.optimizer,
               model.masks,
               model.streams.mirror,
             )
-          : model.setup.rule.train(batch, model.sgd, model.masks);
+          : model.setup.rule.train(batch, model.optimizer, model.masks);
       const loss = batchLoss(state, this.targets);
       if (i === 0) firstLoss = loss;
       if (!Number.isFinite(loss) || (loss > EXPLODE_FACTOR * Math.max(1, firstLoss) && epoch + i > 0)) {
@@ -296,7 +326,11 @@ export class TrainingSession {
       logs.val_loss = val.loss;
       logs.val_acc = val.accuracy;
     }
-    Object.assign(logs, this.alignment());
+    Object.assign(logs, this.alignment(), model.setup.rule.takeEpochMetrics?.() ?? {});
+    const every = config.ffGoodnessEvalEvery;
+    if (model.setup.rule.predictByGoodness && ((epoch + 1) % every === 0 || epoch + 1 === config.epochs)) {
+      logs.test_acc_goodness = this.goodnessAccuracy(data.test, this.testIndices);
+    }
     return logs;
   }
 
@@ -317,6 +351,61 @@ export class TrainingSession {
     return {};
   }
 
+  private maybeHistogram(epoch: number): void {
+    if (!this.config.goodnessHistogramEpochs.includes(epoch) || !this.sink?.writeHistogram) return;
+    this.sink.writeHistogram({ epoch, ...this.goodnessHistogram() });
+  }
+
+  /** The ||h_1||^2 - ||h_1'||^2 distribution of the rule's two passes over the test set (60 bins). */
+  goodnessHistogram(): Omit<GoodnessHistogram, 'epoch'> {
+    const { data, config } = this;
+    const rule = this.model.setup.rule;
+    if (!rule.twoPasses) throw new TopdownUsageError(`rule ${rule.name} has no second pass to compare`);
+    const values = new Float64Array(this.testIndices.length);
+    const b = config.batchSize;
+    for (let from = 0; from < values.length; from += b) {
+      const n = Math.min(b, values.length - from);
+      const x = this.x.view(0, 0, n, data.features);
+      const targets = this.targets.view(0, 0, n, data.classes);
+      fillBatch(data.test, data.features, this.testIndices, from, n, x.data, this.transform);
+      fillTargets(data.test, this.testIndices, from, n, data.classes, targets.data);
+      const { first, second } = rule.twoPasses({ x, targets });
+      const raw = (s: ForwardState) => {
+        const m = s.unnormalized[0] ?? s.post[0]!;
+        return m.view(0, 0, n, m.cols);
+      };
+      goodnessDifferences(raw(first), raw(second), values.subarray(from, from + n));
+    }
+    const h = histogram(values, { bins: 60 });
+    const s = summary(values);
+    return {
+      edges: Array.from(h.edges),
+      counts: Array.from(h.counts),
+      mean: s.mean,
+      std: s.std,
+      p05: s.p05,
+      median: s.median,
+      p95: s.p95,
+      n: s.n,
+    };
+  }
+
+  /** Accuracy of the rule's goodness classifier on `indices` of `split`. */
+  goodnessAccuracy(split: Split, indices: Uint32Array): number {
+    const { data } = this;
+    const rule = this.model.setup.rule;
+    const cap = this.evalState.maxBatch;
+    let correct = 0;
+    for (let from = 0; from < indices.length; from += cap) {
+      const n = Math.min(cap, indices.length - from);
+      fillBatch(split, data.features, indices, from, n, this.evalX.data, this.transform);
+      labelsAt(split, indices, from, n, this.evalLabels);
+      rule.predictByGoodness!(this.evalX.view(0, 0, n, data.features), this.predicted);
+      for (let i = 0; i < n; i++) if (this.predicted[i] === this.evalLabels[i]) correct++;
+    }
+    return correct / indices.length;
+  }
+
   /** Accuracy and mean loss on `indices` of `split`, without dropout. */
   evaluate(split: Split, indices: Uint32Array): { accuracy: number; loss: number } {
     const { data } = this;
@@ -328,7 +417,9 @@ export class TrainingSession {
       fillBatch(split, data.features, indices, from, n, this.evalX.data, this.transform);
       fillTargets(split, indices, from, n, data.classes, this.evalTargets.data);
       labelsAt(split, indices, from, n, this.evalLabels);
-      const y = forward(this.engine, this.evalState, this.evalX.view(0, 0, n, data.features), null);
+      const x = this.evalX.view(0, 0, n, data.features);
+      this.model.setup.rule.prepareInput?.(x);
+      const y = forward(this.engine, this.evalState, x, null);
       correct += countCorrect(y, this.evalLabels, this.predicted);
       loss += batchLoss(this.evalState, this.evalTargets.view(0, 0, n, data.classes)) * n;
     }

@@ -8,7 +8,8 @@ import { WEIGHT_INITS } from '../../nn/init.js';
 import { NORMALIZATIONS } from '../../nn/network.js';
 import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../../rules/pepita.js';
 import { RULE_NAMES } from '../../rules/registry.js';
-import { readConfigFile, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
+import { FF_GOODNESS, FF_NEGATIVES } from '../../rules/ff.js';
+import { OPTIMIZERS, readConfigFile, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { defaultRunFolder, RunFolder } from '../../train/run-folder.js';
 import { TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
@@ -62,6 +63,17 @@ const CONFIG_FLAGS = [
   'batchSize',
   'lr',
   'momentum',
+  'optimizer',
+  'adamBeta1',
+  'adamBeta2',
+  'adamEps',
+  'ffGoodness',
+  'ffThreshold',
+  'ffNegatives',
+  'ffLabelValue',
+  'ffPeerNormalization',
+  'ffGoodnessEvalEvery',
+  'goodnessHistogramEpochs',
   'weightDecay',
   'decayEpochs',
   'decayFactor',
@@ -175,6 +187,43 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
       number('--lr'),
     )
     .option('--momentum <m>', 'SGD momentum (default 0.9)', number('--momentum'))
+    .addOption(new Option('--optimizer <name>', 'sgd (default) or adam').choices(OPTIMIZERS))
+    .option('--adam-beta1 <b>', 'Adam beta1 (default 0.9)', number('--adam-beta1'))
+    .option('--adam-beta2 <b>', 'Adam beta2 (default 0.999)', number('--adam-beta2'))
+    .option('--adam-eps <e>', 'Adam epsilon (default 1e-8)', number('--adam-eps'))
+    .addOption(
+      new Option('--ff-goodness <kind>', 'FF goodness: sum (default) or mean of squares').choices(
+        FF_GOODNESS,
+      ),
+    )
+    .option(
+      '--ff-threshold <theta>',
+      'FF threshold (default: layer width for sum, 2 for mean)',
+      number('--ff-threshold'),
+    )
+    .addOption(
+      new Option('--ff-negatives <how>', 'FF negative labels (default random)').choices(FF_NEGATIVES),
+    )
+    .option(
+      '--ff-label-value <v>',
+      'value of the embedded label pixel (default 1)',
+      number('--ff-label-value'),
+    )
+    .option(
+      '--ff-peer-normalization <w>',
+      'FF peer-normalisation weight (default 0)',
+      number('--ff-peer-normalization'),
+    )
+    .option(
+      '--ff-goodness-eval-every <n>',
+      'evaluate FF goodness accuracy every N epochs (default 1)',
+      integer('--ff-goodness-eval-every'),
+    )
+    .option(
+      '--goodness-histogram-epochs <list>',
+      'epochs (0 = before training) at which to record the ||h_1||^2 - ||h_1^mod||^2 histogram',
+      intListAllowZero('--goodness-histogram-epochs'),
+    )
     .option('--weight-decay <w>', 'coupled weight decay (default 0)', number('--weight-decay'))
     .option(
       '--decay-epochs <list>',

@@ -1,0 +1,426 @@
+/**
+ * Forward-Forward (Hinton 2022; spec 2.11). Every hidden layer l has its own objective on the goodness
+ * G_l = sum_j h_lj^2 (or the mean) of its raw activity: a logistic loss that pushes G above a threshold theta
+ * for positive data (the input with its true label embedded) and below it for negative data (a wrong label),
+ *
+ *   L_l = mean_pos softplus(theta - G_l) + mean_neg softplus(G_l - theta) (+ peer normalisation),
+ *
+ * descended layer by layer: each layer sees the length-normalised activity of the layer below as a constant
+ * (the network's `sample-rms` or `sample-l2` normalisation), so no gradient crosses layers. The network's output layer is a
+ * linear softmax read-out trained by the delta rule on the last hidden layer's normalised activity for the
+ * input with a neutral label (every label feature 1/C). Prediction: the read-out's argmax, or the label whose
+ * embedding gives the largest goodness summed over the hidden layers (the first excluded when there are
+ * several, as in Hinton's paper).
+ */
+import type { Engine } from '../core/engine.js';
+import { TopdownUsageError } from '../core/errors.js';
+import { Matrix } from '../core/matrix.js';
+import type { Rng } from '../core/rng.js';
+import { activationDerivative } from '../nn/activations.js';
+import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
+import type { Network } from '../nn/network.js';
+import type { GradientSink } from '../optim/sink.js';
+
+import { embedLabels, embedNeutral, normalizeRows } from './ff-labels.js';
+import { outputError } from './output-error.js';
+import type { Batch, LearningRule } from './rule.js';
+import { Scratch } from './scratch.js';
+
+export const FF_GOODNESS = ['sum', 'mean'] as const;
+export type FfGoodness = (typeof FF_GOODNESS)[number];
+/** Wrong label per sample drawn uniformly, every wrong label, or drawn from the model's own predictions. */
+export const FF_NEGATIVES = ['random', 'all', 'hard'] as const;
+export type FfNegatives = (typeof FF_NEGATIVES)[number];
+
+export interface FfOptions {
+  /** Goodness of a layer: sum (default) or mean of the squared activities. */
+  goodness?: FfGoodness;
+  /** theta; default: the layer width for `sum` (1 per unit), 2 for `mean`. */
+  threshold?: number;
+  negatives?: FfNegatives;
+  /** Value of the "on" label feature (default 1, the brightest pixel of [0, 1] images). */
+  labelValue?: number;
+  /** L2-normalise each input (after embedding the label) before the first layer (default true). */
+  normalizeInput?: boolean;
+  /** Weight of the peer-normalisation penalty on each unit's running mean activity (default 0: off). */
+  peerNormalization?: number;
+  /** Momentum of those running means (default 0.9). */
+  peerMomentum?: number;
+}
+
+export type ResolvedFfOptions = Required<Omit<FfOptions, 'threshold'>> & { threshold: number | null };
+
+export function resolveFfOptions(options: FfOptions = {}): ResolvedFfOptions {
+  const r: ResolvedFfOptions = {
+    goodness: options.goodness ?? 'sum',
+    threshold: options.threshold ?? null,
+    negatives: options.negatives ?? 'random',
+    labelValue: options.labelValue ?? 1,
+    normalizeInput: options.normalizeInput ?? true,
+    peerNormalization: options.peerNormalization ?? 0,
+    peerMomentum: options.peerMomentum ?? 0.9,
+  };
+  if (!FF_GOODNESS.includes(r.goodness)) {
+    throw new TopdownUsageError(`FF goodness must be one of ${FF_GOODNESS.join(', ')}; got "${r.goodness}"`);
+  }
+  if (!FF_NEGATIVES.includes(r.negatives)) {
+    throw new TopdownUsageError(
+      `FF negatives must be one of ${FF_NEGATIVES.join(', ')}; got "${r.negatives}"`,
+    );
+  }
+  const finite = (name: string, v: number, ok: boolean, range: string): void => {
+    if (!Number.isFinite(v) || !ok) throw new TopdownUsageError(`FF ${name} must be ${range}; got ${v}`);
+  };
+  if (r.threshold !== null) finite('threshold', r.threshold, true, 'a finite number');
+  finite('label value', r.labelValue, r.labelValue > 0, '> 0');
+  finite('peer normalisation', r.peerNormalization, r.peerNormalization >= 0, '>= 0');
+  finite('peer momentum', r.peerMomentum, r.peerMomentum >= 0 && r.peerMomentum < 1, 'in [0, 1)');
+  return r;
+}
+
+/** log(1 + e^z) without overflow. */
+export function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** 1 / (1 + e^-z). */
+export function logistic(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** Per-layer averages over an epoch, reset when taken. */
+export interface FfEpochMetrics extends Record<string, number[]> {
+  /** Mean goodness of the positive pass per hidden layer. */
+  goodness_pos: number[];
+  /** Mean goodness of the negative pass per hidden layer. */
+  goodness_neg: number[];
+  /** Mean FF loss per hidden layer. */
+  ff_loss: number[];
+}
+
+export class FfRule implements LearningRule {
+  readonly name = 'ff';
+  readonly options: ResolvedFfOptions;
+  readonly classes: number;
+  /** The stream negatives are drawn from (replaced when a checkpoint is restored). */
+  rng: Rng;
+  /** Running mean activity of each hidden layer's units (1 x d_l), for peer normalisation. */
+  readonly peerMeans: Matrix[];
+  /** The passes of the last step. */
+  readonly positive: ForwardState;
+  readonly negative: ForwardState;
+  readonly neutral: ForwardState;
+  private readonly hidden: number;
+  private readonly negPerSample: number;
+  private readonly xPos: Scratch;
+  private readonly xNeg: Scratch;
+  private readonly xNeu: Scratch;
+  private readonly deltas: Scratch[];
+  private readonly derivative: Float32Array;
+  private readonly error: Scratch;
+  private readonly labels: Int32Array;
+  private readonly negLabels: Int32Array;
+  private readonly goodness: Float64Array;
+  private readonly sums = { pos: [] as number[], neg: [] as number[], loss: [] as number[], steps: 0 };
+  private predictState: ForwardState | null = null;
+  /** Length of a normalised input: sqrt(d_0) with sample-rms layers, 1 with sample-l2. */
+  private readonly inputScale: number;
+  private predictX: Matrix | null = null;
+
+  constructor(
+    private readonly net: Network,
+    private readonly engine: Engine,
+    maxBatch: number,
+    rng: Rng,
+    options: FfOptions = {},
+  ) {
+    this.options = resolveFfOptions(options);
+    this.rng = rng;
+    const L = net.depth;
+    if (L < 2)
+      throw new TopdownUsageError('rule ff needs at least one hidden layer (and the read-out layer)');
+    const norm = net.config.normalization;
+    if (norm !== 'sample-l2' && norm !== 'sample-rms') {
+      throw new TopdownUsageError(
+        `rule ff length-normalises each hidden layer's output: it needs normalization "sample-rms" or "sample-l2", not "${norm}"`,
+      );
+    }
+    this.inputScale = norm === 'sample-rms' ? Math.sqrt(net.width(0)) : 1;
+    if (net.config.dropout > 0) {
+      throw new TopdownUsageError('rule ff does not use dropout: set the dropout to 0');
+    }
+    if (net.activationOf(L - 1) !== 'softmax') {
+      throw new TopdownUsageError('rule ff trains a softmax read-out: the output activation must be softmax');
+    }
+    this.classes = net.width(L);
+    if (this.classes > net.width(0)) {
+      throw new TopdownUsageError(`cannot embed ${this.classes} labels into ${net.width(0)} input features`);
+    }
+    this.hidden = L - 1;
+    this.negPerSample = this.options.negatives === 'all' ? this.classes - 1 : 1;
+    const maxNeg = maxBatch * this.negPerSample;
+    this.positive = new ForwardState(net, maxBatch);
+    this.negative = new ForwardState(net, maxNeg);
+    this.neutral = new ForwardState(net, maxBatch);
+    const d0 = net.width(0);
+    this.xPos = new Scratch(maxBatch, d0);
+    this.xNeg = new Scratch(maxNeg, d0);
+    this.xNeu = new Scratch(maxBatch, d0);
+    this.deltas = Array.from({ length: this.hidden }, (_, l) => new Scratch(maxNeg, net.width(l + 1)));
+    this.derivative = new Float32Array(maxNeg * Math.max(...net.sizes.slice(1, -1)));
+    this.error = new Scratch(maxBatch, this.classes);
+    this.labels = new Int32Array(maxBatch);
+    this.negLabels = new Int32Array(maxNeg);
+    this.goodness = new Float64Array(maxNeg);
+    this.peerMeans = Array.from({ length: this.hidden }, (_, l) => new Matrix(1, net.width(l + 1)));
+    this.resetSums();
+  }
+
+  /** theta of hidden layer l. */
+  threshold(l: number): number {
+    return this.options.threshold ?? (this.options.goodness === 'sum' ? this.net.width(l + 1) : 2);
+  }
+
+  /** Turns raw inputs into what the network sees without a label: neutral label, then normalisation. */
+  prepareInput(x: Matrix): void {
+    embedNeutral(x, this.classes, this.options.labelValue, x);
+    if (this.options.normalizeInput) normalizeRows(x, this.inputScale);
+  }
+
+  /** x with `labels` embedded (and normalised) into `out`. */
+  labelledInput(x: Matrix, labels: ArrayLike<number>, out: Matrix): Matrix {
+    embedLabels(x, labels, this.classes, this.options.labelValue, out);
+    if (this.options.normalizeInput) normalizeRows(out, this.inputScale);
+    return out;
+  }
+
+  train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
+    void masks; // FF runs without dropout (checked in the constructor)
+    const { net, engine } = this;
+    const b = batch.x.rows;
+    const labels = this.labels;
+    targetLabels(batch.targets, labels);
+
+    // neutral pass: the read-out's prediction (and the distribution hard negatives are drawn from)
+    const xNeu = this.xNeu.rows(b);
+    xNeu.copyFrom(batch.x);
+    this.prepareInput(xNeu);
+    forward(engine, this.neutral, xNeu, null);
+
+    const xPos = this.labelledInput(batch.x, labels, this.xPos.rows(b));
+    const nNeg = b * this.negPerSample;
+    this.drawNegatives(b);
+    const xNeg = this.xNeg.rows(nNeg);
+    for (let k = 0; k < this.negPerSample; k++) {
+      const rows = xNeg.view(k * b, 0, b, xNeg.cols);
+      this.labelledInput(batch.x, this.negLabels.subarray(k * b, (k + 1) * b), rows);
+    }
+    forward(engine, this.positive, xPos, null);
+    forward(engine, this.negative, xNeg, null);
+
+    for (let l = 0; l < this.hidden; l++) {
+      const lossPos = this.layerDelta(this.positive, l, +1);
+      this.applyPeerNormalization(l);
+      sink.addOuter(l, 1, this.deltas[l]!.rows(b), this.positive.postView(l - 1));
+      const lossNeg = this.layerDelta(this.negative, l, -1);
+      sink.addOuter(l, 1, this.deltas[l]!.rows(nNeg), this.negative.postView(l - 1));
+      this.sums.loss[l]! += lossPos + lossNeg;
+    }
+    const e = this.error.rows(b);
+    outputError(this.neutral.output, batch.targets, e);
+    sink.addOuter(net.depth - 1, 1 / b, e, this.neutral.postView(net.depth - 2));
+    this.sums.steps++;
+    sink.step();
+    return this.neutral;
+  }
+
+  /** The positive and negative passes of a batch (random wrong labels), without any update. */
+  twoPasses(batch: Batch): { first: ForwardState; second: ForwardState } {
+    const b = batch.x.rows;
+    targetLabels(batch.targets, this.labels);
+    for (let i = 0; i < b; i++) {
+      this.negLabels[i] = (this.labels[i]! + 1 + this.rng.int(0, this.classes - 2)) % this.classes;
+    }
+    forward(
+      this.engine,
+      this.positive,
+      this.labelledInput(batch.x, this.labels.subarray(0, b), this.xPos.rows(b)),
+      null,
+    );
+    const xNeg = this.labelledInput(batch.x, this.negLabels.subarray(0, b), this.xNeg.rows(b));
+    forward(this.engine, this.negative, xNeg, null);
+    return { first: this.positive, second: this.negative };
+  }
+
+  /**
+   * Writes dL/da of hidden layer l for the pass `state` into the layer's delta buffer and returns the mean loss
+   * of that pass: sign +1 for positive data (push G up), -1 for negative data.
+   */
+  private layerDelta(state: ForwardState, l: number, sign: 1 | -1): number {
+    const n = state.rows;
+    const d = this.net.width(l + 1);
+    const h = state.unnormalized[l]!.data;
+    const a = state.pre[l]!.data;
+    const delta = this.deltas[l]!.rows(n).data;
+    const theta = this.threshold(l);
+    const mean = this.options.goodness === 'mean';
+    const act = this.net.activationOf(l);
+    if (act !== 'relu') activationDerivative(act, a, h, this.derivative, n * d);
+    let loss = 0;
+    let gSum = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let g = 0;
+      for (let j = 0; j < d; j++) g += h[o + j]! * h[o + j]!;
+      if (mean) g /= d;
+      this.goodness[i] = g;
+      gSum += g;
+      const z = sign * (theta - g); // loss softplus(z); dz/dG = -sign
+      loss += softplus(z);
+      const dLdG = (-sign * logistic(z)) / n;
+      const scale = dLdG * (mean ? 2 / d : 2);
+      if (act === 'relu') {
+        for (let j = 0; j < d; j++) delta[o + j] = scale * h[o + j]!; // h * relu'(a) = h
+      } else {
+        for (let j = 0; j < d; j++) delta[o + j] = scale * h[o + j]! * this.derivative[o + j]!;
+      }
+    }
+    (sign > 0 ? this.sums.pos : this.sums.neg)[l]! += gSum / n;
+    return loss / n;
+  }
+
+  /** Adds the peer-normalisation gradient to the positive pass's delta of layer l and updates the means. */
+  private applyPeerNormalization(l: number): void {
+    const lambda = this.options.peerNormalization;
+    if (lambda === 0) return;
+    const state = this.positive;
+    const n = state.rows;
+    const d = this.net.width(l + 1);
+    const h = state.unnormalized[l]!.data;
+    const a = state.pre[l]!.data;
+    const means = this.peerMeans[l]!.data;
+    const mu = this.options.peerMomentum;
+    // running mean including this batch: m_j = mu m_j + (1 - mu) mean_i h_ij
+    let avg = 0;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += h[i * d + j]!;
+      means[j] = mu * means[j]! + ((1 - mu) * s) / n;
+      avg += means[j]!;
+    }
+    avg /= d;
+    // P = lambda mean_j (m_j - avg)^2, dP/dh_ij = 2 lambda (m_j - avg) (1 - mu) / (d n), times act'(a_ij)
+    const delta = this.deltas[l]!.rows(n).data;
+    const relu = this.net.activationOf(l) === 'relu';
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        const k = i * d + j;
+        const slope = relu ? (a[k]! > 0 ? 1 : 0) : this.derivative[k]!;
+        delta[k] = delta[k]! + ((2 * lambda * (means[j]! - avg) * (1 - mu)) / (d * n)) * slope;
+      }
+    }
+  }
+
+  /** Fills negLabels (rows k * b + i: the k-th negative of sample i); never the true label. */
+  private drawNegatives(b: number): void {
+    const { classes, labels, negLabels, rng } = this;
+    switch (this.options.negatives) {
+      case 'random':
+        for (let i = 0; i < b; i++) negLabels[i] = (labels[i]! + 1 + rng.int(0, classes - 2)) % classes;
+        return;
+      case 'all':
+        for (let k = 0; k < classes - 1; k++) {
+          for (let i = 0; i < b; i++) negLabels[k * b + i] = (labels[i]! + 1 + k) % classes;
+        }
+        return;
+      case 'hard': {
+        const y = this.neutral.output;
+        for (let i = 0; i < b; i++) {
+          const o = y.index(i, 0);
+          let total = 0;
+          for (let c = 0; c < classes; c++) if (c !== labels[i]) total += y.data[o + c]!;
+          if (!(total > 1e-12)) {
+            negLabels[i] = (labels[i]! + 1 + rng.int(0, classes - 2)) % classes;
+            continue;
+          }
+          let u = rng.uniform() * total;
+          let pick = -1;
+          for (let c = 0; c < classes; c++) {
+            if (c === labels[i]) continue;
+            pick = c;
+            u -= y.data[o + c]!;
+            if (u < 0) break;
+          }
+          negLabels[i] = pick;
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * Predicts each row's label by the goodness its embedding produces, summed over the hidden layers (all but
+   * the first when there are several); writes labels into `out` and, when given, the scores (rows x classes).
+   */
+  predictByGoodness(x: Matrix, out: Int32Array, scores?: Float64Array): void {
+    const { net, classes } = this;
+    const n = x.rows;
+    if (!this.predictState || this.predictState.maxBatch < n) {
+      this.predictState = new ForwardState(net, n);
+      this.predictX = new Matrix(n, net.width(0));
+    }
+    const state = this.predictState;
+    const input = this.predictX!.view(0, 0, n, net.width(0));
+    const score = scores ?? new Float64Array(n * classes);
+    const first = this.hidden > 1 ? 1 : 0;
+    const labels = new Int32Array(n);
+    for (let c = 0; c < classes; c++) {
+      labels.fill(c);
+      this.labelledInput(x, labels, input);
+      forward(this.engine, state, input, null);
+      for (let l = first; l < this.hidden; l++) {
+        const d = net.width(l + 1);
+        const h = state.unnormalized[l]!.data;
+        for (let i = 0; i < n; i++) {
+          let g = 0;
+          for (let j = 0; j < d; j++) g += h[i * d + j]! * h[i * d + j]!;
+          score[i * classes + c]! += this.options.goodness === 'mean' ? g / d : g;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (score[i * classes + c]! > score[i * classes + best]!) best = c;
+      out[i] = best;
+    }
+  }
+
+  /** Per-layer goodness and loss averaged over the steps since the last call. */
+  takeEpochMetrics(): FfEpochMetrics {
+    const steps = Math.max(1, this.sums.steps);
+    const out = {
+      goodness_pos: this.sums.pos.map((s) => s / steps),
+      goodness_neg: this.sums.neg.map((s) => s / steps),
+      ff_loss: this.sums.loss.map((s) => s / steps),
+    };
+    this.resetSums();
+    return out;
+  }
+
+  private resetSums(): void {
+    this.sums.pos = new Array<number>(this.hidden).fill(0);
+    this.sums.neg = new Array<number>(this.hidden).fill(0);
+    this.sums.loss = new Array<number>(this.hidden).fill(0);
+    this.sums.steps = 0;
+  }
+}
+
+/** labels[i] = argmax of target row i (one-hot targets). */
+function targetLabels(targets: Matrix, labels: Int32Array): void {
+  for (let i = 0; i < targets.rows; i++) {
+    const o = targets.index(i, 0);
+    let best = 0;
+    for (let c = 1; c < targets.cols; c++) if (targets.data[o + c]! > targets.data[o + best]!) best = c;
+    labels[i] = best;
+  }
+}
