@@ -51,6 +51,19 @@ export { BpRule } from './rules/bp.js';
 export { FaRule } from './rules/fa.js';
 export { DfaRule } from './rules/dfa.js';
 export { DrtpRule } from './rules/drtp.js';
+export {
+  FF_GOODNESS,
+  FF_NEGATIVES,
+  FfRule,
+  logistic,
+  resolveFfOptions,
+  softplus,
+  type FfEpochMetrics,
+  type FfGoodness,
+  type FfNegatives,
+  type FfOptions,
+} from './rules/ff.js';
+export { embedLabels, embedNeutral, normalizeRows, readEmbeddedLabel } from './rules/ff-labels.js';
 export { DirectFeedbackRule } from './rules/direct-feedback.js';
 export { angleToGradient } from './rules/gradient-alignment.js';
 export {

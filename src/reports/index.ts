@@ -25,3 +25,14 @@ export {
   type Tick,
 } from './chart-svg.js';
 export { MAX_PNG_WIDTH, pngAvailable, svgToPng, type PngOptions } from './png.js';
+export {
+  encodePng,
+  imageGridPng,
+  imageGridSvg,
+  type GridImage,
+  type GridLayout,
+  type GridRow,
+  type GridScaling,
+  type ImageGridOptions,
+} from './image-grid.js';
+export { goodnessHistogramSvg, writeGoodnessHistogramFigure } from './goodness-figure.js';

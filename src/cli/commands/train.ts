@@ -8,6 +8,7 @@ import { WEIGHT_INITS } from '../../nn/init.js';
 import { NORMALIZATIONS } from '../../nn/network.js';
 import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../../rules/pepita.js';
 import { RULE_NAMES } from '../../rules/registry.js';
+import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
 import { FF_GOODNESS, FF_NEGATIVES } from '../../rules/ff.js';
 import { OPTIMIZERS, readConfigFile, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
@@ -330,6 +331,9 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   } finally {
     process.off('SIGINT', stop);
   }
+  if (config.goodnessHistogramEpochs.length) {
+    writeGoodnessHistogramFigure(folder.dir, config.rule, (m) => io.err(`topdown: ${m}\n`));
+  }
   const last = history.last;
   const summary = {
     test_acc: last?.test_acc ?? null,
@@ -341,6 +345,7 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
       : null,
     ...(last?.angle_deg !== undefined ? { angle_deg: last.angle_deg } : {}),
     ...(last?.val_acc !== undefined ? { val_acc: last.val_acc } : {}),
+    ...(last?.test_acc_goodness !== undefined ? { test_acc_goodness: last.test_acc_goodness } : {}),
     rule: config.rule,
     data: config.data,
     sizes: session.model.net.sizes,
