@@ -87,19 +87,22 @@ export class RunFolder implements EpochSink {
 
   /** Keeps only the metrics lines of epochs 1..epochs (lines written after the last checkpoint are dropped). */
   truncateMetrics(epochs: number): void {
-    const path = join(this.dir, METRICS_FILE);
-    if (!existsSync(path)) return;
-    const kept = readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => {
-        if (!line.trim()) return false;
-        try {
-          return (JSON.parse(line) as EpochLogs).epoch <= epochs;
-        } catch {
-          return false; // a line torn by a crash
-        }
-      });
-    writeAtomic(path, kept.map((l) => l + '\n').join(''));
+    // metrics lines and histograms written after the checkpoint being resumed are dropped (they will be redone)
+    for (const file of [METRICS_FILE, HISTOGRAM_FILE]) {
+      const path = join(this.dir, file);
+      if (!existsSync(path)) continue;
+      const kept = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => {
+          if (!line.trim()) return false;
+          try {
+            return (JSON.parse(line) as { epoch: number }).epoch <= epochs;
+          } catch {
+            return false; // a line torn by a crash
+          }
+        });
+      writeAtomic(path, kept.map((l) => l + '\n').join(''));
+    }
   }
 
   /** Reads the folder's checkpoint, validating its config. */
