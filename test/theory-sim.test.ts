@@ -155,7 +155,8 @@ describe('online simulation', () => {
     const start = performance.now();
     simulate('pepita', problem, inst, 0, timeGrid(problem));
     const perStep = (performance.now() - start) / (100 * 500);
-    // t = 4000 is 2e6 steps; 10 us per step would be 20 s
-    expect(perStep).toBeLessThan(0.01);
+    // t = 4000 is 2e6 steps: about 5 us a step here (10 s); the bound leaves room for a loaded CI machine and
+    // catches only order-of-magnitude regressions (40 us a step would be 80 s per seed)
+    expect(perStep).toBeLessThan(0.04);
   });
 });
