@@ -120,7 +120,6 @@ export class FfRule implements LearningRule {
   private readonly error: Scratch;
   private readonly labels: Int32Array;
   private readonly negLabels: Int32Array;
-  private readonly goodness: Float64Array;
   private readonly sums = { pos: [] as number[], neg: [] as number[], loss: [] as number[], steps: 0 };
   private predictState: ForwardState | null = null;
   /** Length of a normalised input: sqrt(d_0) with sample-rms layers, 1 with sample-l2. */
@@ -171,7 +170,6 @@ export class FfRule implements LearningRule {
     this.error = new Scratch(maxBatch, this.classes);
     this.labels = new Int32Array(maxBatch);
     this.negLabels = new Int32Array(maxNeg);
-    this.goodness = new Float64Array(maxNeg);
     this.peerMeans = Array.from({ length: this.hidden }, (_, l) => new Matrix(1, net.width(l + 1)));
     this.resetSums();
   }
@@ -273,7 +271,6 @@ export class FfRule implements LearningRule {
       let g = 0;
       for (let j = 0; j < d; j++) g += h[o + j]! * h[o + j]!;
       if (mean) g /= d;
-      this.goodness[i] = g;
       gSum += g;
       const z = sign * (theta - g); // loss softplus(z); dz/dG = -sign
       loss += softplus(z);

@@ -2,6 +2,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 
 import { Command, Option } from 'commander';
 
+import { TopdownUsageError } from '../../core/errors.js';
 import { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
@@ -60,6 +61,11 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
         { rule: 'pepita', data: flags.data, seed: flags.seed, batchSize: flags.count },
         'show-samples',
       );
+  if (config.standardize) {
+    throw new TopdownUsageError(
+      'show-samples shows pixels in [0, 1]; it does not support runs trained with --standardize',
+    );
+  }
   const dataName = checkpoint ? config.data : flags.data;
   const n = flags.count;
   const data = loadDataset(dataName, {
