@@ -150,6 +150,20 @@ export const TrainConfigSchema = z
     if (c.rule === 'ff' && c.dropout !== undefined && c.dropout > 0) {
       ctx.addIssue({ code: 'custom', path: ['dropout'], message: 'rule ff does not use dropout (set 0)' });
     }
+    const ffOptionsSet =
+      c.ffGoodness !== 'sum' ||
+      c.ffThreshold !== undefined ||
+      c.ffNegatives !== 'random' ||
+      c.ffLabelValue !== 1 ||
+      c.ffPeerNormalization !== 0 ||
+      c.ffGoodnessEvalEvery !== 1;
+    if (c.rule !== 'ff' && ffOptionsSet) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ffGoodness'],
+        message: `Forward-Forward options need rule ff (got ${c.rule})`,
+      });
+    }
     if (c.goodnessHistogramEpochs.length && c.rule !== 'pepita' && c.rule !== 'ff') {
       ctx.addIssue({
         code: 'custom',
