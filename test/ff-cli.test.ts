@@ -56,6 +56,9 @@ describe('Forward-Forward from the command line (spawned)', () => {
     expect(readFileSync(join(out, 'goodness-histograms.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect(readFileSync(join(out, 'goodness-histograms.svg'), 'utf8')).toContain('epoch 2');
     expect(Array.from(readFileSync(join(out, 'goodness-histograms.png')).subarray(0, 8))).toEqual(PNG);
+    const evaluated = JSON.parse(topdown(['eval', out, '--data-dir', data, '--json']).out);
+    expect(evaluated.test_acc_goodness).toBe(summary.test_acc_goodness);
+    expect(evaluated.test_acc).toBe(summary.test_acc);
     // the checkpoint resumes (Adam state, negatives stream)
     const resumed = topdown(['train', '--resume', out, '--epochs', '3', '--json']);
     expect(resumed.code).toBe(0);

@@ -34,8 +34,12 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       restoreModel(session.model, checkpoint.model, dir);
       const indices = Uint32Array.from({ length: data.test.count }, (_, i) => i);
       const result = session.evaluate(data.test, indices);
+      const goodness = session.model.setup.rule.predictByGoodness
+        ? session.goodnessAccuracy(data.test, indices)
+        : undefined;
       const out = {
         test_acc: result.accuracy,
+        ...(goodness !== undefined ? { test_acc_goodness: goodness } : {}),
         test_loss: result.loss,
         samples: data.test.count,
         epochs: checkpoint.epochsDone,
@@ -44,7 +48,9 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       if (flags.json) io.out(JSON.stringify(out) + '\n');
       else
         io.out(
-          `test accuracy ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}) on ${data.test.count} samples, checkpoint after ${checkpoint.epochsDone} epochs\n`,
+          `test accuracy ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)})` +
+            (goodness !== undefined ? `, goodness classifier ${(100 * goodness).toFixed(2)}%` : '') +
+            ` on ${data.test.count} samples, checkpoint after ${checkpoint.epochsDone} epochs\n`,
         );
     });
 }
