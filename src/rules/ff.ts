@@ -16,6 +16,7 @@ import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
+import { argmaxRows } from '../metrics/accuracy.js';
 import { activationDerivative } from '../nn/activations.js';
 import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
@@ -197,7 +198,7 @@ export class FfRule implements LearningRule {
     const { net, engine } = this;
     const b = batch.x.rows;
     const labels = this.labels;
-    targetLabels(batch.targets, labels);
+    argmaxRows(batch.targets, labels);
 
     // neutral pass: the read-out's prediction (and the distribution hard negatives are drawn from)
     const xNeu = this.xNeu.rows(b);
@@ -235,7 +236,7 @@ export class FfRule implements LearningRule {
   /** The positive and negative passes of a batch (random wrong labels), without any update. */
   twoPasses(batch: Batch): { first: ForwardState; second: ForwardState } {
     const b = batch.x.rows;
-    targetLabels(batch.targets, this.labels);
+    argmaxRows(batch.targets, this.labels);
     for (let i = 0; i < b; i++) {
       this.negLabels[i] = (this.labels[i]! + 1 + this.rng.int(0, this.classes - 2)) % this.classes;
     }
@@ -409,15 +410,5 @@ export class FfRule implements LearningRule {
     this.sums.neg = new Array<number>(this.hidden).fill(0);
     this.sums.loss = new Array<number>(this.hidden).fill(0);
     this.sums.steps = 0;
-  }
-}
-
-/** labels[i] = argmax of target row i (one-hot targets). */
-function targetLabels(targets: Matrix, labels: Int32Array): void {
-  for (let i = 0; i < targets.rows; i++) {
-    const o = targets.index(i, 0);
-    let best = 0;
-    for (let c = 1; c < targets.cols; c++) if (targets.data[o + c]! > targets.data[o + best]!) best = c;
-    labels[i] = best;
   }
 }
