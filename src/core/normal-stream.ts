@@ -31,7 +31,7 @@
  * (|z| > r = 3.654) are continuous (53-bit uniforms).
  */
 import { TopdownUsageError } from './errors.js';
-import { Rng } from './rng.js';
+import { mix32, Rng } from './rng.js';
 
 /** Name of the generator and stream layout; {@link NormalStream.fromState} accepts only this. */
 export const NORMAL_STREAM_ALGORITHM = 'xoshiro128**/ziggurat256/v1';
@@ -149,16 +149,6 @@ for (let i = 1; i < LAYERS; i++) {
 /** Copies of the constant tables the stream uses (changing the copies changes nothing). */
 export function zigguratTables(): ZigguratTables {
   return { r: R, v: V, x: X.slice(), f: F.slice(), below: BELOW.slice(), above: ABOVE.slice() };
-}
-
-/** MurmurHash3's 32-bit finaliser, a bijection; spreads seed words over all bits. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function isWord(value: unknown): value is number {

@@ -20,8 +20,8 @@ const TWO_POW_26 = 2 ** 26;
 /** Outputs discarded after seeding: xoroshiro128+ seeded from 32 bits starts from a sparse state. */
 const WARM_UP = 20;
 
-/** 32-bit finaliser (MurmurHash3 fmix32): a bijection that spreads every input bit over the output. */
-function mix32(h: number): number {
+/** 32-bit finaliser (MurmurHash3 fmix32): a bijection that spreads every input bit over the output (also seeds NormalStream). */
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
