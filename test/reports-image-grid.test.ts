@@ -14,6 +14,8 @@ import {
 } from '../src/reports/image-grid.js';
 import { pngAvailable } from '../src/reports/png.js';
 
+import { unfilterScanlines } from './png-helpers.js';
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** CRC-32 computed bit by bit (independently of the table-driven one under test). */
@@ -68,30 +70,8 @@ function decodePng(png: Uint8Array): Decoded {
   const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[colorType!];
   if (channels === undefined || bitDepth !== 8) throw new Error(`unsupported PNG ${bitDepth}/${colorType}`);
   const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  expect(raw.length).toBe((stride + 1) * height);
-  const samples = new Uint8Array(stride * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? samples[y * stride + i - channels]! : 0;
-      const b = y > 0 ? samples[(y - 1) * stride + i]! : 0;
-      const c = y > 0 && i >= channels ? samples[(y - 1) * stride + i - channels]! : 0;
-      let predictor = 0;
-      if (filter === 1) predictor = a;
-      else if (filter === 2) predictor = b;
-      else if (filter === 3) predictor = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      samples[y * stride + i] = (line[i]! + predictor) & 0xff;
-    }
-  }
+  expect(raw.length).toBe((width * channels + 1) * height);
+  const samples = unfilterScanlines(raw, width, height, channels);
   return { width, height, bitDepth: bitDepth!, colorType: colorType!, chunkTypes, samples, channels };
 }
 

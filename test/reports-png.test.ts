@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { TopdownUsageError } from '../src/core/errors.js';
 import { pngAvailable, renderFigureSvg, svgToPng, type Panel } from '../src/reports/index.js';
 
+import { unfilterScanlines } from './png-helpers.js';
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 interface Image {
@@ -39,29 +41,7 @@ function decodePng(png: Uint8Array): Image {
   const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[colorType];
   if (channels === undefined) throw new Error(`unsupported colour type ${colorType}`);
   const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const out = new Uint8Array(stride * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? out[y * stride + i - channels]! : 0;
-      const b = y > 0 ? out[(y - 1) * stride + i]! : 0;
-      const c = y > 0 && i >= channels ? out[(y - 1) * stride + i - channels]! : 0;
-      let predictor = 0;
-      if (filter === 1) predictor = a;
-      else if (filter === 2) predictor = b;
-      else if (filter === 3) predictor = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      out[y * stride + i] = (line[i]! + predictor) & 0xff;
-    }
-  }
+  const out = unfilterScanlines(raw, width, height, channels);
   const rgba = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     const s = out.subarray(p * channels, (p + 1) * channels);
