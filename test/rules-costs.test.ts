@@ -56,7 +56,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'mnist fa + kolen-pollack',
-    { sizes: MNIST, rule: 'fa', kolenPollack: true },
+    { sizes: MNIST, rule: 'fa', options: { kolenPollack: true } },
     {
       macs: 104_726_528,
       floats: 181_888,
@@ -109,7 +109,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'mnist pepita forward',
-    { sizes: MNIST, rule: 'pepita', pepitaMode: 'forward' },
+    { sizes: MNIST, rule: 'pepita', options: { mode: 'forward' } },
     {
       macs: 113_911_808,
       floats: 232_704,
@@ -124,7 +124,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'mnist pepita hebbian',
-    { sizes: MNIST, rule: 'pepita', pepitaMode: 'hebbian' },
+    { sizes: MNIST, rule: 'pepita', options: { mode: 'hebbian' } },
     // standard + another bP of updates: 113,911,808 + 52,035,584
     {
       macs: 165_947_392,
@@ -140,7 +140,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'mnist pepita time-local',
-    { sizes: MNIST, rule: 'pepita', pepitaMode: 'time-local' },
+    { sizes: MNIST, rule: 'pepita', options: { mode: 'time-local' } },
     // 4bP + b d_0 d_L = 208,142,336 + 501,760;
     // peak b d_0 + b d_L + b max(784 + 1024, 1024 + 10) = 50,176 + 640 + 115,712
     {
@@ -156,7 +156,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'mnist pepita standard + mirroring',
-    { sizes: MNIST, rule: 'pepita', mirroring: true },
+    { sizes: MNIST, rule: 'pepita', options: { mirror: {}, feedbackInit: 'normal' } },
     // 113,911,808 + 112,099,328
     {
       macs: 226_011_136,
@@ -193,7 +193,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar fa + kolen-pollack',
-    { sizes: CIFAR, rule: 'fa', kolenPollack: true },
+    { sizes: CIFAR, rule: 'fa', options: { kolenPollack: true } },
     {
       macs: 605_945_856,
       floats: 393_856,
@@ -231,7 +231,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita standard',
-    { sizes: CIFAR, rule: 'pepita', pepitaMode: 'standard' },
+    { sizes: CIFAR, rule: 'pepita', options: { mode: 'standard' } },
     // 2 * 269,090,816 + 1,966,080 + 31,457,280 + 68,419,584; peak 2 * 328,320
     {
       macs: 640_024_576,
@@ -247,7 +247,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita forward',
-    { sizes: CIFAR, rule: 'pepita', pepitaMode: 'forward' },
+    { sizes: CIFAR, rule: 'pepita', options: { mode: 'forward' } },
     {
       macs: 640_024_576,
       floats: 656_640,
@@ -262,7 +262,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita hebbian',
-    { sizes: CIFAR, rule: 'pepita', pepitaMode: 'hebbian' },
+    { sizes: CIFAR, rule: 'pepita', options: { mode: 'hebbian' } },
     // 640,024,576 + 269,090,816
     {
       macs: 909_115_392,
@@ -278,7 +278,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita time-local',
-    { sizes: CIFAR, rule: 'pepita', pepitaMode: 'time-local' },
+    { sizes: CIFAR, rule: 'pepita', options: { mode: 'time-local' } },
     // 4bP + b d_0 d_L = 1,076,363,264 + 1,966,080;
     // peak 64*3072 + 64*10 + 64*max(3072 + 1024, 1024 + 1024, 1024 + 10) = 196,608 + 640 + 262,144
     {
@@ -294,7 +294,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita standard + mirroring',
-    { sizes: CIFAR, rule: 'pepita', mirroring: true },
+    { sizes: CIFAR, rule: 'pepita', options: { mirror: {}, feedbackInit: 'normal' } },
     // 640,024,576 + 3,790,864,384
     {
       macs: 4_430_888_960,
@@ -311,7 +311,7 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
   ],
   [
     'cifar pepita time-local + mirroring',
-    { sizes: CIFAR, rule: 'pepita', pepitaMode: 'time-local', mirroring: true },
+    { sizes: CIFAR, rule: 'pepita', options: { mode: 'time-local', mirror: {}, feedbackInit: 'normal' } },
     // 1,078,329,344 + 3,790,864,384
     {
       macs: 4_869_193_728,
@@ -347,7 +347,7 @@ describe('stepCost', () => {
       w1f: 0,
       'modulated-forward': 0,
     });
-    expect(stepCost({ sizes: [784, 10], batch: 64, rule: 'pepita', pepitaMode: 'hebbian' }).macs).toBe(
+    expect(stepCost({ sizes: [784, 10], batch: 64, rule: 'pepita', options: { mode: 'hebbian' } }).macs).toBe(
       1_003_520,
     );
     expect(stepCost({ sizes: [784, 10], batch: 64, rule: 'afa' }).breakdown).toEqual({
@@ -361,7 +361,12 @@ describe('stepCost', () => {
     });
     // mirroring with one factor: noise pass and factor gradient only, no product
     expect(
-      stepCost({ sizes: [784, 10], batch: 64, rule: 'pepita', mirroring: true }).breakdown.mirroring,
+      stepCost({
+        sizes: [784, 10],
+        batch: 64,
+        rule: 'pepita',
+        options: { mirror: {}, feedbackInit: 'normal' },
+      }).breakdown.mirroring,
     ).toBe(1_003_520);
   });
 
@@ -384,15 +389,26 @@ describe('stepCost', () => {
     expect(bad({ sizes: MNIST, batch: 0, rule: 'bp' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 2.5, rule: 'bp' })).toThrow(TopdownUsageError);
     expect(bad({ sizes: MNIST, batch: 64, rule: 'hebb' })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', pepitaMode: 'mixed' })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'bp', pepitaMode: 'standard' })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'fa', mirroring: true })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', kolenPollack: true })).toThrow(TopdownUsageError);
-    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', mirroring: 'yes' })).toThrow(TopdownUsageError);
-    expect(bad(null)).toThrow(TopdownUsageError);
-    // false flags are fine on any rule
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', options: { mode: 'mixed' } })).toThrow(
+      TopdownUsageError,
+    );
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'bp', options: { mode: 'standard' } })).toThrow(
+      TopdownUsageError,
+    );
     expect(
-      stepCost({ sizes: MNIST, batch: 64, rule: 'bp', mirroring: false, kolenPollack: false }).macs,
-    ).toBe(104_726_528);
+      bad({ sizes: MNIST, batch: 64, rule: 'fa', options: { mirror: {}, feedbackInit: 'normal' } }),
+    ).toThrow(TopdownUsageError);
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', options: { kolenPollack: true } })).toThrow(
+      TopdownUsageError,
+    );
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'pepita', options: { mirror: 'yes' } })).toThrow(
+      TopdownUsageError,
+    );
+    expect(bad(null)).toThrow(TopdownUsageError);
+    // an option of another rule is refused even when it says "off", naming the rule that reads it
+    expect(bad({ sizes: MNIST, batch: 64, rule: 'bp', options: { kolenPollack: false } })).toThrow(
+      /kolenPollack applies to rule fa, not bp/,
+    );
+    expect(stepCost({ sizes: MNIST, batch: 64, rule: 'bp', options: {} }).macs).toBe(104_726_528);
   });
 });

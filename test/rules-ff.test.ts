@@ -270,7 +270,7 @@ describe('Forward-Forward', () => {
       const { x, targets } = sample(32);
       rule.train({ x, targets }, adam, null);
     }
-    const metrics = rule.takeEpochMetrics();
+    const metrics = rule.diagnostics();
     expect(metrics.goodness_pos[0]!).toBeGreaterThan(metrics.goodness_neg[0]!);
     const test = sample(300);
     const predicted = new Int32Array(300);
@@ -344,9 +344,9 @@ describe('Forward-Forward', () => {
     const sgd = new Sgd(engine, net, { lr: 0.01, momentum: 0.9 });
     const rng = Rng.fromSeed(3);
     for (let i = 0; i < 3; i++) rule.train(batchOf(rng, 6, 10), sgd, null);
-    const m = rule.takeEpochMetrics();
+    const m = rule.diagnostics();
     expect(m.goodness_pos).toHaveLength(2);
     expect(m.ff_loss.every((v) => v > 0)).toBe(true);
-    expect(rule.takeEpochMetrics().goodness_pos).toEqual([0, 0]);
+    expect(rule.diagnostics().goodness_pos).toEqual([0, 0]);
   });
 });

@@ -146,10 +146,10 @@ describe('topdown train (spawned)', () => {
   });
 
   it.each([
-    [['--lr', '-1'], /flags: lr: Too small/],
-    [['--dropout', '1'], /flags: dropout: Too big/],
+    [['--lr', '-1'], /--lr must be a number >= 0/],
+    [['--dropout', '1'], /--dropout must be a number in \[0, 1\)/],
     [['--hidden', '0'], /--hidden must be a comma-separated list of positive integers/],
-    [['--rule', 'bp', '--mirror'], /weight mirroring needs rule pepita/],
+    [['--rule', 'bp', '--mirror'], /--mirror applies to rule pepita, not bp/],
     [['--data-dir', join(tmp, 'nowhere')], /mnist/],
     [['--out', join(import.meta.dirname, '..', 'package.json', 'run')], /cannot write to the output folder/],
   ])('bad input %j gives one line and exit 2, and leaves no output folder', (extra, message) => {

@@ -56,8 +56,9 @@ describe('training with Forward-Forward', () => {
     expect(last.test_acc).toBeGreaterThan(0.8);
     expect(last.test_acc_goodness).toBeGreaterThan(0.8);
     expect(last.goodness_pos).toHaveLength(2);
-    expect(last.goodness_pos![0]!).toBeGreaterThan(last.goodness_neg![0]!);
-    expect(last.ff_loss!.every((v) => v > 0)).toBe(true);
+    const [pos, neg, loss] = [last.goodness_pos, last.goodness_neg, last.ff_loss] as number[][];
+    expect(pos![0]!).toBeGreaterThan(neg![0]!);
+    expect(loss!.every((v) => v > 0)).toBe(true);
     const hist = readFileSync(join(folder.dir, 'goodness-histograms.jsonl'), 'utf8')
       .trim()
       .split('\n')

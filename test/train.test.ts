@@ -162,13 +162,13 @@ describe('configuration', () => {
     [{ lr: -1 }, /lr: Too small/],
     [{ dropout: 1 }, /dropout: Too big/],
     [{ hidden: [1024, 0] }, /hidden.1: Too small/],
-    [{ rule: 'bp', mirror: {} }, /weight mirroring needs rule pepita/],
-    [{ mirror: {} }, /feedbackInit "normal"/],
-    [{ rule: 'bp', feedbackScale: 0.1 }, /feedback F options need rule pepita or afa/],
-    [{ kolenPollack: true }, /Kolen-Pollack applies to rule fa/],
-    [{ rule: 'fa', mode: 'hebbian' }, /mode applies to rule pepita/],
+    [{ rule: 'bp', mirror: {} }, /mirror applies to rule pepita, not bp/],
+    [{ mirror: {} }, /weight mirroring needs feedback init "normal"/],
+    [{ rule: 'bp', feedbackScale: 0.1 }, /feedbackScale applies to rules pepita, afa, not bp/],
+    [{ kolenPollack: true }, /kolenPollack applies to rule fa, not pepita/],
+    [{ rule: 'fa', mode: 'hebbian' }, /mode applies to rule pepita, not fa/],
     [{ decayEpochs: [90, 60] }, /decayEpochs: must be increasing/],
-    [{ rule: 'hebb' }, /rule: Invalid option/],
+    [{ rule: 'hebb' }, /rule: must be one of pepita/],
   ])('rejects %j', (input, message) => {
     expect(() => resolveTrainConfig(input, 'config')).toThrow(message);
   });

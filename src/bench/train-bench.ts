@@ -5,25 +5,16 @@
  */
 import type { Engine } from '../core/engine.js';
 import { Matrix } from '../core/matrix.js';
-import { DATASETS, type DatasetName } from '../data/datasets.js';
 import { Rng } from '../core/rng.js';
-import { DropoutMasks } from '../nn/forward.js';
-import { Network } from '../nn/network.js';
-import { Sgd } from '../optim/sgd.js';
-import { createRule, type RuleConfig } from '../rules/registry.js';
+import { DATASETS, type DatasetName } from '../data/datasets.js';
+import type { TrainConfig } from '../train/config.js';
+import { buildModel } from '../train/model.js';
 
 export interface TrainBenchOptions {
-  rule: RuleConfig;
-  data: DatasetName;
-  hidden: readonly number[];
-  batch: number;
+  /** The run to time (its rule, network, optimiser, dropout and batch size); built like `topdown train`'s. */
+  config: TrainConfig;
   batches: number;
   warmup: number;
-  dropout: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  seed: number;
   /** Called after each timed batch (for progress display). */
   onBatch?: (done: number, total: number) => void;
 }
@@ -43,27 +34,23 @@ export interface TrainBenchResult {
 const POOL = 8;
 
 export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResult {
-  const spec = DATASETS[o.data];
-  const shape = { inputs: spec.features, classes: spec.classes };
-  const sizes = [shape.inputs, ...o.hidden, shape.classes];
-  const rng = Rng.fromSeed(o.seed);
-  const net = Network.create({ sizes, dropout: o.dropout }, rng);
-  const opts = { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay };
-  const setup = createRule(o.rule, net, engine, o.batch, rng, (params) => new Sgd(engine, params, opts));
-  const sgd = new Sgd(engine, net, opts);
-  const masks = o.dropout > 0 ? new DropoutMasks(net, o.batch) : null;
-  const maskRng = rng.derive('dropout');
-  const dataRng = rng.derive('data');
+  const { config } = o;
+  const spec = DATASETS[config.data];
+  const model = buildModel(config, spec.features, spec.classes, engine);
+  const sizes = [...model.net.sizes];
+  const batch = config.batchSize;
+  const dataRng = Rng.fromSeed(config.seed).derive('bench-data');
   const pool = Array.from({ length: POOL }, () => {
-    const x = new Matrix(o.batch, shape.inputs);
+    const x = new Matrix(batch, spec.features);
     dataRng.fillUniform(x.data);
-    const targets = new Matrix(o.batch, shape.classes);
-    for (let r = 0; r < o.batch; r++) targets.set(r, dataRng.int(0, shape.classes - 1), 1);
+    const targets = new Matrix(batch, spec.classes);
+    for (let r = 0; r < batch; r++) targets.set(r, dataRng.int(0, spec.classes - 1), 1);
     return { x, targets };
   });
+  model.rule.beginEpoch?.(model.rule.prelude?.epochs ?? 0);
   const step = (i: number): void => {
-    masks?.draw(maskRng);
-    setup.rule.train(pool[i % POOL]!, sgd, masks);
+    model.masks?.draw(model.streams.dropout);
+    model.rule.train(pool[i % POOL]!, model.optimizer, model.masks);
   };
   for (let i = 0; i < o.warmup; i++) step(i);
   const times: number[] = [];
@@ -77,12 +64,12 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
   const total = performance.now() - start;
   times.sort((a, b) => a - b);
   return {
-    rule: o.rule.rule,
-    data: o.data,
+    rule: config.rule,
+    data: config.data,
     sizes,
-    batch: o.batch,
+    batch,
     batches: o.batches,
-    samples_per_s: (o.batch * o.batches) / (total / 1000),
+    samples_per_s: (batch * o.batches) / (total / 1000),
     ms_per_batch: total / o.batches,
     median_ms_per_batch: times[times.length >> 1]!,
   };

@@ -1,14 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { parseGemmShapes } from '../bench/gemm-shapes.js';
-import { DATASET_NAMES } from '../data/datasets.js';
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
-import { FEEDBACK_INITS } from '../feedback/top-down.js';
-import { PEPITA_MODES } from '../rules/pepita.js';
-import { RULE_NAMES } from '../rules/registry.js';
 
 import { runBenchGemm, type BenchGemmFlags } from './commands/bench.js';
-import { runBenchTrain, type BenchTrainFlags } from './commands/bench-train.js';
+import { registerBenchTrain } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
@@ -17,13 +13,13 @@ import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
 import { processIO, type CliIO } from './io.js';
-import { intList, nonNegativeInt, numberIn, positiveInt } from './parse.js';
+import { positiveInt } from './parse.js';
 import { packageVersion } from './package-info.js';
 
 /** Exit codes: 0 success, 1 internal error, 2 usage error, 3 a requested capability is unavailable. */
 export const EXIT = { ok: 0, internal: 1, usage: 2, unavailable: 3 } as const;
 
-function buildProgram(io: CliIO): Command {
+function buildProgram(io: CliIO, argv: readonly string[]): Command {
   const program = new Command('topdown')
     .description('Forward-only learning with top-down feedback: PEPITA, Forward-Forward, FA/DFA and backprop')
     .version(packageVersion(), '-V, --version')
@@ -71,32 +67,9 @@ function buildProgram(io: CliIO): Command {
     .option('--json', 'print one JSON object: {version, engines, results: [...], ratios: [...]}')
     .action((flags: BenchGemmFlags & { minRepMs: number; maxShapeMs: number }) => runBenchGemm(flags, io));
 
-  bench
-    .command('train')
-    .description('training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset')
-    .addOption(new Option('--rule <name>', 'learning rule').choices(RULE_NAMES).default('pepita'))
-    .addOption(
-      new Option('--data <name>', 'dataset whose shape to use').choices(DATASET_NAMES).default('cifar10'),
-    )
-    .option('--hidden <widths>', 'hidden-layer widths, comma-separated', intList('--hidden'), [1024])
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--batches <n>', 'timed batches', positiveInt('--batches'), 50)
-    .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), 5)
-    .option('--dropout <p>', 'dropout probability on hidden layers', numberIn('--dropout', 0, 1), 0.1)
-    .option('--lr <rate>', 'learning rate', numberIn('--lr', 0), 0.01)
-    .option('--momentum <m>', 'SGD momentum', numberIn('--momentum', 0, 1), 0.9)
-    .option('--weight-decay <wd>', 'coupled weight decay', numberIn('--weight-decay', 0), 0)
-    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
-    .addOption(new Option('--mode <mode>', 'PEPITA mode').choices(PEPITA_MODES))
-    .addOption(
-      new Option('--feedback-init <init>', 'PEPITA/AFA feedback F initialisation').choices(FEEDBACK_INITS),
-    )
-    .addOption(engineOption())
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...')
-    .action((flags: BenchTrainFlags) => runBenchTrain(flags, io));
+  registerBenchTrain(bench, io);
 
-  registerTrainCommands(program, io);
+  registerTrainCommands(program, io, helpRule(argv));
   registerEvalCommand(program, io);
   registerDataCommands(program, io);
   registerTheoryCommand(program, io);
@@ -110,12 +83,20 @@ function buildProgram(io: CliIO): Command {
   return program;
 }
 
+/** The `--rule` of an invocation asking for help (`train --help --rule ff`), which narrows the help. */
+function helpRule(argv: readonly string[]): string | undefined {
+  if (!argv.includes('--help') && !argv.includes('-h')) return undefined;
+  const i = argv.indexOf('--rule');
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith('--rule='))?.slice('--rule='.length);
+}
+
 /**
  * Runs the CLI on `argv` (without the node and script paths) and returns the exit code. Never throws for
  * user mistakes: they become one line on stderr and exit code 2.
  */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv);
   if (argv.length === 0) {
     io.out(program.helpInformation());
     return EXIT.ok;

@@ -17,6 +17,8 @@ const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 
 /** Prints progress to stderr; `live` draws the bar (TTY only). */
 export function progressCallbacks(io: CliIO, totalEpochs: number, live: boolean): TrainCallbacks {
   let lastDraw = 0;
+  const label = (logs: { epoch: number; phase?: string }): string =>
+    logs.phase ? `${logs.phase} epoch` : `epoch ${logs.epoch}/${totalEpochs}`;
   let epochStart = 0;
   const epochSeconds: number[] = [];
   return {
@@ -37,17 +39,17 @@ export function progressCallbacks(io: CliIO, totalEpochs: number, live: boolean)
       const remaining =
         (perEpoch * (logs.batches - logs.batch)) / logs.batches + perEpoch * (totalEpochs - logs.epoch);
       io.err(
-        `\r\x1b[Kepoch ${logs.epoch}/${totalEpochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+        `\r\x1b[K${label(logs)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
           `${logs.batch}/${logs.batches}  ${logs.samples_per_s.toFixed(0)} samples/s  ETA ${duration(remaining)}  ` +
           `loss ${logs.loss.toFixed(4)}  acc ${pct(logs.acc)}`,
       );
     },
     onEpochEnd(logs: EpochLogs) {
       epochSeconds.push(logs.seconds);
-      const angle = logs.angle_deg !== undefined ? `  angle ${logs.angle_deg.toFixed(1)} deg` : '';
-      const val = logs.val_acc !== undefined ? `  val ${pct(logs.val_acc)}` : '';
+      const angle = typeof logs.angle_deg === 'number' ? `  angle ${logs.angle_deg.toFixed(1)} deg` : '';
+      const val = typeof logs.val_acc === 'number' ? `  val ${pct(logs.val_acc)}` : '';
       io.err(
-        `${live ? '\r\x1b[K' : ''}epoch ${logs.epoch}/${totalEpochs}  train loss ${logs.train_loss.toFixed(4)} acc ${pct(logs.train_acc)}` +
+        `${live ? '\r\x1b[K' : ''}${label(logs)}  train loss ${logs.train_loss.toFixed(4)} acc ${pct(logs.train_acc)}` +
           `${val}  test ${pct(logs.test_acc)}${angle}  ${logs.seconds.toFixed(1)} s  ${logs.samples_per_s.toFixed(0)} samples/s\n`,
       );
     },

@@ -10,9 +10,28 @@
  * range set by the row count instead, e.g. sqrt(6 / 10) for a 10-class output, makes the hidden updates about
  * ten times larger than backprop's and FA diverges at the paper's learning rate.)
  */
+import { z } from 'zod';
+
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
+import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
+
+/** The `backward` section: the size of the fixed random (or sign-concordant) feedback matrices. */
+export const BACKWARD_SECTION = {
+  key: 'backward',
+  label: 'the backward feedback matrices',
+  flagPrefix: 'backward-',
+  schema: z
+    .object({
+      scale: z.number().nonnegative().default(1).meta({
+        description:
+          "multiplier on the feedback matrices' size (1: the He-uniform range of the forward matrix)",
+      }),
+    })
+    .strict(),
+} satisfies OptionSection;
+export type BackwardConfig = z.infer<typeof BACKWARD_SECTION.schema>;
 
 export type BackwardKind = 'fa' | 'direct';
 

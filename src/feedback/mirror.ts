@@ -5,9 +5,12 @@
  * normalisation); F_l's update is -(xi^T r) / b, applied by a plain SGD optimiser with weight decay; then
  * F is renormalised to its target std. Since E[xi relu(W xi)^T] = (noise^2 / 2) W^T, F_l -> W_l^T up to scale.
  */
+import { z } from 'zod';
+
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
+import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
 import { activate } from '../nn/activations.js';
 import { normalizeActivity } from '../nn/forward.js';
@@ -15,6 +18,31 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import type { TopDownFeedback } from './top-down.js';
+
+/** The `mirror` section: present = weight mirroring on (`--mirror`), with these settings. */
+export const MIRROR_SECTION = {
+  key: 'mirror',
+  label: 'weight mirroring',
+  flagPrefix: 'mirror-',
+  optional: true,
+  schema: z
+    .object({
+      noise: z.number().positive().default(0.1).meta({ description: 'mirroring noise amplitude sigma_WM' }),
+      lr: z.number().nonnegative().default(0.1).meta({ description: "learning rate of F's factors" }),
+      weightDecay: z.number().nonnegative().default(0.5).meta({ description: "weight decay of F's factors" }),
+      period: z.number().int().positive().default(1).meta({
+        description: 'mirror in epochs e (0-based, pre-mirroring included) with (e + 1) % period == 0',
+        placeholder: 'N',
+      }),
+      preMirrorEpochs: z.number().int().nonnegative().default(0).meta({
+        flag: 'pre-mirror-epochs',
+        description: 'epochs of mirroring alone before training (not counted in --epochs)',
+        placeholder: 'N',
+      }),
+    })
+    .strict(),
+} satisfies OptionSection;
+export type MirrorConfig = z.infer<typeof MIRROR_SECTION.schema>;
 
 /** Mirroring hyper-parameters (defaults from the reference code's train.py, mirroring every epoch). */
 export interface MirrorOptions {

@@ -6,13 +6,44 @@
  * - `normal`: L factors F_l (d_{l-1} x d_l), i.i.d. N(0, s^2) with s = (scale sqrt(2/d_0) / sqrt(d_1...d_{L-1}))^(1/L),
  *   so that F = F_1 ... F_L has entry std scale * sqrt(2 / d_0). Weight mirroring needs this form.
  */
+import { z } from 'zod';
+
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
+import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
+import { StateSet } from '../core/state.js';
+import { feedbackAlignmentAngle, layerAlignmentAngles } from '../metrics/angles.js';
+import { matrixStats } from '../metrics/norms.js';
 
 export const FEEDBACK_INITS = ['uniform', 'normal'] as const;
 export type FeedbackInit = (typeof FEEDBACK_INITS)[number];
+export const MODULATION_SIGNS = ['minus', 'plus'] as const;
+/** `minus`: x_mod = x - F e (ICLR code, default; required for weight mirroring); `plus`: x + F e. */
+export type ModulationSign = (typeof MODULATION_SIGNS)[number];
+
+/** The `feedback` section: F's form, scale and sign, shared by the rules that project the error through F. */
+export const TOP_DOWN_SECTION = {
+  key: 'feedback',
+  label: 'the top-down feedback F',
+  flagPrefix: 'feedback-',
+  schema: z
+    .object({
+      init: z.enum(FEEDBACK_INITS).default('uniform').meta({
+        description: 'F: one uniform matrix, or normal factors F_1...F_L (weight mirroring needs normal)',
+      }),
+      scale: z.number().nonnegative().default(0.05).meta({
+        description: "F's scale, the paper's Bstd: entry std scale * sqrt(2 / d_0)",
+      }),
+      sign: z.enum(MODULATION_SIGNS).default('minus').meta({
+        flag: 'sign',
+        description: 'modulation x - F e (minus) or x + F e',
+      }),
+    })
+    .strict(),
+} satisfies OptionSection;
+export type TopDownConfig = z.infer<typeof TOP_DOWN_SECTION.schema>;
 
 export interface TopDownOptions {
   init?: FeedbackInit;
@@ -141,6 +172,26 @@ export class TopDownFeedback {
   /** Marks F as changed after its values were modified in place (bumps the version). */
   touched(): void {
     this.version++;
+  }
+
+  /** F (and its factors) as named state. */
+  stateSet(): StateSet {
+    const named: Record<string, Matrix> = { F: this.matrix };
+    this.factors?.forEach((f, l) => (named[`F${l + 1}`] = f));
+    return new StateSet().tensors(named).onRestore(() => this.touched());
+  }
+
+  /**
+   * The angle between F and (W_L...W_1)^T, F's entry std, and for factorised F the angles between each
+   * W_l^T and F_l.
+   */
+  diagnostics(engine: Engine, weights: readonly Matrix[]): Record<string, number | number[]> {
+    const out: Record<string, number | number[]> = {
+      angle_deg: feedbackAlignmentAngle(engine, weights, this.matrix),
+      feedback_std: matrixStats(this.matrix).std,
+    };
+    if (this.factors) out.layer_angles_deg = layerAlignmentAngles(weights, this.factors);
+    return out;
   }
 }
 

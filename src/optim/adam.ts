@@ -2,8 +2,9 @@ import type { AdamScalars, Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 
+import { checkRange, nameBuffers, Optimizer } from './optimizer.js';
 import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';
-import type { GradientSink, ParameterSet } from './sink.js';
+import type { ParameterSet } from './sink.js';
 
 /** Hyperparameters of {@link Adam}, as in `torch.optim.Adam` (amsgrad and maximize are not supported). */
 export interface AdamOptions {
@@ -42,12 +43,6 @@ export interface AdamState {
   biasV: (Float32Array | null)[];
 }
 
-function checkRange(name: string, value: number, ok: boolean, range: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok) {
-    throw new TopdownUsageError(`${name} must be a finite number ${range}; got ${String(value)}`);
-  }
-}
-
 function checkLr(lr: number): void {
   checkRange('lr', lr, lr >= 0, '>= 0');
 }
@@ -82,10 +77,10 @@ export function resolveAdamOptions(options: AdamOptions): ResolvedAdamOptions {
  * weight's step count. Strided parameter views are updated in place. Nothing is allocated per step except
  * the row of ones for bias sums, when a larger batch than any before appears.
  */
-export class Adam implements GradientSink {
+export class Adam extends Optimizer {
+  readonly kind = 'adam';
   /** The validated options; `options.lr` is the initial learning rate. */
   readonly options: ResolvedAdamOptions;
-  private currentLr: number;
   private readonly grads: Matrix[];
   private readonly biasGrads: (Matrix | null)[];
   private readonly m: Matrix[];
@@ -106,11 +101,11 @@ export class Adam implements GradientSink {
    */
   constructor(
     private readonly engine: Engine,
-    private readonly params: ParameterSet,
+    params: ParameterSet,
     options: AdamOptions,
   ) {
+    super(params, resolveAdamOptions(options).lr);
     this.options = resolveAdamOptions(options);
-    this.currentLr = this.options.lr;
     checkParameterSet(params, 'Adam');
     const g = allocateLike(params);
     const m = allocateLike(params);
@@ -125,14 +120,22 @@ export class Adam implements GradientSink {
     this.steps = new Float64Array(this.grads.length);
   }
 
-  /** The learning rate used by the next {@link Adam.step} (learning-rate schedules set it; >= 0). */
-  get lr(): number {
-    return this.currentLr;
+  protected get pending(): boolean {
+    return this.touched.includes(1);
   }
 
-  set lr(value: number) {
-    checkLr(value);
-    this.currentLr = value;
+  protected namedBuffers(): Record<string, Matrix> {
+    return { ...nameBuffers('m', this.m, this.biasM), ...nameBuffers('v', this.v, this.biasV) };
+  }
+
+  protected counters(): { get(): number[]; set(values: number[]): void } {
+    return {
+      get: () => Array.from(this.steps),
+      set: (values) => {
+        this.steps.set(values);
+        this.touched.fill(0);
+      },
+    };
   }
 
   /** Adds alpha * post^T pre to parameter `index`'s gradient, and alpha * colsum(post) to its bias's. */
@@ -146,7 +149,7 @@ export class Adam implements GradientSink {
   /** Updates every parameter written since the last step, then starts a new step. */
   step(): void {
     const { beta1, beta2, eps, weightDecay } = this.options;
-    const lr = this.currentLr;
+    const lr = this.lr;
     for (let i = 0; i < this.touched.length; i++) {
       if (this.touched[i] !== 1) continue;
       const t = this.steps[i]! + 1;
@@ -180,7 +183,7 @@ export class Adam implements GradientSink {
       );
     }
     return {
-      lr: this.currentLr,
+      lr: this.lr,
       steps: Array.from(this.steps),
       m: this.m.map((x) => x.data.slice()),
       v: this.v.map((x) => x.data.slice()),
@@ -236,7 +239,7 @@ export class Adam implements GradientSink {
       this.steps[i] = state.steps[i]!;
     }
     this.touched.fill(0);
-    this.currentLr = state.lr;
+    this.lr = state.lr;
   }
 
   /** The set's current matrix for parameter i, checked against its buffer's shape (it may be replaced). */

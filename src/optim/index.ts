@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export type { GradientSink, ParameterSet } from './sink.js';
+export { Optimizer } from './optimizer.js';
+export { createOptimizer, OPTIMIZERS, type OptimizerName, type OptimizerSettings } from './factory.js';
 export { Sgd, resolveSgdOptions, type ResolvedSgdOptions, type SgdOptions, type SgdState } from './sgd.js';
 export {
   Adam,

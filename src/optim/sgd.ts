@@ -2,8 +2,9 @@ import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 
+import { checkRange, nameBuffers, Optimizer } from './optimizer.js';
 import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';
-import type { GradientSink, ParameterSet } from './sink.js';
+import type { ParameterSet } from './sink.js';
 
 /** Hyperparameters of {@link Sgd}, as in `torch.optim.SGD` (nesterov is not supported). */
 export interface SgdOptions {
@@ -34,12 +35,6 @@ export interface SgdState {
   buffers: Float32Array[];
   /** Per parameter: its bias's update buffer, or null where it has no bias. */
   biasBuffers: (Float32Array | null)[];
-}
-
-function checkRange(name: string, value: number, ok: boolean, range: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok) {
-    throw new TopdownUsageError(`${name} must be a finite number ${range}; got ${String(value)}`);
-  }
 }
 
 function checkLr(lr: number): void {
@@ -98,10 +93,10 @@ function makeSweep(p: Matrix, v: Matrix): Sweep {
  * Biases are updated the same way, weight decay included. Nothing is allocated per step except the row of
  * ones for bias sums, when a larger batch than any before appears.
  */
-export class Sgd implements GradientSink {
+export class Sgd extends Optimizer {
+  readonly kind = 'sgd';
   /** The validated options; `options.lr` is the initial learning rate. */
   readonly options: ResolvedSgdOptions;
-  private currentLr: number;
   private readonly buffers: Matrix[];
   private readonly biasBuffers: (Matrix | null)[];
   private readonly weightSweeps: Sweep[];
@@ -120,11 +115,11 @@ export class Sgd implements GradientSink {
    */
   constructor(
     private readonly engine: Engine,
-    private readonly params: ParameterSet,
+    params: ParameterSet,
     options: SgdOptions,
   ) {
+    super(params, resolveSgdOptions(options).lr);
     this.options = resolveSgdOptions(options);
-    this.currentLr = this.options.lr;
     checkParameterSet(params, 'Sgd');
     const { weights, biases } = allocateLike(params);
     this.buffers = weights;
@@ -135,14 +130,22 @@ export class Sgd implements GradientSink {
     this.stepped = new Uint8Array(weights.length);
   }
 
-  /** The learning rate used by the next {@link Sgd.step} (learning-rate schedules set it; >= 0). */
-  get lr(): number {
-    return this.currentLr;
+  protected get pending(): boolean {
+    return this.touched.includes(1);
   }
 
-  set lr(value: number) {
-    checkLr(value);
-    this.currentLr = value;
+  protected namedBuffers(): Record<string, Matrix> {
+    return nameBuffers('momentum', this.buffers, this.biasBuffers);
+  }
+
+  protected counters(): { get(): number[]; set(values: number[]): void } {
+    return {
+      get: () => Array.from(this.stepped),
+      set: (values) => {
+        this.stepped.set(values.map((v) => (v ? 1 : 0)));
+        this.touched.fill(0);
+      },
+    };
   }
 
   /** Adds alpha * post^T pre to parameter `index`'s gradient, and alpha * colsum(post) to its bias's. */
@@ -160,7 +163,7 @@ export class Sgd implements GradientSink {
   /** Updates every parameter written since the last step, then starts a new step. */
   step(): void {
     const { momentum, dampening, weightDecay } = this.options;
-    const lr = this.currentLr;
+    const lr = this.lr;
     for (let i = 0; i < this.touched.length; i++) {
       if (this.touched[i] !== 1) continue;
       // v already holds momentum * buf + (1 - dampening) * g, so the decay term gets the same damping.
@@ -180,7 +183,7 @@ export class Sgd implements GradientSink {
   state(): SgdState {
     this.checkNoPendingUpdates('state');
     return {
-      lr: this.currentLr,
+      lr: this.lr,
       stepped: Array.from(this.stepped, (s) => s === 1),
       buffers: this.buffers.map((v) => v.data.slice()),
       biasBuffers: this.biasBuffers.map((v) => (v ? v.data.slice() : null)),
@@ -217,7 +220,7 @@ export class Sgd implements GradientSink {
       this.stepped[i] = state.stepped[i] ? 1 : 0;
     }
     this.touched.fill(0);
-    this.currentLr = state.lr;
+    this.lr = state.lr;
   }
 
   private checkNoPendingUpdates(what: string): void {

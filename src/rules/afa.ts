@@ -6,23 +6,31 @@
  */
 import type { Engine } from '../core/engine.js';
 import { Matrix } from '../core/matrix.js';
-import { checkTopDownShape, type TopDownFeedback } from '../feedback/top-down.js';
+import type { Stateful } from '../core/state.js';
+import {
+  checkTopDownShape,
+  TOP_DOWN_SECTION,
+  TopDownFeedback,
+  type ModulationSign,
+  type TopDownConfig,
+} from '../feedback/top-down.js';
 import { ForwardState, forward, tangentThroughBlock, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { outputError } from './output-error.js';
-import type { ModulationSign } from './pepita.js';
-import type { Batch, LearningRule } from './rule.js';
+import type { Batch, LearningRule, MetricValue, RuleDefinition } from './rule.js';
 import { Scratch } from './scratch.js';
+import { measures, stepCostOf } from './step-cost.js';
 
 export class AfaRule implements LearningRule {
   readonly name = 'afa';
-  readonly state: ForwardState;
+  readonly pass: ForwardState;
   private readonly error: Scratch;
   private readonly tangents: Scratch[];
   private readonly scratch: Float32Array;
   private readonly w1f: Matrix | null;
+  readonly state: Stateful;
 
   constructor(
     private readonly net: Network,
@@ -33,15 +41,21 @@ export class AfaRule implements LearningRule {
   ) {
     const s = net.sizes;
     checkTopDownShape(s, feedback);
-    this.state = new ForwardState(net, maxBatch);
+    this.pass = new ForwardState(net, maxBatch);
     this.error = new Scratch(maxBatch, net.width(net.depth));
     this.tangents = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
     this.scratch = new Float32Array(maxBatch * Math.max(...s.slice(1)));
     this.w1f = net.depth > 1 ? new Matrix(s[1]!, feedback.matrix.cols) : null;
+    this.state = feedback.stateSet();
+  }
+
+  /** F's alignment with the forward weights and its std. */
+  diagnostics(): Record<string, MetricValue> {
+    return this.feedback.diagnostics(this.engine, this.net.weights);
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
-    const { engine, net, state } = this;
+    const { engine, net, pass: state } = this;
     const L = net.depth;
     forward(engine, state, batch.x, masks);
     const b = state.rows;
@@ -69,3 +83,32 @@ export class AfaRule implements LearningRule {
     return state;
   }
 }
+
+/** Adaptive feedback alignment (spec 2.6). */
+export const afa: RuleDefinition = {
+  name: 'afa',
+  description: "adaptive feedback alignment: PEPITA's small-F limit, feedback W_1 F, one forward pass",
+  sections: [TOP_DOWN_SECTION],
+  create(ctx, options) {
+    const feedback = options.feedback as TopDownConfig;
+    const topDown = TopDownFeedback.create(ctx.net.sizes, feedback, ctx.rng.derive('feedback'), ctx.engine);
+    return new AfaRule(ctx.net, ctx.engine, ctx.maxBatch, topDown, feedback.sign);
+  },
+  /**
+   * B_1 = W_1 F once per step (d_1 d_0 d_L), the first hidden layer's signal E (W_1 F)^T (b d_L d_1), the
+   * linearised modulation through hidden layers 2..L-1 (b d_l d_{l-1} each), and b P of updates; with L = 1
+   * it is the delta rule.
+   */
+  cost(shape) {
+    const m = measures(shape.sizes, shape.batch);
+    const { d, b, L, P } = m;
+    let w1f = 0;
+    let feedback = 0;
+    if (L >= 2) {
+      w1f = d[1]! * d[0]! * d[L]!;
+      feedback = b * d[L]! * d[1]!;
+      for (let l = 2; l <= L - 1; l++) feedback += b * d[l]! * d[l - 1]!;
+    }
+    return stepCostOf({ forward: b * P, w1f, feedback, updates: b * P }, b * m.units + b * m.widest);
+  },
+};

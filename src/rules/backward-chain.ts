@@ -89,3 +89,10 @@ export function updatesThroughChain(
   chainDeltas(engine, state, chain, buffers, masks);
   addLayerUpdates(state, buffers, sink);
 }
+
+/** Feedback matrices by name (`B1`, `B2`, ... for hidden layers 1, 2, ...), for checkpoints. */
+export function namedFeedback(feedback: readonly Matrix[]): Record<string, Matrix> {
+  const out: Record<string, Matrix> = {};
+  feedback.forEach((m, l) => (out[`B${l + 1}`] = m));
+  return out;
+}

@@ -6,11 +6,12 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { DeltaBuffers, updatesThroughChain } from './backward-chain.js';
-import type { Batch, LearningRule } from './rule.js';
+import type { Batch, LearningRule, RuleDefinition } from './rule.js';
+import { chainCost, measures } from './step-cost.js';
 
 export class BpRule implements LearningRule {
   readonly name = 'bp';
-  private readonly state: ForwardState;
+  private readonly pass: ForwardState;
   private readonly buffers: DeltaBuffers;
   /** W_2..W_L: the matrices the error flows back through. */
   private readonly chain: readonly Matrix[];
@@ -20,14 +21,23 @@ export class BpRule implements LearningRule {
     private readonly engine: Engine,
     maxBatch: number,
   ) {
-    this.state = new ForwardState(net, maxBatch);
+    this.pass = new ForwardState(net, maxBatch);
     this.buffers = new DeltaBuffers(net, maxBatch);
     this.chain = net.weights.slice(1);
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
-    updatesThroughChain(this.engine, this.state, this.buffers, batch, this.chain, masks, sink);
+    updatesThroughChain(this.engine, this.pass, this.buffers, batch, this.chain, masks, sink);
     sink.step();
-    return this.state;
+    return this.pass;
   }
 }
+
+/** Backpropagation, the reference every rule is compared with. */
+export const bp: RuleDefinition = {
+  name: 'bp',
+  description: 'backpropagation: the error carried back through the transposed forward weights',
+  sections: [],
+  create: (ctx) => new BpRule(ctx.net, ctx.engine, ctx.maxBatch),
+  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
+};

@@ -6,18 +6,32 @@
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
+import { StateSet } from '../core/state.js';
 import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
-import { addLayerUpdates, DeltaBuffers, directDeltas } from './backward-chain.js';
+import { addLayerUpdates, DeltaBuffers, directDeltas, namedFeedback } from './backward-chain.js';
 import { outputDelta, outputError } from './output-error.js';
 import type { Batch } from './rule.js';
 import { Scratch } from './scratch.js';
+import { measures, stepCostOf, type StepCost } from './step-cost.js';
+
+/**
+ * One step of DFA or DRTP: each hidden layer l = 1..L-1 receives E B_l^T (dfa) or T B_l^T (drtp), b d_L d_l,
+ * plus the forward pass and b P of updates; every activity is kept, plus one delta buffer.
+ */
+export function directFeedbackCost(shape: { sizes: readonly number[]; batch: number }): StepCost {
+  const m = measures(shape.sizes, shape.batch);
+  let feedback = 0;
+  for (let l = 1; l <= m.L - 1; l++) feedback += m.b * m.d[m.L]! * m.d[l]!;
+  return stepCostOf({ forward: m.b * m.P, feedback, updates: m.b * m.P }, m.b * m.units + m.b * m.widest);
+}
 
 export abstract class DirectFeedbackRule {
   abstract readonly name: string;
-  protected readonly state: ForwardState;
+  protected readonly pass: ForwardState;
+  readonly state: StateSet;
   protected readonly buffers: DeltaBuffers;
   private readonly error: Scratch;
 
@@ -35,16 +49,17 @@ export abstract class DirectFeedbackRule {
         throw new TopdownUsageError(`direct feedback ${l} must be ${dL}x${net.width(l + 1)}`);
       }
     });
-    this.state = new ForwardState(net, maxBatch);
+    this.pass = new ForwardState(net, maxBatch);
     this.buffers = new DeltaBuffers(net, maxBatch);
     this.error = new Scratch(maxBatch, dL);
+    this.state = new StateSet().tensors(namedFeedback(feedback));
   }
 
   /** The b x d_L signal projected to the hidden layers. */
   protected abstract signal(batch: Batch, error: Matrix): Matrix;
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
-    const state = this.state;
+    const state = this.pass;
     forward(this.engine, state, batch.x, masks);
     const b = state.rows;
     const error = this.error.rows(b);

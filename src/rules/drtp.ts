@@ -1,8 +1,13 @@
 /** Direct random target projection (Frenkel et al. 2021; spec 2.4): hidden deltas from the targets t. */
 import type { Matrix } from '../core/matrix.js';
+import {
+  BACKWARD_SECTION,
+  createBackwardMatrices,
+  type BackwardConfig,
+} from '../feedback/backward-matrices.js';
 
-import { DirectFeedbackRule } from './direct-feedback.js';
-import type { Batch, LearningRule } from './rule.js';
+import { directFeedbackCost, DirectFeedbackRule } from './direct-feedback.js';
+import type { Batch, LearningRule, RuleDefinition } from './rule.js';
 
 export class DrtpRule extends DirectFeedbackRule implements LearningRule {
   readonly name = 'drtp';
@@ -11,3 +16,20 @@ export class DrtpRule extends DirectFeedbackRule implements LearningRule {
     return batch.targets;
   }
 }
+
+export const drtp: RuleDefinition = {
+  name: 'drtp',
+  description:
+    'direct random target projection: each hidden layer gets the targets through its own fixed random matrix',
+  sections: [BACKWARD_SECTION],
+  // The targets, not the error, are projected: with ReLU units the hidden activity grows along fixed
+  // directions and the read-out saturates; tanh (as in Frenkel et al. 2021) and a tenth of the dataset's rate
+  // keep it learning.
+  trainingDefaults: () => ({ lrFactor: 0.1, activation: 'tanh' }),
+  create(ctx, options) {
+    const scale = (options.backward as BackwardConfig).scale;
+    const feedback = createBackwardMatrices(ctx.net.sizes, 'direct', ctx.rng.derive('feedback'), scale);
+    return new DrtpRule(ctx.net, ctx.engine, ctx.maxBatch, feedback);
+  },
+  cost: directFeedbackCost,
+};

@@ -12,10 +12,14 @@
  * embedding gives the largest goodness summed over the hidden layers (the first excluded when there are
  * several, as in Hinton's paper).
  */
+import { z } from 'zod';
+
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
+import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
+import { StateSet } from '../core/state.js';
 import { argmaxRows } from '../metrics/accuracy.js';
 import { activationDerivative } from '../nn/activations.js';
 import { ForwardState, forward, type DropoutMasks } from '../nn/forward.js';
@@ -24,8 +28,18 @@ import type { GradientSink } from '../optim/sink.js';
 
 import { embedLabels, embedNeutral, normalizeRows } from './ff-labels.js';
 import { outputError } from './output-error.js';
-import type { Batch, LearningRule } from './rule.js';
+import type {
+  Batch,
+  ExtraClassifier,
+  InputView,
+  LearningRule,
+  MetricValue,
+  RuleDefinition,
+  RunShape,
+  SectionValues,
+} from './rule.js';
 import { Scratch } from './scratch.js';
+import { measures, stepCostOf } from './step-cost.js';
 
 export const FF_GOODNESS = ['sum', 'mean'] as const;
 export type FfGoodness = (typeof FF_GOODNESS)[number];
@@ -33,11 +47,49 @@ export type FfGoodness = (typeof FF_GOODNESS)[number];
 export const FF_NEGATIVES = ['random', 'all', 'hard'] as const;
 export type FfNegatives = (typeof FF_NEGATIVES)[number];
 
+/** The `ff` section. */
+export const FF_SECTION = {
+  key: 'ff',
+  label: 'Forward-Forward',
+  flagPrefix: 'ff-',
+  schema: z
+    .object({
+      goodness: z.enum(FF_GOODNESS).default('sum').meta({
+        description: "a layer's goodness: sum or mean of its squared activities",
+      }),
+      threshold: z
+        .union([z.number(), z.array(z.number())])
+        .optional()
+        .meta({
+          description: 'theta, one for every hidden layer or a list with one per layer',
+          defaultText: 'layer width for sum, 2 for mean',
+        }),
+      negatives: z.enum(FF_NEGATIVES).default('random').meta({
+        description:
+          "negative labels: a random wrong one, every wrong one, or drawn from the read-out's predictions",
+      }),
+      labelValue: z.number().positive().default(1).meta({ description: 'value of the embedded label pixel' }),
+      peerNormalization: z.number().nonnegative().default(0).meta({
+        description: 'weight of the peer-normalisation penalty (0: off)',
+      }),
+      peerMomentum: z.number().min(0).lt(1).default(0.9).meta({
+        description: 'momentum of the running unit means peer normalisation uses',
+      }),
+      goodnessEvalEvery: z.number().int().positive().default(1).meta({
+        description:
+          'evaluate the goodness classifier (one pass per label) every N epochs, and after the last',
+        placeholder: 'N',
+      }),
+    })
+    .strict(),
+} satisfies OptionSection;
+type FfSection = z.infer<typeof FF_SECTION.schema>;
+
 export interface FfOptions {
   /** Goodness of a layer: sum (default) or mean of the squared activities. */
   goodness?: FfGoodness;
-  /** theta; default: the layer width for `sum` (1 per unit), 2 for `mean`. */
-  threshold?: number;
+  /** theta, for every hidden layer or one per layer; default: the layer width for `sum` (1 per unit), 2 for `mean`. */
+  threshold?: number | readonly number[];
   negatives?: FfNegatives;
   /** Value of the "on" label feature (default 1, the brightest pixel of [0, 1] images). */
   labelValue?: number;
@@ -47,9 +99,13 @@ export interface FfOptions {
   peerNormalization?: number;
   /** Momentum of those running means (default 0.9). */
   peerMomentum?: number;
+  /** Evaluate the goodness classifier every this many epochs (default 1). */
+  goodnessEvalEvery?: number;
 }
 
-export type ResolvedFfOptions = Required<Omit<FfOptions, 'threshold'>> & { threshold: number | null };
+export type ResolvedFfOptions = Required<Omit<FfOptions, 'threshold'>> & {
+  threshold: number | readonly number[] | null;
+};
 
 export function resolveFfOptions(options: FfOptions = {}): ResolvedFfOptions {
   const r: ResolvedFfOptions = {
@@ -60,6 +116,7 @@ export function resolveFfOptions(options: FfOptions = {}): ResolvedFfOptions {
     normalizeInput: options.normalizeInput ?? true,
     peerNormalization: options.peerNormalization ?? 0,
     peerMomentum: options.peerMomentum ?? 0.9,
+    goodnessEvalEvery: options.goodnessEvalEvery ?? 1,
   };
   if (!FF_GOODNESS.includes(r.goodness)) {
     throw new TopdownUsageError(`FF goodness must be one of ${FF_GOODNESS.join(', ')}; got "${r.goodness}"`);
@@ -72,7 +129,9 @@ export function resolveFfOptions(options: FfOptions = {}): ResolvedFfOptions {
   const finite = (name: string, v: number, ok: boolean, range: string): void => {
     if (!Number.isFinite(v) || !ok) throw new TopdownUsageError(`FF ${name} must be ${range}; got ${v}`);
   };
-  if (r.threshold !== null) finite('threshold', r.threshold, true, 'a finite number');
+  const thresholds =
+    r.threshold === null ? [] : typeof r.threshold === 'number' ? [r.threshold] : r.threshold;
+  for (const t of thresholds) finite('threshold', t, true, 'a finite number');
   finite('label value', r.labelValue, r.labelValue > 0, '> 0');
   finite('peer normalisation', r.peerNormalization, r.peerNormalization >= 0, '>= 0');
   finite('peer momentum', r.peerMomentum, r.peerMomentum >= 0 && r.peerMomentum < 1, 'in [0, 1)');
@@ -105,6 +164,10 @@ export class FfRule implements LearningRule {
   readonly classes: number;
   /** The stream negatives are drawn from (replaced when a checkpoint is restored). */
   rng: Rng;
+  /** The running means and the negatives stream, for checkpoints. */
+  readonly state: StateSet;
+  /** The goodness classifier. */
+  readonly classifiers: readonly ExtraClassifier[];
   /** Running mean activity of each hidden layer's units (1 x d_l), for peer normalisation. */
   readonly peerMeans: Matrix[];
   /** The passes of the last step. */
@@ -172,12 +235,48 @@ export class FfRule implements LearningRule {
     this.labels = new Int32Array(maxBatch);
     this.negLabels = new Int32Array(maxNeg);
     this.peerMeans = Array.from({ length: this.hidden }, (_, l) => new Matrix(1, net.width(l + 1)));
+    const t = this.options.threshold;
+    if (Array.isArray(t) && t.length !== this.hidden) {
+      throw new TopdownUsageError(`FF threshold lists ${t.length} values for ${this.hidden} hidden layers`);
+    }
     this.resetSums();
+    const means: Record<string, Matrix> = {};
+    this.peerMeans.forEach((m, l) => (means[`peerMean${l + 1}`] = m));
+    this.state = new StateSet()
+      .tensors(means)
+      .rng('negatives', { get: () => this.rng, set: (r) => (this.rng = r) });
+    this.classifiers = [
+      {
+        metric: 'test_acc_goodness',
+        label: 'goodness classifier',
+        every: this.options.goodnessEvalEvery,
+        predict: (x, out) => this.predictByGoodness(x, out),
+      },
+    ];
   }
 
   /** theta of hidden layer l. */
   threshold(l: number): number {
-    return this.options.threshold ?? (this.options.goodness === 'sum' ? this.net.width(l + 1) : 2);
+    const t = this.options.threshold;
+    if (typeof t === 'number') return t;
+    if (t) return t[l]!;
+    return this.options.goodness === 'sum' ? this.net.width(l + 1) : 2;
+  }
+
+  /** The input with the true label (positive) and a random wrong one (negative), without normalisation. */
+  inputViews(batch: Batch): InputView[] {
+    const b = batch.x.rows;
+    const labels = new Int32Array(b);
+    argmaxRows(batch.targets, labels);
+    const wrong = Array.from(labels, (c) => (c + 1 + this.rng.int(0, this.classes - 2)) % this.classes);
+    const positive = new Matrix(b, batch.x.cols);
+    embedLabels(batch.x, labels, this.classes, this.options.labelValue, positive);
+    const negative = new Matrix(b, batch.x.cols);
+    embedLabels(batch.x, wrong, this.classes, this.options.labelValue, negative);
+    return [
+      { label: 'FF positive\n(true label)', images: positive, captions: Array.from(labels, String) },
+      { label: 'FF negative\n(wrong label)', images: negative, captions: wrong.map(String) },
+    ];
   }
 
   /** Turns raw inputs into what the network sees without a label: neutral label, then normalisation. */
@@ -394,7 +493,7 @@ export class FfRule implements LearningRule {
   }
 
   /** Per-layer goodness and loss averaged over the steps since the last call. */
-  takeEpochMetrics(): FfEpochMetrics {
+  diagnostics(): FfEpochMetrics & Record<string, MetricValue> {
     const steps = Math.max(1, this.sums.steps);
     const out = {
       goodness_pos: this.sums.pos.map((s) => s / steps),
@@ -412,3 +511,56 @@ export class FfRule implements LearningRule {
     this.sums.steps = 0;
   }
 }
+
+function ffSection(options: SectionValues): FfSection {
+  return options.ff as FfSection;
+}
+
+/** Forward-Forward (spec 2.11). */
+export const ff: RuleDefinition = {
+  name: 'ff',
+  description: 'Forward-Forward: every hidden layer separates positive from negative data by its goodness',
+  sections: [FF_SECTION],
+  twoPasses: true,
+  // What FF implementations train with: Adam (at its usual 0.001), length normalisation between layers, no
+  // dropout.
+  trainingDefaults: () => ({ optimizer: 'adam', dropout: 0, normalization: 'sample-rms' }),
+  finalize(options, run: RunShape) {
+    const o = ffSection(options);
+    if (o.threshold !== undefined) return options;
+    const threshold = run.hidden.map((d) => (o.goodness === 'sum' ? d : 2));
+    return { ...options, ff: { ...o, threshold } };
+  },
+  validate(options, run) {
+    if (run.normalization !== 'sample-rms' && run.normalization !== 'sample-l2')
+      return 'rule ff length-normalises each hidden layer: it needs normalization "sample-rms" or "sample-l2"';
+    if (run.dropout > 0) return 'rule ff does not use dropout (set 0)';
+    const t = ffSection(options).threshold;
+    if (Array.isArray(t) && t.length !== run.hidden.length)
+      return `ff threshold lists ${t.length} values for ${run.hidden.length} hidden layers`;
+    return null;
+  },
+  create(ctx, options) {
+    return new FfRule(ctx.net, ctx.engine, ctx.maxBatch, ctx.rng.derive('negatives'), ffSection(options));
+  },
+  /**
+   * The neutral pass (the read-out's input) is `forward`; the positive and negative passes run through every
+   * layer (one negative per sample, as for random and hard negatives); hidden layers get
+   * delta_pos^T H_pos + delta_neg^T H_neg and the read-out E^T H_{L-1} of the neutral pass. Three passes'
+   * activities are stored until the updates.
+   */
+  cost(shape) {
+    const m = measures(shape.sizes, shape.batch);
+    const { d, b, L, P } = m;
+    const top = d[L]! * d[L - 1]!;
+    return stepCostOf(
+      {
+        forward: b * P,
+        'positive-forward': b * P,
+        'negative-forward': b * P,
+        updates: 2 * b * (P - top) + b * top,
+      },
+      3 * b * m.units,
+    );
+  },
+};

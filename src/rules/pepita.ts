@@ -19,10 +19,22 @@
  * Speed: the modulated first-layer pre-activation is a_1 - (W_1 F) e rather than W_1 x_mod, a d_1 x d_L
  * product per sample instead of d_1 x d_0 (set `firstLayerShortcut: false` for the direct product).
  */
+import { z } from 'zod';
+
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import { checkTopDownShape, type TopDownFeedback } from '../feedback/top-down.js';
+import type { OptionSection } from '../core/options.js';
+import type { Stateful } from '../core/state.js';
+import { MIRROR_SECTION, type MirrorConfig } from '../feedback/mirror.js';
+import {
+  checkTopDownShape,
+  MODULATION_SIGNS,
+  TOP_DOWN_SECTION,
+  TopDownFeedback,
+  type ModulationSign,
+  type TopDownConfig,
+} from '../feedback/top-down.js';
 import {
   backpropThroughBlock,
   ForwardState,
@@ -35,16 +47,33 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { outputError } from './output-error.js';
-import type { Batch, LearningRule } from './rule.js';
+import { withMirroring } from './pepita-mirroring.js';
+import type { Batch, InputView, LearningRule, MetricValue, RuleDefinition, SectionValues } from './rule.js';
 import { Scratch } from './scratch.js';
+import { measures, stepCostOf, type StepCost } from './step-cost.js';
 
+export { MODULATION_SIGNS, type ModulationSign };
 export const PEPITA_MODES = ['standard', 'forward', 'hebbian', 'goodness', 'time-local'] as const;
 export type PepitaMode = (typeof PEPITA_MODES)[number];
-export const MODULATION_SIGNS = ['minus', 'plus'] as const;
-/** `minus`: x_mod = x - F e (ICLR code, default; required for weight mirroring); `plus`: x + F e. */
-export type ModulationSign = (typeof MODULATION_SIGNS)[number];
 export const LAST_LAYER_ERRORS = ['first-pass-error', 'modulated-error'] as const;
 export type LastLayerError = (typeof LAST_LAYER_ERRORS)[number];
+
+/** The `pepita` section. */
+export const PEPITA_SECTION = {
+  key: 'pepita',
+  label: 'PEPITA',
+  flagPrefix: '',
+  schema: z
+    .object({
+      mode: z.enum(PEPITA_MODES).default('standard').meta({
+        description: 'standard (ICLR code), forward, hebbian, goodness (PEPITA as FF), time-local',
+      }),
+      lastLayer: z.enum(LAST_LAYER_ERRORS).default('first-pass-error').meta({
+        description: 'last-layer error: first-pass-error (ICLR code) or modulated-error (ICML code)',
+      }),
+    })
+    .strict(),
+} satisfies OptionSection;
 
 export interface PepitaOptions {
   mode?: PepitaMode;
@@ -86,6 +115,7 @@ export class PepitaRule implements LearningRule {
   private readonly w1f: Matrix | null;
   private readonly blockScratch: Float32Array;
   private readonly goodnessSums: { clean: number[]; modulated: number[]; steps: number };
+  readonly state: Stateful;
 
   constructor(
     private readonly net: Network,
@@ -108,6 +138,7 @@ export class PepitaRule implements LearningRule {
     this.blockScratch = new Float32Array(maxBatch * Math.max(1, ...s.slice(1, -1)));
     this.goodnessSums = { clean: [], modulated: [], steps: 0 };
     this.resetGoodness();
+    this.state = feedback.stateSet();
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
@@ -184,10 +215,43 @@ export class PepitaRule implements LearningRule {
   }
 
   /**
-   * Per hidden layer, the mean goodness ||h_l||^2 of the clean and modulated passes over the steps since the
-   * last call (FF's positive and negative phases, spec 2.11); resets the sums.
+   * F's alignment with the forward weights and its std (see {@link TopDownFeedback.diagnostics}), and per
+   * hidden layer the mean goodness ||h_l||^2 of the clean and modulated passes over the steps since the last
+   * call (FF's positive and negative phases, spec 2.11); resets the sums.
    */
-  takeEpochMetrics(): { goodness_clean: number[]; goodness_modulated: number[] } {
+  diagnostics(): Record<string, MetricValue> {
+    return { ...this.feedback.diagnostics(this.engine, this.net.weights), ...this.takeGoodness() };
+  }
+
+  /** The modulated input x -+ F e and F e itself, with the error of a clean pass without dropout. */
+  inputViews(batch: Batch): InputView[] {
+    const e = this.cleanPass(batch, null);
+    const b = batch.x.rows;
+    const fe = new Matrix(b, batch.x.cols);
+    const f = this.feedback.matrix;
+    this.engine.gemm(false, true, b, f.rows, f.cols, 1, e, f, 0, fe);
+    const xMod = this.modulate(batch.x, e).clone();
+    const labels = Array.from({ length: b }, (_, i) => argmaxRow(batch.targets, i));
+    const sign = this.options.sign === 'minus' ? '-' : '+';
+    let maxAbs = 0;
+    for (const v of fe.data) maxAbs = Math.max(maxAbs, Math.abs(v));
+    return [
+      {
+        label: `PEPITA modulated\nx ${sign} F e`,
+        images: xMod,
+        captions: labels.map((c, i) => `e_${c} = ${e.get(i, c).toFixed(2)}`),
+      },
+      {
+        label: `F e (max |F e|\n= ${maxAbs.toPrecision(2)})`,
+        images: fe,
+        captions: labels.map(() => ''),
+        signed: true,
+      },
+    ];
+  }
+
+  /** The goodness sums of {@link PepitaRule.diagnostics} alone. */
+  takeGoodness(): { goodness_clean: number[]; goodness_modulated: number[] } {
     const steps = Math.max(1, this.goodnessSums.steps);
     const out = {
       goodness_clean: this.goodnessSums.clean.map((g) => g / steps),
@@ -217,6 +281,7 @@ export class PepitaRule implements LearningRule {
     for (let l = 0; l < L; l++) {
       sink.addOuter(l, -1 / b, l === L - 1 ? batch.targets : mod.postView(l), mod.postView(l - 1));
     }
+    this.recordGoodness();
     sink.step();
     return clean;
   }
@@ -281,3 +346,100 @@ function meanSquaredNorm(state: ForwardState, l: number): number {
   }
   return m.rows > 0 ? s / m.rows : 0;
 }
+
+function argmaxRow(m: Matrix, i: number): number {
+  let best = 0;
+  for (let j = 1; j < m.cols; j++) if (m.get(i, j) > m.get(i, best)) best = j;
+  return best;
+}
+
+/** What the rule reads from its sections. */
+function pepitaSettings(options: SectionValues): {
+  pepita: z.infer<typeof PEPITA_SECTION.schema>;
+  feedback: TopDownConfig;
+  mirror: MirrorConfig | undefined;
+} {
+  return {
+    pepita: options.pepita as z.infer<typeof PEPITA_SECTION.schema>,
+    feedback: options.feedback as TopDownConfig,
+    mirror: options.mirror as MirrorConfig | undefined,
+  };
+}
+
+/**
+ * One step's cost. Standard, forward, hebbian and goodness: the modulated input X - E F^T (b d_0 d_L), W_1 F
+ * once (d_1 d_0 d_L), the modulated pass E (W_1 F)^T plus layers 2..L (b d_L d_1 + b (P - d_0 d_1)), and
+ * outer products per layer (two per layer for hebbian and goodness); both passes' activities are stored.
+ * Time-local: the clean pass with each layer updated at once, then X - E F^T and a full modulated pass
+ * through the updated weights (the W_1 F shortcut does not apply), then its updates; it stores no first-pass
+ * activity. Mirroring adds the noise pass and factor gradients (2 b P) and the product F_1...F_L.
+ */
+function pepitaCost(shape: { sizes: readonly number[]; batch: number }, options: SectionValues): StepCost {
+  const { pepita, mirror } = pepitaSettings(options);
+  const m = measures(shape.sizes, shape.batch);
+  const { d, b, L, P } = m;
+  const d0 = d[0]!;
+  const d1 = d[1]!;
+  const dL = d[L]!;
+  const breakdown: Record<string, number> = { forward: b * P };
+  let peak: number;
+  if (pepita.mode === 'time-local') {
+    breakdown.modulation = b * d0 * dL;
+    breakdown['modulated-forward'] = b * P;
+    breakdown.updates = 2 * b * P;
+    peak = b * d0 + b * dL + b * m.widestPair;
+  } else {
+    if (L === 1) {
+      // single layer: the delta rule G_1 = E^T X (forward + updates only)
+      breakdown.modulation = 0;
+      breakdown.w1f = 0;
+      breakdown['modulated-forward'] = 0;
+      breakdown.updates = b * P;
+    } else {
+      breakdown.modulation = b * d0 * dL;
+      breakdown.w1f = d1 * d0 * dL;
+      breakdown['modulated-forward'] = b * dL * d1 + b * (P - d0 * d1);
+      breakdown.updates = (pepita.mode === 'hebbian' || pepita.mode === 'goodness' ? 2 : 1) * b * P;
+    }
+    peak = 2 * b * m.units;
+  }
+  if (mirror) {
+    let product = 0;
+    for (let l = 2; l <= L; l++) product += d0 * d[l - 1]! * d[l]!;
+    breakdown.mirroring = 2 * b * P + product;
+  }
+  return stepCostOf(breakdown, peak);
+}
+
+/** PEPITA and its variants (spec 2.5, 2.7, 2.10, 2.11). */
+export const pepita: RuleDefinition = {
+  name: 'pepita',
+  description: 'PEPITA: two forward passes, the second on the input modulated by the error through F',
+  sections: [PEPITA_SECTION, TOP_DOWN_SECTION, MIRROR_SECTION],
+  variants: PEPITA_MODES.filter((mode) => mode !== 'standard').map((mode) => ({
+    label: `pepita --mode ${mode}`,
+    options: { pepita: { mode } },
+  })),
+  twoPasses: true,
+  trainingDefaults(options) {
+    // Time-local applies the clean pass's large Hebbian product and the modulated pass's anti-Hebbian one
+    // as two separate optimiser steps, so it needs far smaller steps (a hundredth of the dataset's rate: 1e-3
+    // on MNIST, 1e-4 on CIFAR as in the paper) and gains from more of them (batch 32).
+    const mode = (options.pepita as { mode?: PepitaMode } | undefined)?.mode;
+    return mode === 'time-local' ? { lrFactor: 0.01, batchSize: 32 } : {};
+  },
+  validate(options) {
+    const { feedback, mirror } = pepitaSettings(options);
+    if (!mirror) return null;
+    if (feedback.init !== 'normal') return 'weight mirroring needs feedback init "normal" (factorised F)';
+    if (feedback.sign !== 'minus') return 'weight mirroring needs the modulation sign "minus"';
+    return null;
+  },
+  create(ctx, options) {
+    const { pepita: p, feedback, mirror } = pepitaSettings(options);
+    const topDown = TopDownFeedback.create(ctx.net.sizes, feedback, ctx.rng.derive('feedback'), ctx.engine);
+    const rule = new PepitaRule(ctx.net, ctx.engine, ctx.maxBatch, topDown, { ...p, sign: feedback.sign });
+    return mirror ? withMirroring(ctx, rule, mirror) : rule;
+  },
+  cost: pepitaCost,
+};

@@ -1,60 +1,77 @@
 /**
- * The rule registry: every learning rule by name, with the feedback state it needs created from one seeded
- * stream. Adding a rule = its file plus one entry here.
+ * The rule registry: the one list of learning rules. Adding a rule = its file (exporting a
+ * {@link RuleDefinition}) plus one entry in {@link RULES}; its options, flags, help, defaults, cost model and
+ * checkpointed state then reach the config, the CLI, the trainer and the benchmarks through the definition.
  */
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
-import type { Matrix } from '../core/matrix.js';
+import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
-import { createBackwardMatrices } from '../feedback/backward-matrices.js';
-import { TopDownFeedback, type TopDownOptions } from '../feedback/top-down.js';
 import type { Network } from '../nn/network.js';
-import type { GradientSink, ParameterSet } from '../optim/sink.js';
 
-import { AfaRule } from './afa.js';
-import { BpRule } from './bp.js';
-import { DfaRule } from './dfa.js';
-import { DrtpRule } from './drtp.js';
-import { FaRule } from './fa.js';
-import { FfRule, type FfOptions } from './ff.js';
-import { PepitaRule, type ModulationSign, type PepitaOptions } from './pepita.js';
-import type { LearningRule } from './rule.js';
+import { afa } from './afa.js';
+import { bp } from './bp.js';
+import { brsf } from './brsf.js';
+import { dfa } from './dfa.js';
+import { drtp } from './drtp.js';
+import { fa } from './fa.js';
+import { ff } from './ff.js';
+import { frsf } from './frsf.js';
+import { pepita } from './pepita.js';
+import { resolveRuleOptions, type RuleOptionsInput } from './rule-options.js';
+import type { LearningRule, RuleContext, RuleDefinition } from './rule.js';
+import { usf } from './usf.js';
 
-export const RULE_NAMES = ['pepita', 'afa', 'bp', 'fa', 'dfa', 'drtp', 'ff'] as const;
-export type RuleName = (typeof RULE_NAMES)[number];
+/** Every rule, in the order listings show them. */
+export const RULES = [
+  pepita,
+  afa,
+  bp,
+  fa,
+  dfa,
+  drtp,
+  ff,
+  usf,
+  brsf,
+  frsf,
+] as const satisfies readonly RuleDefinition[];
+
+export const RULE_NAMES = RULES.map((r) => r.name) as unknown as readonly [RuleName, ...RuleName[]];
+export type RuleName = 'pepita' | 'afa' | 'bp' | 'fa' | 'dfa' | 'drtp' | 'ff' | 'usf' | 'brsf' | 'frsf';
 
 export function parseRuleName(value: string): RuleName {
   if ((RULE_NAMES as readonly string[]).includes(value)) return value as RuleName;
   throw new TopdownUsageError(`rule must be one of ${RULE_NAMES.join(', ')}; got "${value}"`);
 }
 
-/** Everything that selects and parameterises a rule. */
-export interface RuleConfig {
-  rule: RuleName;
-  /** PEPITA's mode, modulation sign, last-layer error and shortcut; AFA uses `sign`. */
-  pepita?: PepitaOptions;
-  /** PEPITA/AFA top-down projection F. */
-  topDown?: TopDownOptions;
-  /** FA/DFA/DRTP: multiplier on the fixed random feedback's He-uniform range (default 1). */
-  feedbackScale?: number;
-  /** FA: learn the feedback by Kolen-Pollack (needs `makeFeedbackSink`). */
-  kolenPollack?: boolean;
-  /** Forward-Forward's goodness, threshold, negatives, label embedding and peer normalisation. */
-  ff?: FfOptions;
+/** The definition of rule `name`. */
+export function ruleDefinition(name: string): RuleDefinition {
+  const def = (RULES as readonly RuleDefinition[]).find((r) => r.name === name);
+  if (!def) throw new TopdownUsageError(`rule must be one of ${RULE_NAMES.join(', ')}; got "${name}"`);
+  return def;
 }
 
-/** A rule with the feedback state it owns (saved in checkpoints by the trainer). */
-export interface RuleSetup {
-  rule: LearningRule;
-  /** F for PEPITA and AFA. */
-  topDown: TopDownFeedback | null;
-  /** Fixed (or Kolen-Pollack) feedback for FA, DFA and DRTP. */
-  backward: Matrix[] | null;
+/** Every option section any rule reads, once each, in registry order. */
+export function optionSections(): OptionSection[] {
+  const out: OptionSection[] = [];
+  for (const r of RULES as readonly RuleDefinition[])
+    for (const s of r.sections) if (!out.some((o) => o.key === s.key)) out.push(s);
+  return out;
 }
+
+/** The rules that read section `key`. */
+export function rulesUsing(key: string): RuleName[] {
+  return (RULES as readonly RuleDefinition[])
+    .filter((r) => r.sections.some((s) => s.key === key))
+    .map((r) => r.name as RuleName);
+}
+
+/** Selects and parameterises a rule: its name plus its options (sections or their flat aliases). */
+export type RuleConfig = { rule: RuleName } & RuleOptionsInput;
 
 /**
- * Creates the rule `config.rule` for `net`, drawing its feedback from `rng.derive('feedback')`.
- * `makeFeedbackSink` builds the optimiser for learned feedback (Kolen-Pollack).
+ * Creates the rule `config.rule` for `net`, from `rng` (the rule's own stream: feedback, negatives, noise).
+ * `makeOptimizer` builds the optimisers of parameters the rule learns itself (Kolen-Pollack, mirroring).
  */
 export function createRule(
   config: RuleConfig,
@@ -62,42 +79,22 @@ export function createRule(
   engine: Engine,
   maxBatch: number,
   rng: Rng,
-  makeFeedbackSink?: (params: ParameterSet) => GradientSink,
-): RuleSetup {
-  const feedbackRng = rng.derive('feedback');
-  const sign: ModulationSign = config.pepita?.sign ?? 'minus';
-  switch (config.rule) {
-    case 'pepita': {
-      const topDown = TopDownFeedback.create(net.sizes, config.topDown ?? {}, feedbackRng, engine);
-      return { rule: new PepitaRule(net, engine, maxBatch, topDown, config.pepita), topDown, backward: null };
-    }
-    case 'afa': {
-      const topDown = TopDownFeedback.create(net.sizes, config.topDown ?? {}, feedbackRng, engine);
-      return { rule: new AfaRule(net, engine, maxBatch, topDown, sign), topDown, backward: null };
-    }
-    case 'bp':
-      return { rule: new BpRule(net, engine, maxBatch), topDown: null, backward: null };
-    case 'fa': {
-      const backward = createBackwardMatrices(net.sizes, 'fa', feedbackRng, config.feedbackScale ?? 1);
-      let sink: GradientSink | null = null;
-      if (config.kolenPollack) {
-        if (!makeFeedbackSink)
-          throw new TopdownUsageError('Kolen-Pollack needs an optimiser for the feedback');
-        sink = makeFeedbackSink({ weights: backward, biases: backward.map(() => null) });
-      }
-      return { rule: new FaRule(net, engine, maxBatch, backward, sink), topDown: null, backward };
-    }
-    case 'ff':
-      return {
-        rule: new FfRule(net, engine, maxBatch, rng.derive('negatives'), config.ff),
-        topDown: null,
-        backward: null,
-      };
-    case 'dfa':
-    case 'drtp': {
-      const backward = createBackwardMatrices(net.sizes, 'direct', feedbackRng, config.feedbackScale ?? 1);
-      const Rule = config.rule === 'dfa' ? DfaRule : DrtpRule;
-      return { rule: new Rule(net, engine, maxBatch, backward), topDown: null, backward };
-    }
-  }
+  makeOptimizer?: RuleContext['optimizer'],
+): LearningRule {
+  const def = ruleDefinition(config.rule);
+  const { rule: _rule, ...input } = config;
+  void _rule;
+  const options = resolveRuleOptions(def, input, 'rule options', {
+    hidden: net.sizes.slice(1, -1),
+    dropout: net.config.dropout,
+    normalization: net.config.normalization,
+  });
+  const ctx: RuleContext = {
+    net,
+    engine,
+    maxBatch,
+    rng,
+    ...(makeOptimizer ? { optimizer: makeOptimizer } : {}),
+  };
+  return def.create(ctx, options);
 }

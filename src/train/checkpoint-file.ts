@@ -8,7 +8,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, write
 import { TopdownUsageError } from '../core/errors.js';
 
 const MAGIC = 0x4b434454; // "TDCK" little-endian
-const VERSION = 1;
+/** Format 2 names every tensor by component (format 1 listed them by position). */
+const VERSION = 2;
 
 /** Writes `header` and `tensors` to `path` atomically. */
 export function writeCheckpointFile(path: string, header: object, tensors: readonly Float32Array[]): void {
@@ -54,7 +55,13 @@ export function readCheckpointFile(path: string): {
     throw new TopdownUsageError(`checkpoint ${path} is damaged or not a topdown checkpoint: ${what}`);
   };
   if (bytes.length < 12 || bytes.readUInt32LE(0) !== MAGIC) bad('wrong magic number');
-  if (bytes.readUInt32LE(4) !== VERSION) bad(`unsupported format version ${bytes.readUInt32LE(4)}`);
+  const version = bytes.readUInt32LE(4);
+  if (version < VERSION) {
+    throw new TopdownUsageError(
+      `checkpoint ${path} was written by an older topdown (checkpoint format ${version}; this version reads format ${VERSION}): train the run again`,
+    );
+  }
+  if (version !== VERSION) bad(`unsupported format version ${version}`);
   const headerLength = bytes.readUInt32LE(8);
   if (12 + headerLength > bytes.length) bad('truncated header');
   let header: Record<string, unknown>;

@@ -1,7 +1,11 @@
 /**
- * The training configuration: one zod schema holds every option, its validation and its default (the only
- * place defaults live). Sources merge as preset < config file < command-line flags; the resolved object is
- * written next to every run's results.
+ * The training configuration, composed from one schema per owner: the run's own options (data, network,
+ * optimiser, schedule, seed, engine: {@link CORE_SCHEMA}) and the sections of the chosen rule (`pepita`,
+ * `feedback`, `mirror`, `fa`, `backward`, `ff`, from the rule modules). Every option's validation, default
+ * and description live in those schemas; flags, help, config files and the README's tables are derived from
+ * them. Sources merge as preset < config file < command-line flags; a rule's training defaults (FF: Adam,
+ * length normalisation, no dropout) fill what none of them set. The resolved object is written next to every
+ * run's results.
  */
 import { readFileSync } from 'node:fs';
 
@@ -9,205 +13,253 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { ENGINE_NAMES } from '../core/engine.js';
-import { DATASET_NAMES } from '../data/datasets.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { FEEDBACK_INITS } from '../feedback/top-down.js';
+import { describeFields, type OptionField } from '../core/options.js';
+import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { WEIGHT_INITS } from '../nn/init.js';
 import { NORMALIZATIONS } from '../nn/network.js';
-import { LAST_LAYER_ERRORS, MODULATION_SIGNS, PEPITA_MODES } from '../rules/pepita.js';
-import { FF_GOODNESS, FF_NEGATIVES } from '../rules/ff.js';
-import { RULE_NAMES } from '../rules/registry.js';
+import { OPTIMIZERS } from '../optim/factory.js';
+import { optionSections, RULE_NAMES, RULES, ruleDefinition, type RuleName } from '../rules/registry.js';
+import {
+  checkSectionsApply,
+  parseSections,
+  splitOptions,
+  type OptionSource,
+  type SplitOptions,
+} from '../rules/rule-options.js';
+import type { RuleDefinition } from '../rules/rule.js';
 
-export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export { OPTIMIZERS };
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax') as [string, ...string[]];
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
-const MirrorSchema = z
-  .object({
-    noise: z.number().positive().default(0.1),
-    lr: z.number().nonnegative().default(0.1),
-    weightDecay: z.number().nonnegative().default(0.5),
-    period: positiveInt.default(1),
-    preMirrorEpochs: nonNegativeInt.default(0),
-  })
-  .strict();
-
-export const TrainConfigSchema = z
-  .object({
-    rule: z.enum(RULE_NAMES).default('pepita'),
-    /** PEPITA's update form. */
-    mode: z.enum(PEPITA_MODES).default('standard'),
-    /** PEPITA/AFA input modulation x - F e (`minus`) or x + F e. */
-    sign: z.enum(MODULATION_SIGNS).default('minus'),
-    lastLayer: z.enum(LAST_LAYER_ERRORS).default('first-pass-error'),
-    data: z.enum(DATASET_NAMES).default('mnist'),
-    dataDir: z.string().min(1).optional(),
-    trainSubset: positiveInt.optional(),
-    testSubset: positiveInt.optional(),
-    /** Hold out this many training samples (after the seeded shuffle) as a validation set. */
-    valSplit: nonNegativeInt.default(0),
-    /** Per-channel standardisation of pixels (train-set statistics). */
-    standardize: z.boolean().default(false),
-    hidden: z.array(positiveInt).default([1024]),
-    activation: z.enum(HIDDEN_ACTIVATIONS).default('relu'),
-    init: z.enum(WEIGHT_INITS).default('he_uniform'),
-    bias: z.boolean().default(false),
-    /** Default 0.1 (the paper), 0 for rule ff. */
-    dropout: z.number().min(0).lt(1).optional(),
-    /** Default none, sample-rms for rule ff (Forward-Forward's length normalisation). */
-    normalization: z.enum(NORMALIZATIONS).optional(),
-    feedbackInit: z.enum(FEEDBACK_INITS).default('uniform'),
-    feedbackScale: z.number().nonnegative().default(0.05),
-    /** Weight mirroring of F's factors (PEPITA with `feedbackInit: normal`); absent = off. */
-    mirror: MirrorSchema.optional(),
-    kolenPollack: z.boolean().default(false),
-    epochs: positiveInt.default(100),
-    batchSize: positiveInt.default(64),
-    /** Default: 0.1 for MNIST and Fashion-MNIST, 0.01 for CIFAR (the reference code's README settings). */
-    lr: z.number().nonnegative().optional(),
-    momentum: z.number().min(0).lt(1).default(0.9),
-    /** `sgd` (with momentum and weight decay) or `adam` (torch.optim.Adam; momentum is then unused). */
-    optimizer: z.enum(OPTIMIZERS).default('sgd'),
-    adamBeta1: z.number().min(0).lt(1).default(0.9),
-    adamBeta2: z.number().min(0).lt(1).default(0.999),
-    adamEps: z.number().positive().default(1e-8),
-    /** Forward-Forward: goodness (sum or mean of squares), threshold (default: layer width for sum, 2 for mean). */
-    ffGoodness: z.enum(FF_GOODNESS).default('sum'),
-    ffThreshold: z.number().optional(),
-    ffNegatives: z.enum(FF_NEGATIVES).default('random'),
-    ffLabelValue: z.number().positive().default(1),
-    ffPeerNormalization: z.number().nonnegative().default(0),
-    /** Evaluate FF's goodness classifier (one pass per label) every this many epochs, and after the last. */
-    ffGoodnessEvalEvery: positiveInt.default(1),
-    /** Epochs (0 = before training) after which the distribution of ||h_1||^2 - ||h_1^mod||^2 is recorded. */
-    goodnessHistogramEpochs: z.array(nonNegativeInt).default([]),
-    weightDecay: z.number().nonnegative().default(0),
-    decayEpochs: z.array(nonNegativeInt).default([60, 90]),
-    decayFactor: z.number().positive().default(0.1),
-    decayTiming: z.enum(['end', 'start']).default('end'),
-    seed: nonNegativeInt.default(0),
-    /** Write a checkpoint every this many epochs (and after the last). */
-    checkpointEvery: positiveInt.default(1),
-    engine: z.enum(ENGINE_NAMES).default('auto'),
-    threads: positiveInt.optional(),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    const hasF = c.rule === 'pepita' || c.rule === 'afa';
-    if (c.mirror && c.rule !== 'pepita') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mirror'],
-        message: `weight mirroring needs rule pepita (got ${c.rule})`,
-      });
-    }
-    if (c.mirror && c.feedbackInit !== 'normal') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mirror'],
-        message: 'weight mirroring needs feedbackInit "normal" (factorised F)',
-      });
-    }
-    if (c.mirror && c.sign !== 'minus') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mirror'],
-        message: 'weight mirroring needs the modulation sign "minus"',
-      });
-    }
-    if (c.kolenPollack && c.rule !== 'fa') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['kolenPollack'],
-        message: `Kolen-Pollack applies to rule fa (got ${c.rule})`,
-      });
-    }
-    if (c.mode !== 'standard' && c.rule !== 'pepita') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mode'],
-        message: `mode applies to rule pepita (got ${c.rule})`,
-      });
-    }
-    if (!hasF && (c.feedbackInit !== 'uniform' || c.feedbackScale !== 0.05 || c.sign !== 'minus')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['feedbackInit'],
-        message: `feedback F options need rule pepita or afa (got ${c.rule})`,
-      });
-    }
-    if (c.rule === 'ff' && c.normalization !== undefined && !c.normalization.startsWith('sample-')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['normalization'],
-        message: 'rule ff length-normalises each hidden layer: it needs "sample-rms" or "sample-l2"',
-      });
-    }
-    if (c.rule === 'ff' && c.dropout !== undefined && c.dropout > 0) {
-      ctx.addIssue({ code: 'custom', path: ['dropout'], message: 'rule ff does not use dropout (set 0)' });
-    }
-    const ffOptionsSet =
-      c.ffGoodness !== 'sum' ||
-      c.ffThreshold !== undefined ||
-      c.ffNegatives !== 'random' ||
-      c.ffLabelValue !== 1 ||
-      c.ffPeerNormalization !== 0 ||
-      c.ffGoodnessEvalEvery !== 1;
-    if (c.rule !== 'ff' && ffOptionsSet) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ffGoodness'],
-        message: `Forward-Forward options need rule ff (got ${c.rule})`,
-      });
-    }
-    if (c.goodnessHistogramEpochs.length && c.rule !== 'pepita' && c.rule !== 'ff') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['goodnessHistogramEpochs'],
-        message: `goodness histograms need rule pepita or ff (got ${c.rule})`,
-      });
-    }
-    const sorted = [...c.decayEpochs].sort((a, b) => a - b);
-    if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
-      ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
-    }
-  })
-  .transform((c) => ({
-    ...c,
-    lr: c.lr ?? DEFAULT_LR[c.data],
-    dropout: c.dropout ?? (c.rule === 'ff' ? 0 : 0.1),
-    normalization: c.normalization ?? (c.rule === 'ff' ? 'sample-rms' : 'none'),
-  }));
-
-/** Learning rates of the reference code's README commands, per dataset. */
-const DEFAULT_LR: Record<(typeof DATASET_NAMES)[number], number> = {
+/** Learning rates of the reference code's README commands, per dataset (SGD). */
+const DEFAULT_SGD_LR: Record<DatasetName, number> = {
   mnist: 0.1,
   'fashion-mnist': 0.1,
   cifar10: 0.01,
   cifar100: 0.01,
 };
+/** torch.optim.Adam's default rate. */
+const DEFAULT_ADAM_LR = 0.001;
 
-export type TrainConfig = z.infer<typeof TrainConfigSchema>;
-/** A partial configuration (a preset, a file or flags) before defaults are filled in. */
-export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+/** The options every run has, whatever its rule. */
+export const CORE_SCHEMA = z
+  .object({
+    rule: z.enum(RULE_NAMES).default('pepita').meta({ description: 'learning rule' }),
+    data: z.enum(DATASET_NAMES).default('mnist').meta({ description: 'dataset' }),
+    dataDir: z.string().min(1).optional().meta({
+      description: 'where the dataset files are',
+      defaultText: 'TOPDOWN_DATA, else the per-user cache',
+      placeholder: 'DIR',
+    }),
+    trainSubset: positiveInt
+      .optional()
+      .meta({ description: 'use the first N training samples', placeholder: 'N' }),
+    testSubset: positiveInt
+      .optional()
+      .meta({ description: 'use the first N test samples', placeholder: 'N' }),
+    valSplit: nonNegativeInt.default(0).meta({
+      description: 'hold out N training samples (seeded) and report validation accuracy',
+      placeholder: 'N',
+    }),
+    standardize: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'per-channel standardisation with training-set statistics' }),
+    hidden: z.array(positiveInt).default([1024]).meta({ description: 'hidden widths, e.g. 1024,1024' }),
+    activation: z.enum(HIDDEN_ACTIVATIONS).default('relu').meta({ description: 'hidden activation' }),
+    init: z.enum(WEIGHT_INITS).default('he_uniform').meta({ description: 'forward weight initialisation' }),
+    bias: z.boolean().default(false).meta({ description: 'biases on every layer (the paper uses none)' }),
+    dropout: z.number().min(0).lt(1).default(0.1).meta({
+      description: 'hidden dropout, one mask per step shared by all passes',
+      placeholder: 'P',
+    }),
+    normalization: z.enum(NORMALIZATIONS).default('none').meta({
+      description: 'hidden activity normalisation: sample-l2, sample-rms (length sqrt(d)) or batch-frobenius',
+    }),
+    epochs: positiveInt.default(100).meta({ description: 'training epochs', placeholder: 'N' }),
+    batchSize: positiveInt.default(64).meta({
+      description: 'mini-batch size (the last partial batch of an epoch is dropped)',
+      placeholder: 'N',
+    }),
+    optimizer: z.enum(OPTIMIZERS).default('sgd').meta({
+      description: 'sgd (PyTorch semantics, momentum and coupled weight decay) or adam (torch.optim.Adam)',
+    }),
+    lr: z.number().nonnegative().optional().meta({
+      description: 'learning rate',
+      defaultText: 'SGD: 0.1 on MNIST and Fashion-MNIST, 0.01 on CIFAR; Adam: 0.001',
+      placeholder: 'R',
+    }),
+    momentum: z.number().min(0).lt(1).default(0.9).meta({ description: 'SGD momentum', placeholder: 'M' }),
+    weightDecay: z.number().nonnegative().default(0).meta({
+      description: "coupled (L2) weight decay, SGD's and Adam's",
+      placeholder: 'W',
+    }),
+    adamBeta1: z.number().min(0).lt(1).default(0.9).meta({ description: 'Adam beta1' }),
+    adamBeta2: z.number().min(0).lt(1).default(0.999).meta({ description: 'Adam beta2' }),
+    adamEps: z.number().positive().default(1e-8).meta({ description: 'Adam epsilon' }),
+    decayEpochs: z.array(nonNegativeInt).default([60, 90]).meta({
+      description: "epochs after which the learning rate is multiplied by --decay-factor ('' for none)",
+    }),
+    decayFactor: z
+      .number()
+      .positive()
+      .default(0.1)
+      .meta({ description: 'learning-rate decay factor', placeholder: 'G' }),
+    decayTiming: z.enum(['end', 'start']).default('end').meta({
+      description: 'decay at the end of the milestone epoch (ICLR code) or its start (ICML code)',
+    }),
+    goodnessHistogramEpochs: z.array(nonNegativeInt).default([]).meta({
+      description:
+        "epochs (0 = before training) at which to record the test-set distribution of ||h_1||^2 - ||h_1'||^2 between the rule's two passes",
+    }),
+    seed: nonNegativeInt.default(0).meta({
+      description: 'every random draw (weights, feedback, data order, dropout, noise) follows from it',
+      placeholder: 'N',
+    }),
+    checkpointEvery: positiveInt.default(1).meta({
+      description: 'checkpoint every N epochs and after the last',
+      placeholder: 'N',
+    }),
+    engine: z.enum(ENGINE_NAMES).default('auto').meta({ description: 'compute engine' }),
+    threads: positiveInt.optional().meta({
+      description: 'OpenBLAS threads',
+      defaultText: 'TOPDOWN_THREADS, else all cores',
+      placeholder: 'N',
+    }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const sorted = [...c.decayEpochs].sort((a, b) => a - b);
+    if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
+      ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
+    }
+  });
 
-function describeIssue(issue: z.core.$ZodIssue, source: string): string {
-  const path = issue.path.length ? issue.path.join('.') : '(root)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${source}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  }
-  return `${source}: ${path}: ${issue.message}`;
+export type CoreConfig = Omit<z.infer<typeof CORE_SCHEMA>, 'lr' | 'rule'> & { lr: number; rule: RuleName };
+
+/**
+ * A resolved training configuration: the core options plus one mapping per section of the rule (for PEPITA
+ * `pepita`, `feedback` and, when mirroring, `mirror`), every default filled in.
+ */
+export type TrainConfig = CoreConfig & Record<string, unknown>;
+
+/** A partial configuration (a preset, a file or flags) before defaults are filled in: sections or flat aliases. */
+export type TrainConfigInput = Partial<z.input<typeof CORE_SCHEMA>> & Record<string, unknown>;
+
+const CORE_KEYS: ReadonlySet<string> = new Set(Object.keys(CORE_SCHEMA.shape));
+
+function sourceOf(name: string): OptionSource {
+  return { name, flags: name === 'flags' };
 }
 
-/** Validates and fills defaults; throws a one-line usage error naming the source, the field and the problem. */
-export function resolveTrainConfig(input: unknown, source = 'config'): TrainConfig {
-  const result = TrainConfigSchema.safeParse(input);
+function describeIssue(issue: z.core.$ZodIssue, source: OptionSource): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `${source.name}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  const where =
+    source.flags && issue.path.length
+      ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`
+      : path;
+  return `${source.name}: ${where}: ${issue.message}`;
+}
+
+/** The rules that have two passes to compare (goodness histograms). */
+function twoPassRules(): string[] {
+  return (RULES as readonly RuleDefinition[]).filter((r) => r.twoPasses).map((r) => r.name);
+}
+
+function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
+  const ruleName = split.core.rule ?? 'pepita';
+  if (typeof ruleName !== 'string' || !(RULE_NAMES as readonly string[]).includes(ruleName)) {
+    throw new TopdownUsageError(
+      `${source.name}: ${source.flags ? '--rule' : 'rule'}: must be one of ${RULE_NAMES.join(', ')}; got ${JSON.stringify(ruleName)}`,
+    );
+  }
+  const def = ruleDefinition(ruleName);
+  checkSectionsApply(def, split, source);
+  const data = (DATASET_NAMES as readonly string[]).includes(split.core.data as string)
+    ? (split.core.data as DatasetName)
+    : 'mnist';
+  // The rule's training defaults, for what the user left unset (they see the rule's options as given).
+  const preliminary = parseSections(def, split, source, null);
+  const { lrFactor = 1, ...ruleDefaults } = def.trainingDefaults?.(preliminary, data) ?? {};
+  const coreInput: Record<string, unknown> = { ...split.core };
+  for (const [key, value] of Object.entries(ruleDefaults)) if (!(key in coreInput)) coreInput[key] = value;
+  const result = CORE_SCHEMA.safeParse(coreInput);
   if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, source));
-  return result.data;
+  const parsed = result.data;
+  const core: CoreConfig = {
+    ...parsed,
+    rule: parsed.rule as RuleName,
+    lr:
+      parsed.lr ??
+      (parsed.optimizer === 'adam'
+        ? DEFAULT_ADAM_LR
+        : Number((lrFactor * DEFAULT_SGD_LR[parsed.data]).toPrecision(12))),
+  };
+  if (core.goodnessHistogramEpochs.length && !def.twoPasses) {
+    throw new TopdownUsageError(
+      `${source.name}: goodness histograms need rule ${twoPassRules().join(' or ')} (got ${def.name})`,
+    );
+  }
+  const sections = parseSections(def, split, source, {
+    hidden: core.hidden,
+    dropout: core.dropout,
+    normalization: core.normalization,
+  });
+  return { ...core, ...sections };
+}
+
+/**
+ * Validates and fills defaults; throws a one-line usage error naming the source, the option and the problem
+ * (options spelled as flags when `source` is `flags`).
+ */
+export function resolveTrainConfig(input: unknown, source = 'config'): TrainConfig {
+  const src = sourceOf(source);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new TopdownUsageError(`${source}: expected a mapping of options`);
+  return resolveSplit(splitOptions(input as Record<string, unknown>, CORE_KEYS, src), src);
+}
+
+/**
+ * Merges partial configurations, later ones winning option by option (sections merge field by field), into
+ * one nested input for {@link resolveTrainConfig}. Each part is checked for unknown options under its own
+ * source name.
+ */
+export function mergeConfigInputs(
+  ...parts: [input: Record<string, unknown>, source: string][]
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const [input, source] of parts) {
+    const split = splitOptions(input, CORE_KEYS, sourceOf(source));
+    Object.assign(merged, split.core);
+    for (const [key, fields] of Object.entries(split.sections)) {
+      merged[key] = { ...((merged[key] as Record<string, unknown> | undefined) ?? {}), ...fields };
+    }
+  }
+  return merged;
+}
+
+/** The core options, described for flags and forms. */
+export function coreFields(): OptionField[] {
+  return describeFields(CORE_SCHEMA, null);
+}
+
+/** The whole config schema (core options plus every section, each optional) as a JSON Schema, for editors and forms. */
+export function trainConfigJsonSchema(): Record<string, unknown> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const s of optionSections()) shape[s.key] = s.schema.optional();
+  return z.toJSONSchema(CORE_SCHEMA.extend(shape), { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Reads a YAML or JSON config file (kebab-case or camelCase keys) into a partial configuration. */

@@ -1,46 +1,92 @@
 /**
- * Everything a training run owns besides the data: the network, the rule and its feedback, the optimisers,
- * the dropout masks and the random streams, built from a {@link TrainConfig}; and its exact capture and
- * restoration for checkpoints.
+ * Everything a training run owns besides the data: the network, the rule (with the state it owns), the
+ * optimisers, the dropout masks and the random streams, built from a {@link TrainConfig} through the rule's
+ * definition; and its exact capture and restoration for checkpoints, as named state per component.
  */
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
-import { Rng, type RngState } from '../core/rng.js';
-import { WeightMirror } from '../feedback/mirror.js';
+import { Rng } from '../core/rng.js';
+import { StateSet, type NamedState, type Stateful } from '../core/state.js';
 import { DropoutMasks } from '../nn/forward.js';
 import { Network } from '../nn/network.js';
-import { Adam } from '../optim/adam.js';
-import { Sgd, type SgdState } from '../optim/sgd.js';
-import { FfRule } from '../rules/ff.js';
-import { PepitaRule } from '../rules/pepita.js';
-import { createRule, type RuleSetup } from '../rules/registry.js';
+import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { ParameterSet } from '../optim/sink.js';
+import { ruleDefinition } from '../rules/registry.js';
+import type { LearningRule, RuleContext, RuleDefinition, SectionValues } from '../rules/rule.js';
 
 import type { TrainConfig } from './config.js';
 
-/** The random streams of a run; each is independent of how much the others have drawn. */
+/** The random streams of the loop; each is independent of how much the others have drawn. */
 export interface RunStreams {
   shuffle: Rng;
   dropout: Rng;
-  mirror: Rng;
+}
+
+/** An optimiser of the run, with what the learning-rate schedule needs. */
+export interface RunOptimizer {
+  /** `weights` for the forward parameters; the rule's names otherwise (e.g. `feedback`, `mirror`). */
+  name: string;
+  optimizer: Optimizer;
+  /** The rate the schedule decays from. */
+  baseLr: number;
+  /** Follows the run's step decay (false: keeps its rate). */
+  scheduled: boolean;
 }
 
 export interface Model {
   config: TrainConfig;
+  definition: RuleDefinition;
   net: Network;
-  setup: RuleSetup;
+  rule: LearningRule;
   /** The forward weights' optimiser (config.optimizer). */
-  optimizer: Sgd | Adam;
-  /** Kolen-Pollack's optimiser for FA's feedback. */
-  feedbackSgd: Sgd | null;
-  mirror: WeightMirror | null;
-  mirrorSgd: Sgd | null;
+  optimizer: Optimizer;
+  /** Every optimiser, the forward one first. */
+  optimizers: RunOptimizer[];
   masks: DropoutMasks | null;
   streams: RunStreams;
+  /** Everything to checkpoint, by component name. */
+  components: Record<string, Stateful>;
+}
+
+/** The rule's sections of a resolved config. */
+export function ruleOptions(
+  config: TrainConfig,
+  def: RuleDefinition = ruleDefinition(config.rule),
+): SectionValues {
+  const out: SectionValues = {};
+  for (const s of def.sections) {
+    const v = config[s.key];
+    if (v !== undefined) out[s.key] = v as Record<string, unknown>;
+  }
+  return out;
+}
+
+function optimizerSettings(config: TrainConfig): OptimizerSettings {
+  return {
+    optimizer: config.optimizer,
+    lr: config.lr,
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    adamBeta1: config.adamBeta1,
+    adamBeta2: config.adamBeta2,
+    adamEps: config.adamEps,
+  };
+}
+
+function networkState(net: Network): StateSet {
+  const named: Record<string, Matrix> = {};
+  net.weights.forEach((w, l) => (named[`W${l + 1}`] = w));
+  net.biases.forEach((b, l) => {
+    if (b) named[`b${l + 1}`] = b;
+  });
+  return new StateSet().tensors(named);
 }
 
 /** Builds the model for inputs of `features` and `classes` outputs, seeded by `config.seed`. */
 export function buildModel(config: TrainConfig, features: number, classes: number, engine: Engine): Model {
+  const def = ruleDefinition(config.rule);
   const rng = Rng.fromSeed(config.seed);
   const net = Network.create(
     {
@@ -53,202 +99,107 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
     },
     rng.derive('network'),
   );
-  const opts = { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay };
-  let feedbackSgd: Sgd | null = null;
-  const setup = createRule(
-    {
-      rule: config.rule,
-      pepita: { mode: config.mode, sign: config.sign, lastLayer: config.lastLayer },
-      topDown: { init: config.feedbackInit, scale: config.feedbackScale },
-      kolenPollack: config.kolenPollack,
-      ff: {
-        goodness: config.ffGoodness,
-        ...(config.ffThreshold !== undefined ? { threshold: config.ffThreshold } : {}),
-        negatives: config.ffNegatives,
-        labelValue: config.ffLabelValue,
-        peerNormalization: config.ffPeerNormalization,
-      },
-    },
-    net,
-    engine,
-    config.batchSize,
-    rng.derive('rule'),
-    (params) => (feedbackSgd = new Sgd(engine, params, opts)),
-  );
-  let mirror: WeightMirror | null = null;
-  let mirrorSgd: Sgd | null = null;
-  if (config.mirror) {
-    const factors = setup.topDown?.factors;
-    if (!factors || !(setup.rule instanceof PepitaRule)) {
-      throw new TopdownUsageError('weight mirroring needs rule pepita with feedbackInit "normal"');
+  const settings = optimizerSettings(config);
+  const optimizer = createOptimizer(engine, net, settings);
+  const optimizers: RunOptimizer[] = [{ name: 'weights', optimizer, baseLr: config.lr, scheduled: true }];
+  const makeOptimizer: NonNullable<RuleContext['optimizer']> = (
+    name,
+    params: ParameterSet,
+    overrides = {},
+  ) => {
+    if (optimizers.some((o) => o.name === name)) {
+      throw new TopdownUsageError(`rule ${def.name} asked for two optimisers named "${name}"`);
     }
-    mirrorSgd = new Sgd(
-      engine,
-      { weights: factors, biases: factors.map(() => null) },
-      {
-        lr: config.mirror.lr,
-        weightDecay: config.mirror.weightDecay,
-      },
-    );
-    mirror = new WeightMirror(net, setup.topDown!, engine, config.batchSize, mirrorSgd, {
-      noise: config.mirror.noise,
-      learningRate: config.mirror.lr,
-      weightDecay: config.mirror.weightDecay,
-      period: config.mirror.period,
-      preMirrorEpochs: config.mirror.preMirrorEpochs,
-    });
-  }
-  const streams = {
-    shuffle: rng.derive('shuffle'),
-    dropout: rng.derive('dropout'),
-    mirror: rng.derive('mirror'),
+    const { scheduled = true, ...own } = overrides;
+    const s = { ...settings, ...own };
+    const opt = createOptimizer(engine, params, s);
+    optimizers.push({ name, optimizer: opt, baseLr: s.lr, scheduled });
+    return opt;
   };
-  const masks = config.dropout > 0 ? new DropoutMasks(net, config.batchSize) : null;
+  const rule = def.create(
+    { net, engine, maxBatch: config.batchSize, rng: rng.derive('rule'), optimizer: makeOptimizer },
+    ruleOptions(config, def),
+  );
+  const streams: RunStreams = { shuffle: rng.derive('shuffle'), dropout: rng.derive('dropout') };
+  const components: Record<string, Stateful> = {
+    network: networkState(net),
+    rule: rule.state ?? new StateSet(),
+    streams: new StateSet()
+      .rng('shuffle', { get: () => streams.shuffle, set: (r) => (streams.shuffle = r) })
+      .rng('dropout', { get: () => streams.dropout, set: (r) => (streams.dropout = r) }),
+  };
+  for (const o of optimizers) components[`optimizer.${o.name}`] = o.optimizer;
   return {
     config,
+    definition: def,
     net,
-    setup,
-    optimizer:
-      config.optimizer === 'adam'
-        ? new Adam(engine, net, {
-            lr: config.lr,
-            beta1: config.adamBeta1,
-            beta2: config.adamBeta2,
-            eps: config.adamEps,
-            weightDecay: config.weightDecay,
-          })
-        : new Sgd(engine, net, opts),
-    feedbackSgd,
-    mirror,
-    mirrorSgd,
-    masks,
+    rule,
+    optimizer,
+    optimizers,
+    masks: config.dropout > 0 ? new DropoutMasks(net, config.batchSize) : null,
     streams,
+    components,
   };
-}
-
-/** Every parameter-like matrix of the model, in a fixed order (weights, biases, F or its factors, B). */
-function parameterMatrices(m: Model): Matrix[] {
-  const out: Matrix[] = [...m.net.weights];
-  for (const b of m.net.biases) if (b) out.push(b);
-  const topDown = m.setup.topDown;
-  if (topDown) {
-    if (topDown.factors) out.push(...topDown.factors);
-    out.push(topDown.matrix);
-  }
-  if (m.setup.backward) out.push(...m.setup.backward);
-  if (m.setup.rule instanceof FfRule) out.push(...m.setup.rule.peerMeans);
-  return out;
-}
-
-/** An optimiser's checkpoint header (its tensors are stored after the parameters). */
-type OptimizerHeader =
-  | { kind?: 'sgd'; lr: number; stepped: boolean[]; biases: boolean[] }
-  | { kind: 'adam'; lr: number; steps: number[]; biases: boolean[] };
-
-const present = (b: Float32Array | null): b is Float32Array => b !== null;
-
-function optimizerParts(opt: Sgd | Adam): { header: OptimizerHeader; tensors: Float32Array[] } {
-  if (opt instanceof Adam) {
-    const s = opt.state();
-    return {
-      header: { kind: 'adam', lr: s.lr, steps: s.steps, biases: s.biasM.map((b) => b !== null) },
-      tensors: [...s.m, ...s.v, ...s.biasM.filter(present), ...s.biasV.filter(present)],
-    };
-  }
-  const s = opt.state();
-  return {
-    header: { kind: 'sgd', lr: s.lr, stepped: s.stepped, biases: s.biasBuffers.map((b) => b !== null) },
-    tensors: [...s.buffers, ...s.biasBuffers.filter(present)],
-  };
-}
-
-function loadOptimizer(
-  opt: Sgd | Adam,
-  header: OptimizerHeader,
-  tensors: Float32Array[],
-  source: string,
-): void {
-  const kind = header.kind ?? 'sgd';
-  if ((kind === 'adam') !== opt instanceof Adam) {
-    throw new TopdownUsageError(`checkpoint ${source} was written with another optimiser (${kind})`);
-  }
-  if (header.kind === 'adam') {
-    const n = header.steps.length;
-    const m = tensors.splice(0, n);
-    const v = tensors.splice(0, n);
-    const biasM = header.biases.map((has) => (has ? tensors.shift()! : null));
-    const biasV = header.biases.map((has) => (has ? tensors.shift()! : null));
-    (opt as Adam).loadState({ lr: header.lr, steps: header.steps, m, v, biasM, biasV });
-    return;
-  }
-  const n = header.stepped.length;
-  const buffers = tensors.splice(0, n);
-  const biasBuffers = header.biases.map((has) => (has ? tensors.shift()! : null));
-  (opt as Sgd).loadState({ lr: header.lr, stepped: header.stepped, buffers, biasBuffers } as SgdState);
 }
 
 /** What a checkpoint holds besides the config and progress counters. */
 export interface ModelSnapshot {
   header: {
     sizes: number[];
-    streams: Record<keyof RunStreams, RngState>;
-    /** Forward optimiser, then Kolen-Pollack's and mirroring's SGDs where present. */
-    sgd: OptimizerHeader[];
-    /** Forward-Forward's negative-label stream. */
-    negatives?: RngState;
+    /** Per component: its values and the names of its tensors, in the order of `tensors`. */
+    components: Record<string, { values: Record<string, unknown>; tensors: string[] }>;
   };
   tensors: Float32Array[];
 }
 
 /** Captures the model exactly (copies). */
 export function snapshotModel(m: Model): ModelSnapshot {
-  const tensors = parameterMatrices(m).map((x) => x.toFloat32Array());
-  const sgdHeaders: OptimizerHeader[] = [];
-  for (const opt of [m.optimizer, m.feedbackSgd, m.mirrorSgd]) {
-    if (!opt) continue;
-    const parts = optimizerParts(opt);
-    sgdHeaders.push(parts.header);
-    tensors.push(...parts.tensors);
+  const components: ModelSnapshot['header']['components'] = {};
+  const tensors: Float32Array[] = [];
+  for (const [name, c] of Object.entries(m.components)) {
+    const s = c.saveState();
+    components[name] = { values: s.values, tensors: Object.keys(s.tensors) };
+    tensors.push(...Object.values(s.tensors));
   }
-  return {
-    header: {
-      sizes: [...m.net.sizes],
-      streams: {
-        shuffle: m.streams.shuffle.state(),
-        dropout: m.streams.dropout.state(),
-        mirror: m.streams.mirror.state(),
-      },
-      sgd: sgdHeaders,
-      ...(m.setup.rule instanceof FfRule ? { negatives: m.setup.rule.rng.state() } : {}),
-    },
-    tensors,
-  };
+  return { header: { sizes: [...m.net.sizes], components }, tensors };
 }
 
-/** Restores a snapshot into a model built from the same config; throws if the shapes differ. */
+/** Restores a snapshot into a model built from the same config; throws a one-line error on any mismatch. */
 export function restoreModel(m: Model, snapshot: ModelSnapshot, source: string): void {
   const sizes = m.net.sizes;
-  if (snapshot.header.sizes.join('-') !== sizes.join('-')) {
+  const header = snapshot.header;
+  if (
+    !header ||
+    !Array.isArray(header.sizes) ||
+    typeof header.components !== 'object' ||
+    !header.components
+  ) {
+    throw new TopdownUsageError(`checkpoint ${source} has no model description`);
+  }
+  if (header.sizes.join('-') !== sizes.join('-')) {
     throw new TopdownUsageError(
-      `checkpoint ${source} is for a ${snapshot.header.sizes.join('-')} network, not ${sizes.join('-')}`,
+      `checkpoint ${source} is for a ${header.sizes.join('-')} network, not ${sizes.join('-')}`,
     );
   }
-  const tensors = [...snapshot.tensors];
-  for (const x of parameterMatrices(m)) {
-    const t = tensors.shift();
-    if (!t || t.length !== x.size)
-      throw new TopdownUsageError(`checkpoint ${source} does not match this model's parameters`);
-    x.data.set(t, x.offset);
+  const want = Object.keys(m.components).sort().join(', ');
+  const got = Object.keys(header.components).sort().join(', ');
+  if (want !== got) {
+    throw new TopdownUsageError(
+      `checkpoint ${source} does not match this model: it holds [${got}], not [${want}]`,
+    );
   }
-  m.setup.topDown?.touched();
-  const opts = [m.optimizer, m.feedbackSgd, m.mirrorSgd].filter((o): o is Sgd | Adam => o !== null);
-  if (opts.length !== snapshot.header.sgd.length)
-    throw new TopdownUsageError(`checkpoint ${source} has a different optimiser set`);
-  opts.forEach((opt, i) => loadOptimizer(opt, snapshot.header.sgd[i]!, tensors, source));
-  if (m.setup.rule instanceof FfRule && snapshot.header.negatives) {
-    m.setup.rule.rng = Rng.fromState(snapshot.header.negatives);
+  let next = 0;
+  const states: [Stateful, NamedState][] = [];
+  for (const [name, entry] of Object.entries(header.components)) {
+    const tensors: Record<string, Float32Array> = {};
+    for (const t of entry.tensors) {
+      const values = snapshot.tensors[next++];
+      if (!values) throw new TopdownUsageError(`checkpoint ${source} is missing tensor ${name}.${t}`);
+      tensors[t] = values;
+    }
+    states.push([m.components[name]!, { values: entry.values, tensors }]);
   }
-  m.streams.shuffle = Rng.fromState(snapshot.header.streams.shuffle);
-  m.streams.dropout = Rng.fromState(snapshot.header.streams.dropout);
-  m.streams.mirror = Rng.fromState(snapshot.header.streams.mirror);
+  if (next !== snapshot.tensors.length)
+    throw new TopdownUsageError(`checkpoint ${source} holds more tensors than its header names`);
+  for (const [component, state] of states) component.restoreState(state, source);
 }

@@ -1,6 +1,7 @@
 /**
- * A run's output folder: the resolved config (config.json), one metrics line per epoch (metrics.jsonl) and
- * the latest checkpoint (checkpoint.bin). Every file is replaced atomically; metrics lines are appended.
+ * A run's output folder: the resolved config (config.json), one metrics line per epoch (metrics.jsonl), the
+ * side streams callbacks record (goodness-histograms.jsonl) and the latest checkpoint (checkpoint.bin). It is
+ * the training loop's last callback. Every file is replaced atomically; lines are appended.
  */
 import {
   accessSync,
@@ -8,6 +9,7 @@ import {
   constants,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -20,12 +22,17 @@ import { TopdownUsageError } from '../core/errors.js';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { resolveTrainConfig } from './config.js';
 import type { ModelSnapshot } from './model.js';
-import type { CheckpointContent, EpochLogs, EpochSink, GoodnessHistogram } from './trainer.js';
+import type { CheckpointContent, EpochLogs, TrainCallbacks, TrainingSession } from './trainer.js';
 
 export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 export const HISTOGRAM_FILE = 'goodness-histograms.jsonl';
+
+/** The file a side stream's records go to. */
+export function streamFile(stream: string): string {
+  return `${stream}.jsonl`;
+}
 
 /** `runs/<date>-<time>-<rule>-<data>` under the working directory. */
 export function defaultRunFolder(rule: string, data: string, now = new Date()): string {
@@ -39,7 +46,7 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export class RunFolder implements EpochSink {
+export class RunFolder implements TrainCallbacks {
   /** Creates (or reuses) `dir`, failing with a one-line error when it cannot be written. */
   constructor(readonly dir: string) {
     try {
@@ -63,13 +70,19 @@ export class RunFolder implements EpochSink {
     writeAtomic(join(this.dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
   }
 
-  writeEpoch(logs: EpochLogs): void {
-    appendFileSync(join(this.dir, METRICS_FILE), JSON.stringify(logs) + '\n');
+  /** Writes the epoch's metrics line, then the checkpoint when one is due. */
+  onEpochEnd(logs: EpochLogs, session: TrainingSession): void {
+    this.writeEpoch(logs);
+    if (session.checkpointDue) this.writeCheckpoint(session.checkpoint());
   }
 
-  /** Appends one line to goodness-histograms.jsonl. */
-  writeHistogram(record: GoodnessHistogram): void {
-    appendFileSync(join(this.dir, HISTOGRAM_FILE), JSON.stringify(record) + '\n');
+  /** Appends a record to `<stream>.jsonl`. */
+  onRecord(stream: string, record: object): void {
+    appendFileSync(join(this.dir, streamFile(stream)), JSON.stringify(record) + '\n');
+  }
+
+  writeEpoch(logs: EpochLogs): void {
+    appendFileSync(join(this.dir, METRICS_FILE), JSON.stringify(logs) + '\n');
   }
 
   writeCheckpoint(content: CheckpointContent): void {
@@ -78,6 +91,7 @@ export class RunFolder implements EpochSink {
       {
         config: content.config,
         epochsDone: content.epochsDone,
+        preludeDone: content.preludeDone,
         history: content.history,
         model: content.model.header,
       },
@@ -85,10 +99,13 @@ export class RunFolder implements EpochSink {
     );
   }
 
-  /** Keeps only the metrics lines of epochs 1..epochs (lines written after the last checkpoint are dropped). */
-  truncateMetrics(epochs: number): void {
-    // metrics lines and histograms written after the checkpoint being resumed are dropped (they will be redone)
-    for (const file of [METRICS_FILE, HISTOGRAM_FILE]) {
+  /**
+   * Drops the lines (metrics and side streams) of epochs after `lastEpoch`, the last epoch of the checkpoint
+   * being resumed: they will be redone. Prelude epochs are numbered up to 0.
+   */
+  truncateMetrics(lastEpoch: number): void {
+    const files = readdirSync(this.dir).filter((f) => f.endsWith('.jsonl'));
+    for (const file of files) {
       const path = join(this.dir, file);
       if (!existsSync(path)) continue;
       const kept = readFileSync(path, 'utf8')
@@ -96,7 +113,7 @@ export class RunFolder implements EpochSink {
         .filter((line) => {
           if (!line.trim()) return false;
           try {
-            return (JSON.parse(line) as { epoch: number }).epoch <= epochs;
+            return (JSON.parse(line) as { epoch: number }).epoch <= lastEpoch;
           } catch {
             return false; // a line torn by a crash
           }
@@ -112,12 +129,15 @@ export class RunFolder implements EpochSink {
       throw new TopdownUsageError(`no checkpoint in ${this.dir} (expected ${CHECKPOINT_FILE})`);
     const { header, tensors } = readCheckpointFile(path);
     const config = resolveTrainConfig(header.config, `checkpoint ${path}`);
-    const epochsDone = header.epochsDone;
-    if (!Number.isSafeInteger(epochsDone))
+    const { epochsDone, preludeDone } = header;
+    if (!Number.isSafeInteger(epochsDone) || !Number.isSafeInteger(preludeDone))
       throw new TopdownUsageError(`checkpoint ${path} has no epoch count`);
+    if (typeof header.model !== 'object' || header.model === null)
+      throw new TopdownUsageError(`checkpoint ${path} has no model description`);
     return {
       config,
       epochsDone: epochsDone as number,
+      preludeDone: preludeDone as number,
       history: (header.history as EpochLogs[]) ?? [],
       model: { header: header.model as ModelSnapshot['header'], tensors },
     };

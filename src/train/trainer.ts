@@ -17,21 +17,24 @@ import {
 } from '../data/index.js';
 import { argmaxRows } from '../metrics/accuracy.js';
 import { goodnessDifferences, histogram, summary } from '../metrics/goodness.js';
-import { angleDegrees, feedbackAlignmentAngle, layerAlignmentAngles } from '../metrics/angles.js';
 import { matrixStats } from '../metrics/norms.js';
 import { ForwardState, forward } from '../nn/forward.js';
 import { stepDecayLr } from '../optim/schedule.js';
 import { batchLoss } from '../rules/output-error.js';
-import { pepitaStepWithMirroring } from '../rules/pepita-mirroring.js';
-import { PepitaRule } from '../rules/pepita.js';
+import type { ExtraClassifier, MetricValue } from '../rules/rule.js';
 
 import type { TrainConfig } from './config.js';
 import { buildModel, restoreModel, snapshotModel, type Model, type ModelSnapshot } from './model.js';
 
-/** Metrics of one finished epoch (one line of metrics.jsonl). */
+/**
+ * Metrics of one finished epoch (one line of metrics.jsonl): a documented core plus whatever the rule's
+ * diagnostics and the callbacks name (angles, goodness per layer, extra classifiers' accuracies).
+ */
 export interface EpochLogs {
-  /** 1-based epoch number. */
+  /** 1-based training epoch; prelude epochs (pre-mirroring) count up to 0 (..., -1, 0). */
   epoch: number;
+  /** Set on prelude epochs: their phase (e.g. `pre-mirror`). */
+  phase?: string;
   lr: number;
   train_loss: number;
   train_acc: number;
@@ -39,28 +42,17 @@ export interface EpochLogs {
   test_acc: number;
   val_loss?: number;
   val_acc?: number;
-  /** Angle between F and (W_L ... W_1)^T (PEPITA, AFA). */
-  angle_deg?: number;
-  /** Angles between W_l^T and F's factors (factorised F), or between FA's feedback and the W it replaces. */
-  layer_angles_deg?: number[];
   weight_norms: number[];
-  feedback_std?: number;
-  /** Forward-Forward's goodness classifier on the test set (every ffGoodnessEvalEvery epochs). */
-  test_acc_goodness?: number;
-  /** Forward-Forward: mean goodness of positive and negative passes, and the loss, per hidden layer. */
-  goodness_pos?: number[];
-  goodness_neg?: number[];
-  ff_loss?: number[];
-  /** PEPITA: mean ||h_l||^2 of the clean and modulated passes per hidden layer (FF's two phases). */
-  goodness_clean?: number[];
-  goodness_modulated?: number[];
   seconds: number;
   samples_per_s: number;
+  /** The rule's diagnostics (e.g. `angle_deg`, `layer_angles_deg`, `goodness_pos`) and callbacks' metrics. */
+  [metric: string]: MetricValue | undefined;
 }
 
 /** Running numbers of the current epoch, passed to onBatchEnd. */
 export interface BatchLogs {
   epoch: number;
+  phase?: string;
   batch: number;
   batches: number;
   loss: number;
@@ -68,13 +60,22 @@ export interface BatchLogs {
   samples_per_s: number;
 }
 
-/** TensorFlow.js-style hooks; any may set `session.stopTraining = true`. */
+/**
+ * TensorFlow.js-style hooks; any may set `session.stopTraining = true`. `onEpochEnd` hooks run in order and
+ * may add metrics to `logs` for the ones after them (the run folder, last, writes the line).
+ */
 export interface TrainCallbacks {
   onTrainBegin?(session: TrainingSession): void;
   onEpochBegin?(epoch: number, session: TrainingSession): void;
   onBatchEnd?(logs: BatchLogs, session: TrainingSession): void;
   onEpochEnd?(logs: EpochLogs, session: TrainingSession): void;
   onTrainEnd?(history: History, session: TrainingSession): void;
+  /** A record for a side stream (e.g. `goodness-histograms`), emitted with {@link TrainingSession.record}. */
+  onRecord?(
+    stream: string,
+    record: { epoch: number } & Record<string, unknown>,
+    session: TrainingSession,
+  ): void;
 }
 
 /** The result of training: one entry per completed epoch. */
@@ -119,26 +120,23 @@ export interface GoodnessHistogram {
   n: number;
 }
 
-/** Where an epoch's results go: the run folder implements it; tests may collect in memory. */
-export interface EpochSink {
-  /** Called after every epoch, before the checkpoint. */
-  writeEpoch(logs: EpochLogs): void;
-  /** Called at the epochs listed in config.goodnessHistogramEpochs. */
-  writeHistogram?(record: GoodnessHistogram): void;
-  /** Called every `checkpointEvery` epochs and after the last one. */
-  writeCheckpoint(snapshot: CheckpointContent): void;
-}
+/** Where an epoch's results go: the run folder implements it (as the last callback of the loop). */
+export type EpochSink = TrainCallbacks;
 
 /** A checkpoint: the config, epochs completed, the model and the history so far. */
 export interface CheckpointContent {
   config: TrainConfig;
+  /** Training epochs completed. */
   epochsDone: number;
+  /** Prelude epochs completed (pre-mirroring). */
+  preludeDone: number;
   model: ModelSnapshot;
   history: EpochLogs[];
 }
 
 export interface SessionOptions {
   callbacks?: TrainCallbacks[];
+  /** The last callback (the run folder): writes each epoch's line and the checkpoints. */
   sink?: EpochSink | null;
   /** Resume from this checkpoint (its config must equal `config` in everything that shapes the run). */
   resume?: CheckpointContent | null;
@@ -147,11 +145,13 @@ export interface SessionOptions {
 export class TrainingSession {
   /** Set to true (from a callback) to end training after the current epoch. */
   stopTraining = false;
-  /** Where epochs and checkpoints go (from the options; may be set before {@link TrainingSession.run}). */
+  /** The last callback: where epochs and checkpoints go (from the options; may be set before {@link TrainingSession.run}). */
   sink: EpochSink | null;
   readonly model: Model;
   readonly history: History;
-  private epochsDone: number;
+  private epochsDone = 0;
+  private preludeDone = 0;
+  private readonly preludeEpochs: number;
   private readonly trainIndices: Uint32Array;
   private readonly valIndices: Uint32Array;
   private readonly testIndices: Uint32Array;
@@ -165,6 +165,7 @@ export class TrainingSession {
   private readonly evalTargets: Matrix;
   /** Argmax scratch for accuracy, sized for the larger of the training and evaluation batches. */
   private readonly predicted: Int32Array;
+  private readonly builtIn: TrainCallbacks[];
 
   constructor(
     readonly config: TrainConfig,
@@ -175,6 +176,7 @@ export class TrainingSession {
     const features = data.features;
     const classes = data.classes;
     this.model = buildModel(config, features, classes, engine);
+    this.preludeEpochs = this.model.rule.prelude?.epochs ?? 0;
     const valCount = config.valSplit;
     if (valCount >= data.train.count) {
       throw new TopdownUsageError(
@@ -204,39 +206,61 @@ export class TrainingSession {
     this.evalLabels = new Uint8Array(evalBatch);
     this.predicted = new Int32Array(Math.max(evalBatch, config.batchSize));
     this.history = new History();
-    this.epochsDone = 0;
     this.sink = options.sink ?? null;
+    this.builtIn = [classifierCallback()];
+    if (config.goodnessHistogramEpochs.length)
+      this.builtIn.push(goodnessHistogramCallback(config.goodnessHistogramEpochs));
     const resume = options.resume;
     if (resume) {
       restoreModel(this.model, resume.model, 'resume');
       this.epochsDone = resume.epochsDone;
+      this.preludeDone = resume.preludeDone;
       this.history.epochs.push(...resume.history);
     }
   }
 
-  /** Epochs completed so far. */
+  /** Training epochs completed so far (prelude epochs not counted). */
   get completedEpochs(): number {
     return this.epochsDone;
+  }
+
+  /** Prelude epochs completed so far. */
+  get completedPreludeEpochs(): number {
+    return this.preludeDone;
+  }
+
+  /** The callbacks of the loop in order: built-in metrics, the caller's, then the sink. */
+  private callbacks(): TrainCallbacks[] {
+    return [...this.builtIn, ...(this.options.callbacks ?? []), ...(this.sink ? [this.sink] : [])];
+  }
+
+  /** Sends `record` to every callback's `onRecord` (the run folder appends it to `<stream>.jsonl`). */
+  record(stream: string, record: { epoch: number } & Record<string, unknown>): void {
+    for (const c of this.callbacks()) c.onRecord?.(stream, record, this);
+  }
+
+  /** True when the epoch just finished should be checkpointed (every `checkpointEvery`, the last, a stop). */
+  get checkpointDue(): boolean {
+    const slots = this.preludeDone + this.epochsDone;
+    return (
+      this.epochsDone === this.config.epochs || slots % this.config.checkpointEvery === 0 || this.stopTraining
+    );
   }
 
   /** Trains until `config.epochs` or `stopTraining`; returns the history. */
   run(): History {
     const { config } = this;
-    const callbacks = this.options.callbacks ?? [];
+    const callbacks = this.callbacks();
     for (const c of callbacks) c.onTrainBegin?.(this);
-    if (this.epochsDone === 0) this.maybeHistogram(0);
     while (this.epochsDone < config.epochs && !this.stopTraining) {
-      const epoch = this.epochsDone; // 0-based
-      for (const c of callbacks) c.onEpochBegin?.(epoch + 1, this);
-      const logs = this.trainEpoch(epoch, callbacks);
-      this.epochsDone++;
+      const prelude = this.preludeDone < this.preludeEpochs;
+      const slot = this.preludeDone + this.epochsDone;
+      const epoch = prelude ? this.preludeDone - this.preludeEpochs + 1 : this.epochsDone + 1;
+      for (const c of callbacks) c.onEpochBegin?.(epoch, this);
+      const logs = this.trainEpoch(slot, epoch, prelude, callbacks);
+      if (prelude) this.preludeDone++;
+      else this.epochsDone++;
       this.history.epochs.push(logs);
-      this.sink?.writeEpoch(logs);
-      this.maybeHistogram(this.epochsDone);
-      const last = this.epochsDone === config.epochs;
-      if (this.sink && (last || this.epochsDone % config.checkpointEvery === 0 || this.stopTraining)) {
-        this.sink.writeCheckpoint(this.checkpoint());
-      }
       for (const c of callbacks) c.onEpochEnd?.(logs, this);
     }
     for (const c of callbacks) c.onTrainEnd?.(this.history, this);
@@ -248,20 +272,24 @@ export class TrainingSession {
     return {
       config: this.config,
       epochsDone: this.epochsDone,
+      preludeDone: this.preludeDone,
       model: snapshotModel(this.model),
       history: [...this.history.epochs],
     };
   }
 
-  private trainEpoch(epoch: number, callbacks: TrainCallbacks[]): EpochLogs {
-    const { config, model, engine, data } = this;
-    const lr = stepDecayLr(config.lr, epoch, {
+  private trainEpoch(slot: number, epoch: number, prelude: boolean, callbacks: TrainCallbacks[]): EpochLogs {
+    const { config, model, data } = this;
+    const schedule = {
       milestones: config.decayEpochs,
       gamma: config.decayFactor,
       timing: config.decayTiming,
-    });
-    model.optimizer.lr = lr;
-    if (model.feedbackSgd) model.feedbackSgd.lr = lr;
+    };
+    const index = Math.max(0, epoch - 1); // the schedule counts training epochs only
+    for (const o of model.optimizers)
+      if (o.scheduled) o.optimizer.lr = stepDecayLr(o.baseLr, index, schedule);
+    const lr = model.optimizer.lr;
+    model.rule.beginEpoch?.(slot);
     const order = model.streams.shuffle.shuffle(this.trainIndices.slice());
     const b = config.batchSize;
     const batches = Math.floor(order.length / b);
@@ -270,35 +298,25 @@ export class TrainingSession {
     let correct = 0;
     let firstLoss = NaN;
     const batch = { x: this.x, targets: this.targets };
+    const phase = prelude ? model.rule.prelude!.phase : undefined;
     for (let i = 0; i < batches; i++) {
       fillBatch(data.train, data.features, order, i * b, b, this.x.data, this.transform);
       fillTargets(data.train, order, i * b, b, data.classes, this.targets.data);
       labelsAt(data.train, order, i * b, b, this.labels);
       model.masks?.draw(model.streams.dropout);
-      const state =
-        model.mirror && model.setup.rule instanceof PepitaRule
-          ? pepitaStepWithMirroring(
-              engine,
-              model.setup.rule,
-              model.mirror,
-              epoch,
-              batch,
-              model.optimizer,
-              model.masks,
-              model.streams.mirror,
-            )
-          : model.setup.rule.train(batch, model.optimizer, model.masks);
+      const state = model.rule.train(batch, model.optimizer, model.masks);
       const loss = batchLoss(state, this.targets);
       if (i === 0) firstLoss = loss;
-      if (!Number.isFinite(loss) || (loss > EXPLODE_FACTOR * Math.max(1, firstLoss) && epoch + i > 0)) {
-        throw new TrainingDivergedError(epoch + 1, i + 1, loss);
+      if (!Number.isFinite(loss) || (loss > EXPLODE_FACTOR * Math.max(1, firstLoss) && slot + i > 0)) {
+        throw new TrainingDivergedError(epoch, i + 1, loss);
       }
       lossSum += loss;
       correct += countCorrect(state.output, this.labels, this.predicted);
       if (callbacks.length) {
         const elapsed = (performance.now() - start) / 1000;
         const logs: BatchLogs = {
-          epoch: epoch + 1,
+          epoch,
+          ...(phase ? { phase } : {}),
           batch: i + 1,
           batches,
           loss: lossSum / (i + 1),
@@ -311,7 +329,8 @@ export class TrainingSession {
     const seconds = (performance.now() - start) / 1000;
     const test = this.evaluate(data.test, this.testIndices);
     const logs: EpochLogs = {
-      epoch: epoch + 1,
+      epoch,
+      ...(phase ? { phase } : {}),
       lr,
       train_loss: lossSum / batches,
       train_acc: correct / (batches * b),
@@ -326,40 +345,14 @@ export class TrainingSession {
       logs.val_loss = val.loss;
       logs.val_acc = val.accuracy;
     }
-    Object.assign(logs, this.alignment(), model.setup.rule.takeEpochMetrics?.() ?? {});
-    const every = config.ffGoodnessEvalEvery;
-    if (model.setup.rule.predictByGoodness && ((epoch + 1) % every === 0 || epoch + 1 === config.epochs)) {
-      logs.test_acc_goodness = this.goodnessAccuracy(data.test, this.testIndices);
-    }
+    Object.assign(logs, model.rule.diagnostics?.() ?? {});
     return logs;
-  }
-
-  private alignment(): Pick<EpochLogs, 'angle_deg' | 'layer_angles_deg' | 'feedback_std'> {
-    const { setup, net } = this.model;
-    if (setup.topDown) {
-      const f = setup.topDown;
-      const out: Pick<EpochLogs, 'angle_deg' | 'layer_angles_deg' | 'feedback_std'> = {
-        angle_deg: feedbackAlignmentAngle(this.engine, net.weights, f.matrix),
-        feedback_std: matrixStats(f.matrix).std,
-      };
-      if (f.factors) out.layer_angles_deg = layerAlignmentAngles(net.weights, f.factors);
-      return out;
-    }
-    if (setup.rule.name === 'fa' && setup.backward) {
-      return { layer_angles_deg: setup.backward.map((r, l) => angleDegrees(r, net.weights[l + 1]!)) };
-    }
-    return {};
-  }
-
-  private maybeHistogram(epoch: number): void {
-    if (!this.config.goodnessHistogramEpochs.includes(epoch) || !this.sink?.writeHistogram) return;
-    this.sink.writeHistogram({ epoch, ...this.goodnessHistogram() });
   }
 
   /** The ||h_1||^2 - ||h_1'||^2 distribution of the rule's two passes over the test set (60 bins). */
   goodnessHistogram(): Omit<GoodnessHistogram, 'epoch'> {
     const { data, config } = this;
-    const rule = this.model.setup.rule;
+    const rule = this.model.rule;
     if (!rule.twoPasses) throw new TopdownUsageError(`rule ${rule.name} has no second pass to compare`);
     const values = new Float64Array(this.testIndices.length);
     const b = config.batchSize;
@@ -390,17 +383,20 @@ export class TrainingSession {
     };
   }
 
-  /** Accuracy of the rule's goodness classifier on `indices` of `split`. */
-  goodnessAccuracy(split: Split, indices: Uint32Array): number {
+  /** Accuracy of one of the rule's extra classifiers on `indices` of `split` (default: the test set). */
+  classifierAccuracy(
+    classifier: ExtraClassifier,
+    split: Split = this.data.test,
+    indices: Uint32Array = this.testIndices,
+  ): number {
     const { data } = this;
-    const rule = this.model.setup.rule;
     const cap = this.evalState.maxBatch;
     let correct = 0;
     for (let from = 0; from < indices.length; from += cap) {
       const n = Math.min(cap, indices.length - from);
       fillBatch(split, data.features, indices, from, n, this.evalX.data, this.transform);
       labelsAt(split, indices, from, n, this.evalLabels);
-      rule.predictByGoodness!(this.evalX.view(0, 0, n, data.features), this.predicted);
+      classifier.predict(this.evalX.view(0, 0, n, data.features), this.predicted);
       for (let i = 0; i < n; i++) if (this.predicted[i] === this.evalLabels[i]) correct++;
     }
     return correct / indices.length;
@@ -418,7 +414,7 @@ export class TrainingSession {
       fillTargets(split, indices, from, n, data.classes, this.evalTargets.data);
       labelsAt(split, indices, from, n, this.evalLabels);
       const x = this.evalX.view(0, 0, n, data.features);
-      this.model.setup.rule.prepareInput?.(x);
+      this.model.rule.prepareInput?.(x);
       const y = forward(this.engine, this.evalState, x, null);
       correct += countCorrect(y, this.evalLabels, this.predicted);
       loss += batchLoss(this.evalState, this.evalTargets.view(0, 0, n, data.classes)) * n;
@@ -433,4 +429,36 @@ function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): num
   let correct = 0;
   for (let r = 0; r < y.rows; r++) if (predicted[r] === labels[r]) correct++;
   return correct;
+}
+
+/** Evaluates the rule's extra classifiers (FF's goodness classifier) when due, adding their accuracies. */
+function classifierCallback(): TrainCallbacks {
+  return {
+    onEpochEnd(logs, session) {
+      if (logs.phase !== undefined) return;
+      const last = logs.epoch === session.config.epochs;
+      for (const c of session.model.rule.classifiers ?? []) {
+        if (logs.epoch % c.every === 0 || last) logs[c.metric] = session.classifierAccuracy(c);
+      }
+    },
+  };
+}
+
+/**
+ * Records the distribution of ||h_1||^2 - ||h_1'||^2 between the rule's two passes at the listed epochs
+ * (0: before training, after any prelude) as `goodness-histograms` records.
+ */
+function goodnessHistogramCallback(epochs: readonly number[]): TrainCallbacks {
+  const take = (session: TrainingSession, epoch: number): void =>
+    session.record('goodness-histograms', { epoch, ...session.goodnessHistogram() });
+  return {
+    onTrainBegin(session) {
+      const fresh = session.completedEpochs === 0 && session.completedPreludeEpochs === 0;
+      if (fresh && !session.model.rule.prelude && epochs.includes(0)) take(session, 0);
+    },
+    onEpochEnd(logs, session) {
+      if (epochs.includes(logs.epoch) && (logs.phase === undefined || logs.epoch === 0))
+        take(session, logs.epoch);
+    },
+  };
 }

@@ -1,47 +1,80 @@
-import { benchTrain, type TrainBenchOptions } from '../../bench/train-bench.js';
-import type { TopDownOptions } from '../../feedback/top-down.js';
-import type { PepitaMode } from '../../rules/pepita.js';
-import type { RuleName } from '../../rules/registry.js';
-import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
+import { Option, type Command } from 'commander';
+
+import { benchTrain } from '../../bench/train-bench.js';
+import { resolveTrainConfig } from '../../train/config.js';
+import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
+import { nonNegativeInt, positiveInt } from '../parse.js';
+import { addFlags, commanderOption, flagValues, rulesNote } from '../schema-flags.js';
 
-export interface BenchTrainFlags extends EngineFlags, Omit<TrainBenchOptions, 'rule' | 'onBatch'> {
-  rule: RuleName;
-  mode?: PepitaMode;
-  feedbackInit?: NonNullable<TopDownOptions['init']>;
-  json?: boolean;
+import { trainFields } from './train.js';
+
+/** Options of `train` that do not shape a training step (data files, epochs, schedule, outputs). */
+const NOT_TIMED = new Set([
+  'dataDir',
+  'trainSubset',
+  'testSubset',
+  'valSplit',
+  'standardize',
+  'epochs',
+  'decayEpochs',
+  'decayFactor',
+  'decayTiming',
+  'goodnessHistogramEpochs',
+  'checkpointEvery',
+  'ffGoodnessEvalEvery',
+]);
+
+function benchFields() {
+  return trainFields().filter(({ field }) => !NOT_TIMED.has(field.alias));
 }
 
-export function runBenchTrain(flags: BenchTrainFlags, io: CliIO): void {
-  const { engine } = engineFromFlags(flags, io);
+/** Registers `bench train`: the model is built from the same options, defaults and path as `train`'s. */
+export function registerBenchTrain(bench: Command, io: CliIO): void {
+  const command = bench
+    .command('train')
+    .description(
+      'training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset; the model is built as topdown train builds it (same options and defaults, data shape cifar10 unless --data)',
+    )
+    .option('--batches <n>', 'timed batches', positiveInt('--batches'), 50)
+    .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), 5)
+    .addOption(new Option('--batch <n>', 'the same as --batch-size').argParser(positiveInt('--batch')))
+    .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...');
+  addFlags(
+    command,
+    benchFields().map(({ field, rules }) => commanderOption(field, rulesNote(rules))),
+  );
+  command.action((flags: Record<string, unknown>) => runBenchTrain(flags, io));
+}
+
+function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
+  const given = flagValues(
+    flags,
+    benchFields().map((f) => f.field),
+  );
+  if (flags.batch !== undefined) given.batchSize = flags.batch;
+  const config = resolveTrainConfig({ data: 'cifar10', ...given }, 'flags');
+  const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
+  const batches = flags.batches as number;
   const result = benchTrain(engine, {
-    ...flags,
-    rule: {
-      rule: flags.rule,
-      pepita: flags.mode ? { mode: flags.mode } : {},
-      topDown: flags.feedbackInit ? { init: flags.feedbackInit } : {},
-    },
+    config,
+    batches,
+    warmup: flags.warmup as number,
     onBatch: io.errIsTTY
-      ? (done, total) => io.err(`\r\x1b[K${flags.rule}: batch ${done}/${total}`)
+      ? (done, total) => io.err(`\r\x1b[K${config.rule}: batch ${done}/${total}`)
       : undefined,
   });
   if (io.errIsTTY) io.err('\r\x1b[K');
+  const mode = (config.pepita as { mode?: string } | undefined)?.mode ?? null;
   if (flags.json) {
-    io.out(
-      JSON.stringify({
-        version: packageVersion(),
-        engine: engine.info(),
-        mode: flags.mode ?? null,
-        ...result,
-      }) + '\n',
-    );
+    io.out(JSON.stringify({ version: packageVersion(), engine: engine.info(), mode, ...result }) + '\n');
     return;
   }
   const info = engine.info();
   io.out(
     [
-      `rule ${result.rule}${flags.mode ? ` (${flags.mode})` : ''} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
+      `rule ${result.rule}${mode ? ` (${mode})` : ''} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
       `engine ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
       `${result.samples_per_s.toFixed(0)} samples/s (${result.ms_per_batch.toFixed(2)} ms per batch, median ${result.median_ms_per_batch.toFixed(2)}) over ${result.batches} batches`,
     ].join('\n') + '\n',

@@ -31,15 +31,18 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       });
       // A session with no training steps: its model is rebuilt from the config, then loaded from the checkpoint.
       const session = new TrainingSession({ ...config, valSplit: 0 }, data, engine, {});
-      restoreModel(session.model, checkpoint.model, dir);
+      restoreModel(session.model, checkpoint.model, `${dir}/checkpoint.bin`);
       const indices = Uint32Array.from({ length: data.test.count }, (_, i) => i);
       const result = session.evaluate(data.test, indices);
-      const goodness = session.model.setup.rule.predictByGoodness
-        ? session.goodnessAccuracy(data.test, indices)
-        : undefined;
+      const extra: Record<string, number> = {};
+      const words: string[] = [];
+      for (const c of session.model.rule.classifiers ?? []) {
+        extra[c.metric] = session.classifierAccuracy(c, data.test, indices);
+        words.push(`, ${c.label} ${(100 * extra[c.metric]!).toFixed(2)}%`);
+      }
       const out = {
         test_acc: result.accuracy,
-        ...(goodness !== undefined ? { test_acc_goodness: goodness } : {}),
+        ...extra,
         test_loss: result.loss,
         samples: data.test.count,
         epochs: checkpoint.epochsDone,
@@ -49,7 +52,7 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       else
         io.out(
           `test accuracy ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)})` +
-            (goodness !== undefined ? `, goodness classifier ${(100 * goodness).toFixed(2)}%` : '') +
+            words.join('') +
             ` on ${data.test.count} samples, checkpoint after ${checkpoint.epochsDone} epochs\n`,
         );
     });

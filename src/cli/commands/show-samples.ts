@@ -7,10 +7,9 @@ import { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { fillBatch, fillTargets, labelsAt, loadDataset, resolveDataDir } from '../../data/index.js';
-import { forward, ForwardState } from '../../nn/forward.js';
 import { imageGridPng, type GridRow } from '../../reports/image-grid.js';
-import { embedLabels } from '../../rules/ff-labels.js';
-import { outputError } from '../../rules/output-error.js';
+import { RULES } from '../../rules/registry.js';
+import type { RuleDefinition } from '../../rules/rule.js';
 import { resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { buildModel, restoreModel } from '../../train/model.js';
 import { RunFolder } from '../../train/run-folder.js';
@@ -84,49 +83,29 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
   fillTargets(data.test, indices, 0, rows, data.classes, targets.data);
   labelsAt(data.test, indices, 0, rows, labels);
 
-  // Forward-Forward: the true label (positive) and a random wrong one (negative) in the first pixels.
-  const positive = new Matrix(rows, data.features);
-  embedLabels(x, labels, data.classes, 1, positive);
-  const wrong = Array.from(labels, (c) => (c + 1 + rng.int(0, data.classes - 2)) % data.classes);
-  const negative = new Matrix(rows, data.features);
-  embedLabels(x, wrong, data.classes, 1, negative);
-
-  // PEPITA: x - F e with the error of a fresh (or the run's) network.
-  const modelConfig = {
-    ...config,
-    batchSize: Math.max(config.batchSize, rows),
-    rule: checkpoint ? config.rule : 'pepita',
-  } as TrainConfig;
-  const model = buildModel(modelConfig, data.features, data.classes, engine);
-  if (checkpoint) restoreModel(model, checkpoint.model, flags.run!);
-  const grid: GridRow[] = [
-    { label: 'input x', images: imagesOf(x, (i) => `label ${labels[i]}`) },
-    { label: 'FF positive\n(true label)', images: imagesOf(positive, (i) => `${labels[i]}`) },
-    { label: 'FF negative\n(wrong label)', images: imagesOf(negative, (i) => `${wrong[i]}`) },
-  ];
-  const topDown = model.setup.topDown;
-  if (topDown) {
-    const state = new ForwardState(model.net, rows);
-    const y = forward(engine, state, x, null);
-    const e = new Matrix(rows, data.classes);
-    outputError(y, targets, e);
-    const fe = new Matrix(rows, data.features);
-    engine.gemm(false, true, rows, topDown.matrix.rows, topDown.matrix.cols, 1, e, topDown.matrix, 0, fe);
-    const sign = config.sign === 'plus' ? 1 : -1;
-    const modulated = new Matrix(rows, data.features);
-    for (let i = 0; i < modulated.data.length; i++) modulated.data[i] = x.data[i]! + sign * fe.data[i]!;
-    const maxAbs = fe.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    grid.push(
-      {
-        label: `PEPITA modulated\nx ${sign < 0 ? '-' : '+'} F e`,
-        images: imagesOf(modulated, (i) => `e_${labels[i]} = ${e.get(i, labels[i]!).toFixed(2)}`),
-      },
-      {
-        label: `F e (max |F e|\n= ${maxAbs.toPrecision(2)})`,
-        images: imagesOf(fe, () => ''),
-        scaling: 'symmetric',
-      },
-    );
+  // Every rule that shows what it feeds the network: the run's own from its trained model, the others fresh.
+  const grid: GridRow[] = [{ label: 'input x', images: imagesOf(x, (i) => `label ${labels[i]}`) }];
+  const batchSize = Math.max(config.batchSize, rows);
+  for (const def of RULES as readonly RuleDefinition[]) {
+    const fromRun = checkpoint !== null && def.name === config.rule;
+    let model;
+    try {
+      const ruleConfig = fromRun
+        ? { ...config, batchSize }
+        : resolveTrainConfig({ rule: def.name, data: dataName, seed: flags.seed, batchSize }, 'show-samples');
+      model = buildModel(ruleConfig, data.features, data.classes, engine);
+    } catch {
+      continue; // a rule that cannot be built on this dataset with its defaults shows nothing
+    }
+    if (!model.rule.inputViews) continue;
+    if (fromRun) restoreModel(model, checkpoint.model, flags.run!);
+    for (const view of model.rule.inputViews({ x, targets })) {
+      grid.push({
+        label: view.label,
+        images: imagesOf(view.images, (i) => view.captions[i] ?? ''),
+        ...(view.signed ? { scaling: 'symmetric' as const } : {}),
+      });
+    }
   }
   const [channels, height, width] = data.shape;
   const png = imageGridPng(grid, {

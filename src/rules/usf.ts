@@ -1,0 +1,39 @@
+/**
+ * Uniform sign-concordant feedback (BioTorch's `usf`): B_l = s sign(W_{l+1}) with one magnitude
+ * s = scale sqrt(2 / fan_in), the std of the He-uniform draw of W_{l+1}, so that the feedback has the size of
+ * the forward weights at initialisation (BioTorch scales by the std of its initialisation likewise).
+ */
+import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';
+import type { Engine } from '../core/engine.js';
+import type { Network } from '../nn/network.js';
+
+import type { RuleDefinition } from './rule.js';
+import { SignConcordantRule } from './sign-concordant.js';
+import { chainCost, measures } from './step-cost.js';
+
+export class UsfRule extends SignConcordantRule {
+  readonly name = 'usf';
+
+  constructor(
+    net: Network,
+    engine: Engine,
+    maxBatch: number,
+    private readonly scale = 1,
+  ) {
+    super(net, engine, maxBatch);
+  }
+
+  protected magnitude(l: number, out: Float32Array): void {
+    out.fill(this.scale * Math.sqrt(2 / this.net.weights[l + 1]!.cols));
+  }
+}
+
+export const usf: RuleDefinition = {
+  name: 'usf',
+  description: "uniform sign-concordant feedback: the forward weights' signs with one magnitude",
+  sections: [BACKWARD_SECTION],
+  create: (ctx, options) =>
+    new UsfRule(ctx.net, ctx.engine, ctx.maxBatch, (options.backward as BackwardConfig).scale),
+  /** Backprop's products; rebuilding B is elementwise. */
+  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
+};
