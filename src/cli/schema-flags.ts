@@ -147,8 +147,11 @@ export function flagsMarkdown(rows: { field: OptionField; rules?: readonly strin
   const lines = ['| flag | default | meaning |', '| --- | --- | --- |'];
   for (const { field, rules } of rows) {
     const d = defaultText(field);
+    const choices = field.choices?.filter((c) => !field.description.includes(c)).length
+      ? `: ${field.choices.map((c) => `\`${c}\``).join(', ')}`
+      : '';
     lines.push(
-      `| \`${cell(flagSpec(field))}\` | ${d ? cell(d) : ''} | ${cell(field.description)}${rules?.length ? ` (${rules.join(', ')})` : ''} |`,
+      `| \`${cell(flagSpec(field))}\` | ${d ? cell(d) : ''} | ${cell(field.description)}${choices}${rules?.length ? ` (${rules.join(', ')})` : ''} |`,
     );
   }
   return lines.join('\n');

@@ -9,7 +9,7 @@ import { renderFigureSvg, type Series } from './chart-svg.js';
 import { svgToPng } from './png.js';
 
 /** SVG of one density curve per recorded epoch (bin centres vs density). */
-export function goodnessHistogramSvg(records: GoodnessHistogram[], rule: string): string {
+export function goodnessHistogramSvg(records: GoodnessHistogram[]): string {
   const series: Series[] = records.map((r) => {
     const width = r.edges[1]! - r.edges[0]!;
     const total = r.counts.reduce((a, b) => a + b, 0) || 1;
@@ -20,7 +20,8 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[], rule: string)
       style: 'line',
     };
   });
-  const passes = rule === 'ff' ? 'positive - negative pass' : 'clean - modulated pass';
+  const [first, second] = records[0]?.passes ?? ['first', 'second'];
+  const passes = `${first} - ${second} pass`;
   return renderFigureSvg(
     [
       {
@@ -40,11 +41,7 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[], rule: string)
  * Writes goodness-histograms.svg (and .png when the renderer is available) from the run folder's
  * goodness-histograms.jsonl; returns the files written (none when there is no record).
  */
-export function writeGoodnessHistogramFigure(
-  dir: string,
-  rule: string,
-  onWarning?: (m: string) => void,
-): string[] {
+export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string) => void): string[] {
   const source = join(dir, 'goodness-histograms.jsonl');
   if (!existsSync(source)) return [];
   const records = readFileSync(source, 'utf8')
@@ -53,7 +50,7 @@ export function writeGoodnessHistogramFigure(
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as GoodnessHistogram);
   if (!records.length) return [];
-  const svg = goodnessHistogramSvg(records, rule);
+  const svg = goodnessHistogramSvg(records);
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => {
     const tmp = join(dir, `${name}.tmp-${process.pid}`);

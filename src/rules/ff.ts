@@ -521,7 +521,7 @@ export const ff: RuleDefinition = {
   name: 'ff',
   description: 'Forward-Forward: every hidden layer separates positive from negative data by its goodness',
   sections: [FF_SECTION],
-  twoPasses: true,
+  passes: { first: 'positive', second: 'negative' },
   // What FF implementations train with: Adam (at its usual 0.001), length normalisation between layers, no
   // dropout.
   trainingDefaults: () => ({ optimizer: 'adam', dropout: 0, normalization: 'sample-rms' }),

@@ -420,7 +420,7 @@ export const pepita: RuleDefinition = {
     label: `pepita --mode ${mode}`,
     options: { pepita: { mode } },
   })),
-  twoPasses: true,
+  passes: { first: 'clean', second: 'modulated' },
   trainingDefaults(options) {
     // Time-local applies the clean pass's large Hebbian product and the modulated pass's anti-Hebbian one
     // as two separate optimiser steps, so it needs far smaller steps (a hundredth of the dataset's rate: 1e-3

@@ -39,6 +39,9 @@ export const RULES = [
 export const RULE_NAMES = RULES.map((r) => r.name) as unknown as readonly [RuleName, ...RuleName[]];
 export type RuleName = 'pepita' | 'afa' | 'bp' | 'fa' | 'dfa' | 'drtp' | 'ff' | 'usf' | 'brsf' | 'frsf';
 
+/** The rule a config without `rule` trains with. */
+export const DEFAULT_RULE: RuleName = 'pepita';
+
 export function parseRuleName(value: string): RuleName {
   if ((RULE_NAMES as readonly string[]).includes(value)) return value as RuleName;
   throw new TopdownUsageError(`rule must be one of ${RULE_NAMES.join(', ')}; got "${value}"`);
@@ -64,6 +67,26 @@ export function rulesUsing(key: string): RuleName[] {
   return (RULES as readonly RuleDefinition[])
     .filter((r) => r.sections.some((s) => s.key === key))
     .map((r) => r.name as RuleName);
+}
+
+/**
+ * A short description of a configured rule: its name and the option values that differ from the defaults,
+ * e.g. `pepita (time-local)`, `pepita (normal, mirror)`.
+ */
+export function ruleLabel(config: { rule: string } & Record<string, unknown>): string {
+  const def = ruleDefinition(config.rule);
+  const notes: string[] = [];
+  for (const section of def.sections) {
+    const values = config[section.key] as Record<string, unknown> | undefined;
+    if (values === undefined) continue;
+    if (section.optional) notes.push(section.key);
+    const defaults = section.schema.parse({}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(values)) {
+      if (section.optional || JSON.stringify(v) === JSON.stringify(defaults[k])) continue;
+      notes.push(typeof v === 'string' ? v : `${k} ${JSON.stringify(v)}`);
+    }
+  }
+  return notes.length ? `${def.name} (${notes.join(', ')})` : def.name;
 }
 
 /** Selects and parameterises a rule: its name plus its options (sections or their flat aliases). */

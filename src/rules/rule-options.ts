@@ -26,7 +26,7 @@ export interface OptionSource {
 export interface SplitOptions {
   core: Record<string, unknown>;
   sections: Record<string, Record<string, unknown>>;
-  /** `section` or `section.field` -> the key the user wrote. */
+  /** `section` or `section.field` -> the key as the user wrote it (as a flag for flags). */
   spelled: Record<string, string>;
 }
 
@@ -64,13 +64,14 @@ export function splitOptions(
   const put = (section: string, field: string, value: unknown, written: string): void => {
     const target = (out.sections[section] ??= {});
     const path = `${section}.${field}`;
-    if (field in target && out.spelled[path] !== written) {
+    const shown = spell(written, source);
+    if (field in target && out.spelled[path] !== shown) {
       throw new TopdownUsageError(
-        `${source.name}: ${spell(written, source)} is given twice (also as ${spell(out.spelled[path] ?? path, source)})`,
+        `${source.name}: ${shown} is given twice (also as ${out.spelled[path] ?? path})`,
       );
     }
     target[field] = value;
-    out.spelled[path] = written;
+    out.spelled[path] = shown;
   };
   for (const [rawKey, value] of Object.entries(input)) {
     if (value === undefined) continue;
@@ -86,7 +87,7 @@ export function splitOptions(
       put(sectionKey, target.field, value, key);
       continue;
     }
-    out.spelled[sectionKey] ??= key;
+    out.spelled[sectionKey] ??= spell(key, source);
     if (value === true || value === null) {
       out.sections[sectionKey] ??= {};
     } else if (value === false) {
@@ -105,6 +106,18 @@ export function splitOptions(
   return out;
 }
 
+/** The splits of several sources merged, later ones winning option by option (sections field by field). */
+export function mergeSplits(splits: readonly SplitOptions[]): SplitOptions {
+  const out: SplitOptions = { core: {}, sections: {}, spelled: {} };
+  for (const s of splits) {
+    Object.assign(out.core, s.core);
+    for (const [key, fields] of Object.entries(s.sections))
+      out.sections[key] = { ...out.sections[key], ...fields };
+    Object.assign(out.spelled, s.spelled);
+  }
+  return out;
+}
+
 /** Throws unless every section in `split` is one `def` reads, naming the rules that do read it. */
 export function checkSectionsApply(def: RuleDefinition, split: SplitOptions, source: OptionSource): void {
   for (const key of Object.keys(split.sections)) {
@@ -113,7 +126,7 @@ export function checkSectionsApply(def: RuleDefinition, split: SplitOptions, sou
     const first =
       Object.entries(split.spelled).find(([path]) => path === key || path.startsWith(key + '.'))?.[1] ?? key;
     const who = users.length === 1 ? `rule ${users[0]}` : `rules ${users.join(', ')}`;
-    throw new TopdownUsageError(`${source.name}: ${spell(first, source)} applies to ${who}, not ${def.name}`);
+    throw new TopdownUsageError(`${source.name}: ${first} applies to ${who}, not ${def.name}`);
   }
 }
 
@@ -128,7 +141,7 @@ function describeIssue(
   }
   const field = String(issue.path[0] ?? '');
   const written = split.spelled[`${section}.${field}`];
-  const where = written ? spell(written, source) : [section, ...issue.path].join('.');
+  const where = written ?? [section, ...issue.path].join('.');
   const rest = issue.path.length > 1 ? `.${issue.path.slice(1).join('.')}` : '';
   return `${source.name}: ${where}${rest}: ${issue.message}`;
 }

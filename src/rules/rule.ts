@@ -145,8 +145,8 @@ export interface RuleDefinition {
   finalize?(options: SectionValues, run: RunShape): SectionValues;
   /** Cross-field checks: a one-line problem, or null. */
   validate?(options: SectionValues, run: RunShape): string | null;
-  /** The rule has two passes to compare (goodness histograms). */
-  twoPasses?: boolean;
+  /** The names of the rule's two passes when it has two to compare (goodness histograms), e.g. clean/modulated. */
+  passes?: { first: string; second: string };
   /** Builds the rule for a network. `options` hold every section, defaults filled. */
   create(ctx: RuleContext, options: SectionValues): LearningRule;
   /** Multiply-accumulates and peak activation memory of one step. */

@@ -20,9 +20,17 @@ import { ACTIVATIONS } from '../nn/activations.js';
 import { WEIGHT_INITS } from '../nn/init.js';
 import { NORMALIZATIONS } from '../nn/network.js';
 import { OPTIMIZERS } from '../optim/factory.js';
-import { optionSections, RULE_NAMES, RULES, ruleDefinition, type RuleName } from '../rules/registry.js';
+import {
+  DEFAULT_RULE,
+  optionSections,
+  RULE_NAMES,
+  RULES,
+  ruleDefinition,
+  type RuleName,
+} from '../rules/registry.js';
 import {
   checkSectionsApply,
+  mergeSplits,
   parseSections,
   splitOptions,
   type OptionSource,
@@ -50,7 +58,7 @@ const DEFAULT_ADAM_LR = 0.001;
 /** The options every run has, whatever its rule. */
 export const CORE_SCHEMA = z
   .object({
-    rule: z.enum(RULE_NAMES).default('pepita').meta({ description: 'learning rule' }),
+    rule: z.enum(RULE_NAMES).default(DEFAULT_RULE).meta({ description: 'learning rule' }),
     data: z.enum(DATASET_NAMES).default('mnist').meta({ description: 'dataset' }),
     dataDir: z.string().min(1).optional().meta({
       description: 'where the dataset files are',
@@ -172,11 +180,11 @@ function describeIssue(issue: z.core.$ZodIssue, source: OptionSource): string {
 
 /** The rules that have two passes to compare (goodness histograms). */
 function twoPassRules(): string[] {
-  return (RULES as readonly RuleDefinition[]).filter((r) => r.twoPasses).map((r) => r.name);
+  return (RULES as readonly RuleDefinition[]).filter((r) => r.passes).map((r) => r.name);
 }
 
 function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
-  const ruleName = split.core.rule ?? 'pepita';
+  const ruleName = split.core.rule ?? DEFAULT_RULE;
   if (typeof ruleName !== 'string' || !(RULE_NAMES as readonly string[]).includes(ruleName)) {
     throw new TopdownUsageError(
       `${source.name}: ${source.flags ? '--rule' : 'rule'}: must be one of ${RULE_NAMES.join(', ')}; got ${JSON.stringify(ruleName)}`,
@@ -204,7 +212,7 @@ function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
         ? DEFAULT_ADAM_LR
         : Number((lrFactor * DEFAULT_SGD_LR[parsed.data]).toPrecision(12))),
   };
-  if (core.goodnessHistogramEpochs.length && !def.twoPasses) {
+  if (core.goodnessHistogramEpochs.length && !def.passes) {
     throw new TopdownUsageError(
       `${source.name}: goodness histograms need rule ${twoPassRules().join(' or ')} (got ${def.name})`,
     );
@@ -229,22 +237,15 @@ export function resolveTrainConfig(input: unknown, source = 'config'): TrainConf
 }
 
 /**
- * Merges partial configurations, later ones winning option by option (sections merge field by field), into
- * one nested input for {@link resolveTrainConfig}. Each part is checked for unknown options under its own
- * source name.
+ * Resolves partial configurations merged in order (a preset, a file, flags), later ones winning option by
+ * option (sections merge field by field). Each part is read under its own source name; problems of the
+ * merged result are reported under the last part's, with every option spelled as its part wrote it.
  */
-export function mergeConfigInputs(
+export function resolveMergedConfig(
   ...parts: [input: Record<string, unknown>, source: string][]
-): Record<string, unknown> {
-  const merged: Record<string, unknown> = {};
-  for (const [input, source] of parts) {
-    const split = splitOptions(input, CORE_KEYS, sourceOf(source));
-    Object.assign(merged, split.core);
-    for (const [key, fields] of Object.entries(split.sections)) {
-      merged[key] = { ...((merged[key] as Record<string, unknown> | undefined) ?? {}), ...fields };
-    }
-  }
-  return merged;
+): TrainConfig {
+  const splits = parts.map(([input, source]) => splitOptions(input, CORE_KEYS, sourceOf(source)));
+  return resolveSplit(mergeSplits(splits), sourceOf(parts[parts.length - 1]?.[1] ?? 'config'));
 }
 
 /** The core options, described for flags and forms. */

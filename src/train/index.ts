@@ -6,7 +6,7 @@
 export {
   CORE_SCHEMA,
   coreFields,
-  mergeConfigInputs,
+  resolveMergedConfig,
   readConfigFile,
   resolveTrainConfig,
   trainConfigJsonSchema,

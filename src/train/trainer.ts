@@ -3,7 +3,7 @@
  * reference code), evaluation every epoch, callbacks in the TensorFlow.js style, a divergence guard,
  * per-epoch metrics and checkpoints. The library never prints; progress goes through callbacks.
  */
-import type { Engine } from '../core/engine.js';
+import { createEngine, type Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import {
@@ -11,6 +11,8 @@ import {
   fillBatch,
   fillTargets,
   labelsAt,
+  loadDataset,
+  resolveDataDir,
   type Dataset,
   type PixelTransform,
   type Split,
@@ -23,7 +25,7 @@ import { stepDecayLr } from '../optim/schedule.js';
 import { batchLoss } from '../rules/output-error.js';
 import type { ExtraClassifier, MetricValue } from '../rules/rule.js';
 
-import type { TrainConfig } from './config.js';
+import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { buildModel, restoreModel, snapshotModel, type Model, type ModelSnapshot } from './model.js';
 
 /**
@@ -110,6 +112,8 @@ const EVAL_BATCH = 1000;
  */
 export interface GoodnessHistogram {
   epoch: number;
+  /** The names of the two passes (first minus second), e.g. ['clean', 'modulated']. */
+  passes?: [string, string];
   edges: number[];
   counts: number[];
   mean: number;
@@ -142,7 +146,47 @@ export interface SessionOptions {
   resume?: CheckpointContent | null;
 }
 
+/** The first `n` examples of a split (all of them when n is undefined). */
+function firstExamples(split: Split, features: number, n: number | undefined): Split {
+  if (n === undefined || n >= split.count) return split;
+  return {
+    pixels: split.pixels.subarray(0, n * features),
+    labels: split.labels.subarray(0, n),
+    ...(split.coarseLabels ? { coarseLabels: split.coarseLabels.subarray(0, n) } : {}),
+    count: n,
+  };
+}
+
+/**
+ * One training run: the model built from the config, its data (the config's `trainSubset` and `testSubset`
+ * applied), the loop and its callbacks. {@link TrainingSession.open} loads the dataset and the engine the
+ * config names; the constructor takes them ready.
+ */
 export class TrainingSession {
+  /**
+   * A session for `config` (resolved or partial, validated here), loading its dataset from `config.dataDir`
+   * (else TOPDOWN_DATA, else the per-user cache) and creating its engine, unless `data` or `engine` is given.
+   */
+  static open(
+    config: TrainConfig | TrainConfigInput,
+    options: SessionOptions & { data?: Dataset; engine?: Engine } = {},
+  ): TrainingSession {
+    const resolved = resolveTrainConfig(config);
+    const { data: given, engine: givenEngine, ...session } = options;
+    const engine =
+      givenEngine ??
+      createEngine({ engine: resolved.engine, ...(resolved.threads ? { threads: resolved.threads } : {}) })
+        .engine;
+    const data =
+      given ??
+      loadDataset(resolved.data, {
+        dataDir: resolveDataDir(resolved.dataDir),
+        trainSubset: resolved.trainSubset,
+        testSubset: resolved.testSubset,
+      });
+    return new TrainingSession(resolved, data, engine, session);
+  }
+
   /** Set to true (from a callback) to end training after the current epoch. */
   stopTraining = false;
   /** The last callback: where epochs and checkpoints go (from the options; may be set before {@link TrainingSession.run}). */
@@ -167,12 +211,25 @@ export class TrainingSession {
   private readonly predicted: Int32Array;
   private readonly builtIn: TrainCallbacks[];
 
+  readonly data: Dataset;
+
   constructor(
     readonly config: TrainConfig,
-    readonly data: Dataset,
+    data: Dataset,
     readonly engine: Engine,
     private readonly options: SessionOptions = {},
   ) {
+    if (data.name !== config.data) {
+      throw new TopdownUsageError(
+        `the config trains on ${config.data} but the dataset given is ${data.name}`,
+      );
+    }
+    this.data = {
+      ...data,
+      train: firstExamples(data.train, data.features, config.trainSubset),
+      test: firstExamples(data.test, data.features, config.testSubset),
+    };
+    data = this.data;
     const features = data.features;
     const classes = data.classes;
     this.model = buildModel(config, features, classes, engine);
@@ -449,8 +506,14 @@ function classifierCallback(): TrainCallbacks {
  * (0: before training, after any prelude) as `goodness-histograms` records.
  */
 function goodnessHistogramCallback(epochs: readonly number[]): TrainCallbacks {
-  const take = (session: TrainingSession, epoch: number): void =>
-    session.record('goodness-histograms', { epoch, ...session.goodnessHistogram() });
+  const take = (session: TrainingSession, epoch: number): void => {
+    const passes = session.model.definition.passes;
+    session.record('goodness-histograms', {
+      epoch,
+      ...(passes ? { passes: [passes.first, passes.second] } : {}),
+      ...session.goodnessHistogram(),
+    });
+  };
   return {
     onTrainBegin(session) {
       const fresh = session.completedEpochs === 0 && session.completedPreludeEpochs === 0;

@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
 
 import { benchTrain } from '../../bench/train-bench.js';
+import { ruleLabel } from '../../rules/registry.js';
 import { resolveTrainConfig } from '../../train/config.js';
+import { ruleOptions } from '../../train/model.js';
 import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
@@ -23,10 +25,10 @@ const NOT_TIMED = new Set([
   'decayTiming',
   'goodnessHistogramEpochs',
   'checkpointEvery',
-  'ffGoodnessEvalEvery',
 ]);
 
-function benchFields() {
+/** The `train` options `bench train` takes, with the rules each applies to. */
+export function benchFields() {
   return trainFields().filter(({ field }) => !NOT_TIMED.has(field.alias));
 }
 
@@ -66,15 +68,23 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
       : undefined,
   });
   if (io.errIsTTY) io.err('\r\x1b[K');
-  const mode = (config.pepita as { mode?: string } | undefined)?.mode ?? null;
+  const label = ruleLabel(config);
   if (flags.json) {
-    io.out(JSON.stringify({ version: packageVersion(), engine: engine.info(), mode, ...result }) + '\n');
+    io.out(
+      JSON.stringify({
+        version: packageVersion(),
+        engine: engine.info(),
+        label,
+        options: ruleOptions(config),
+        ...result,
+      }) + '\n',
+    );
     return;
   }
   const info = engine.info();
   io.out(
     [
-      `rule ${result.rule}${mode ? ` (${mode})` : ''} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
+      `rule ${label} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
       `engine ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
       `${result.samples_per_s.toFixed(0)} samples/s (${result.ms_per_batch.toFixed(2)} ms per batch, median ${result.median_ms_per_batch.toFixed(2)}) over ${result.batches} batches`,
     ].join('\n') + '\n',

@@ -8,7 +8,7 @@ import { Rng } from '../../core/rng.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { fillBatch, fillTargets, labelsAt, loadDataset, resolveDataDir } from '../../data/index.js';
 import { imageGridPng, type GridRow } from '../../reports/image-grid.js';
-import { RULES } from '../../rules/registry.js';
+import { DEFAULT_RULE, RULES } from '../../rules/registry.js';
 import type { RuleDefinition } from '../../rules/rule.js';
 import { resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { buildModel, restoreModel } from '../../train/model.js';
@@ -57,7 +57,7 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
   const config: TrainConfig = checkpoint
     ? checkpoint.config
     : resolveTrainConfig(
-        { rule: 'pepita', data: flags.data, seed: flags.seed, batchSize: flags.count },
+        { rule: DEFAULT_RULE, data: flags.data, seed: flags.seed, batchSize: flags.count },
         'show-samples',
       );
   if (config.standardize) {

@@ -7,8 +7,8 @@ import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
 import { optionSections, ruleDefinition, RULE_NAMES } from '../../rules/registry.js';
 import {
   coreFields,
-  mergeConfigInputs,
   readConfigFile,
+  resolveMergedConfig,
   resolveTrainConfig,
   type TrainConfig,
 } from '../../train/config.js';
@@ -29,6 +29,7 @@ type Flags = Record<string, unknown> & {
   resume?: string;
   out?: string;
   json?: boolean;
+  dryRun?: boolean;
 };
 
 /** Every option flag of `train`: the core options, then each section's flat aliases. */
@@ -73,7 +74,8 @@ export function registerTrainCommands(program: Command, io: CliIO, helpRule?: st
     .option('--config <file>', 'YAML or JSON config file (flags override it; it overrides the preset)')
     .option('--resume <dir>', 'continue the run saved in DIR (its config is used)')
     .option('--out <dir>', 'output folder (default: a fresh folder under runs/)')
-    .option('--json', 'print one JSON summary on stdout and no progress');
+    .option('--json', 'print one JSON summary on stdout and no progress')
+    .option('--dry-run', 'validate the options, print the resolved config and exit without training');
   const options = trainFields().map(({ field, rules }) => {
     const option = commanderOption(field, used ? '' : rulesNote(rules), ruleDefaultNote(field, rule));
     if (used && field.section !== null && !used.has(field.section)) option.hideHelp();
@@ -121,12 +123,13 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
     const preset = flags.preset ? (presetConfig(flags.preset) as Record<string, unknown>) : {};
     const file = flags.config ? readConfigFile(flags.config) : {};
     const fileSource = flags.config ? `config file ${flags.config}` : 'preset';
-    resolveTrainConfig(mergeConfigInputs([preset, 'preset'], [file, fileSource]), fileSource);
-    config = resolveTrainConfig(
-      mergeConfigInputs([preset, 'preset'], [file, fileSource], [cli, 'flags']),
-      'flags',
-    );
+    resolveMergedConfig([preset, 'preset'], [file, fileSource]);
+    config = resolveMergedConfig([preset, 'preset'], [file, fileSource], [cli, 'flags']);
     outDir = flags.out ?? defaultRunFolder(config.rule, config.data);
+  }
+  if (flags.dryRun) {
+    io.out(JSON.stringify(config, null, 2) + '\n');
+    return;
   }
   const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
   const data = loadDataset(config.data, {
@@ -154,7 +157,7 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
     process.off('SIGINT', stop);
   }
   if (config.goodnessHistogramEpochs.length) {
-    writeGoodnessHistogramFigure(folder.dir, config.rule, (m) => io.err(`topdown: ${m}\n`));
+    writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));
   }
   const last = history.last;
   const training = history.epochs.filter((e) => e.phase === undefined);

@@ -1,0 +1,139 @@
+/** Flags and help generated from the schemas, as a user meets them on the command line. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { CliIO } from '../src/cli/io.js';
+import { runCli } from '../src/cli/program.js';
+import { sectionFields } from '../src/core/options.js';
+import { optionSections, RULE_NAMES, ruleDefinition } from '../src/rules/registry.js';
+import { coreFields } from '../src/train/config.js';
+
+import { writeSyntheticMnist } from './train-helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'topdown-cli-options-'));
+const data = join(tmp, 'data');
+beforeAll(() => writeSyntheticMnist(data, 4, 3000, 300));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: false };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+describe('train flags come from the schemas', () => {
+  it('every option of every section and of the run is a flag of train', async () => {
+    const help = (await run(['train', '--help'])).out;
+    for (const f of coreFields()) expect(help).toContain(`--${f.flag}`);
+    for (const s of optionSections())
+      for (const f of sectionFields(s)) expect(help).toContain(`--${f.flag} `);
+    expect(help).toContain('--mirror ');
+    expect(help).toMatch(/--ff-threshold <LIST>\s+theta.*\[rule ff\]/s);
+  });
+
+  it.each(RULE_NAMES.map((r) => [r]))(
+    'train --help --rule %s lists only the options that apply',
+    async (rule) => {
+      const help = (await run(['train', '--help', '--rule', rule])).out;
+      const used = new Set(ruleDefinition(rule).sections.map((s) => s.key));
+      for (const s of optionSections()) {
+        for (const f of sectionFields(s)) {
+          if (used.has(s.key)) expect(help, f.flag).toContain(`--${f.flag} `);
+          else expect(help, f.flag).not.toContain(`--${f.flag} `);
+        }
+      }
+      expect(help).toContain('--epochs');
+    },
+  );
+
+  it("help shows a rule's own defaults", async () => {
+    const help = (await run(['train', '--help', '--rule', 'ff'])).out.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--optimizer <NAME> .*\(default: adam for rule ff\)/);
+    expect(help).toMatch(/--dropout <P> .*\(default: 0 for rule ff\)/);
+  });
+
+  it.each([
+    [['--ff-threshold', '3'], /flags: --ff-threshold applies to rule ff, not pepita/],
+    [['--rule', 'bp', '--sign', 'plus'], /flags: --sign applies to rules pepita, afa, not bp/],
+    [
+      ['--rule', 'ff', '--backward-scale', '2'],
+      /--backward-scale applies to rules fa, dfa, drtp, usf, brsf, frsf, not ff/,
+    ],
+    [['--rule', 'fa', '--mode', 'hebbian'], /--mode applies to rule pepita, not fa/],
+    [['--ff-threshold', 'x'], /--ff-threshold must be a comma-separated list of numbers/],
+    [['--rule', 'ff', '--dropout', '0.2'], /rule ff does not use dropout/],
+  ])('%j is refused with one line', async (args, message) => {
+    const r = await run(['train', '--data-dir', data, '--out', join(tmp, 'never'), ...args]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a config file may use sections or flat keys, and flags win', async () => {
+    const out = join(tmp, 'dry');
+    const { writeFileSync } = await import('node:fs');
+    const file = join(tmp, 'ff.yaml');
+    writeFileSync(
+      file,
+      'rule: ff\nhidden: [40, 30]\nff:\n  negatives: all\n  threshold: 5\nff-label-value: 0.5\n',
+    );
+    const r = await run(['train', '--config', file, '--ff-threshold', '7,8', '--out', out, '--dry-run']);
+    expect(r.code, r.err).toBe(0);
+    const config = JSON.parse(r.out);
+    expect(config.ff).toMatchObject({ negatives: 'all', threshold: [7, 8], labelValue: 0.5 });
+    expect(config).toMatchObject({ optimizer: 'adam', lr: 0.001, dropout: 0 });
+  });
+});
+
+describe('FF through the command line', () => {
+  it('bench train --rule ff builds the model as train does', async () => {
+    const r = await run([
+      'bench',
+      'train',
+      '--rule',
+      'ff',
+      '--data',
+      'mnist',
+      '--hidden',
+      '32,32',
+      '--batches',
+      '2',
+      '--warmup',
+      '1',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ rule: 'ff', sizes: [784, 32, 32, 10], batches: 2 });
+    expect(report.samples_per_s).toBeGreaterThan(0);
+  });
+
+  it("train --rule ff with nothing else learns, and its summary gives both classifiers' accuracies", async () => {
+    const out = join(tmp, 'ff');
+    const r = await run([
+      'train',
+      '--rule',
+      'ff',
+      '--data-dir',
+      data,
+      '--hidden',
+      '64',
+      '--epochs',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const m = r.out.match(/test accuracy ([\d.]+)%, goodness classifier ([\d.]+)% after 2 epochs/);
+    expect(m, r.out).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(60);
+    expect(Number(m![2])).toBeGreaterThan(60);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.ff.threshold).toEqual([64]);
+  });
+});
