@@ -5,12 +5,11 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { CliIO } from '../src/cli/io.js';
-import { runCli } from '../src/cli/program.js';
 import { sectionFields } from '../src/core/options.js';
 import { optionSections, RULE_NAMES, ruleDefinition } from '../src/rules/registry.js';
 import { coreFields } from '../src/train/config.js';
 
+import { runCliCaptured } from './helpers.js';
 import { writeSyntheticMnist } from './train-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'topdown-cli-options-'));
@@ -18,13 +17,7 @@ const data = join(tmp, 'data');
 beforeAll(() => writeSyntheticMnist(data, 4, 3000, 300));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: false };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const run = runCliCaptured;
 
 describe('train flags come from the schemas', () => {
   it('every option of every section and of the run is a flag of train', async () => {

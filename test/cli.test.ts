@@ -5,20 +5,12 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runCli } from '../src/cli/program.js';
-import type { CliIO } from '../src/cli/io.js';
+import { runCliCaptured } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
 
-/** Runs the CLI in-process, capturing its output. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: false };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const run = runCliCaptured;
 
 /** Runs the built CLI as a user would. */
 function spawnCli(args: string[], env: Record<string, string | undefined> = {}, script = cli) {

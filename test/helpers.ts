@@ -1,3 +1,5 @@
+import type { CliIO } from '../src/cli/io.js';
+import { runCli } from '../src/cli/program.js';
 import { createEngine, JsEngine, type Engine } from '../src/core/engine.js';
 import { Rng } from '../src/core/rng.js';
 
@@ -55,4 +57,13 @@ export function referenceGemm(
     }
   }
   return { value, scale };
+}
+
+/** Runs the CLI in-process, capturing its output. */
+export async function runCliCaptured(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (s) => void (out += s), err: (s) => void (err += s), errIsTTY: false };
+  const code = await runCli(args, io);
+  return { code, out, err };
 }

@@ -5,12 +5,9 @@
  */
 import type { Engine } from '../core/engine.js';
 import type { Rng } from '../core/rng.js';
-import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';
 import type { Network } from '../nn/network.js';
 
-import type { RuleDefinition } from './rule.js';
-import { heBound, SignConcordantRule } from './sign-concordant.js';
-import { chainCost, measures } from './step-cost.js';
+import { heBound, SignConcordantRule, signConcordantDefinition } from './sign-concordant.js';
 
 export class BrsfRule extends SignConcordantRule {
   readonly name = 'brsf';
@@ -31,18 +28,8 @@ export class BrsfRule extends SignConcordantRule {
   }
 }
 
-export const brsf: RuleDefinition = {
-  name: 'brsf',
-  description:
-    "batchwise random-magnitude sign-concordant feedback: the forward weights' signs, sizes redrawn each step",
-  sections: [BACKWARD_SECTION],
-  create: (ctx, options) =>
-    new BrsfRule(
-      ctx.net,
-      ctx.engine,
-      ctx.maxBatch,
-      ctx.rng.derive('feedback'),
-      (options.backward as BackwardConfig).scale,
-    ),
-  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
-};
+export const brsf = signConcordantDefinition(
+  'brsf',
+  "batchwise random-magnitude sign-concordant feedback: the forward weights' signs, sizes redrawn each step",
+  (ctx, scale) => new BrsfRule(ctx.net, ctx.engine, ctx.maxBatch, ctx.rng.derive('feedback'), scale),
+);

@@ -6,12 +6,9 @@
 import type { Engine } from '../core/engine.js';
 import type { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
-import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';
 import type { Network } from '../nn/network.js';
 
-import type { RuleDefinition } from './rule.js';
-import { heBound, SignConcordantRule } from './sign-concordant.js';
-import { chainCost, measures } from './step-cost.js';
+import { heBound, SignConcordantRule, signConcordantDefinition } from './sign-concordant.js';
 
 export class FrsfRule extends SignConcordantRule {
   readonly name = 'frsf';
@@ -36,18 +33,8 @@ export class FrsfRule extends SignConcordantRule {
   }
 }
 
-export const frsf: RuleDefinition = {
-  name: 'frsf',
-  description:
-    "fixed random-magnitude sign-concordant feedback: the forward weights' signs, fixed random sizes",
-  sections: [BACKWARD_SECTION],
-  create: (ctx, options) =>
-    new FrsfRule(
-      ctx.net,
-      ctx.engine,
-      ctx.maxBatch,
-      ctx.rng.derive('feedback'),
-      (options.backward as BackwardConfig).scale,
-    ),
-  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
-};
+export const frsf = signConcordantDefinition(
+  'frsf',
+  "fixed random-magnitude sign-concordant feedback: the forward weights' signs, fixed random sizes",
+  (ctx, scale) => new FrsfRule(ctx.net, ctx.engine, ctx.maxBatch, ctx.rng.derive('feedback'), scale),
+);

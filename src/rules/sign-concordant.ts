@@ -7,13 +7,15 @@
 import type { Engine } from '../core/engine.js';
 import { Matrix } from '../core/matrix.js';
 import { StateSet } from '../core/state.js';
+import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';
 import { angleDegrees } from '../metrics/angles.js';
 import { ForwardState, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { DeltaBuffers, updatesThroughChain } from './backward-chain.js';
-import type { Batch, LearningRule, MetricValue } from './rule.js';
+import type { Batch, LearningRule, MetricValue, RuleContext, RuleDefinition } from './rule.js';
+import { chainCost, measures } from './step-cost.js';
 
 /** The He-uniform bound sqrt(6 / fan_in) of a matrix with `cols` inputs, times `scale`. */
 export function heBound(cols: number, scale: number): number {
@@ -65,4 +67,22 @@ export abstract class SignConcordantRule implements LearningRule {
   diagnostics(): Record<string, MetricValue> {
     return { layer_angles_deg: this.feedback.map((b, l) => angleDegrees(b, this.net.weights[l + 1]!)) };
   }
+}
+
+/**
+ * The definition of a sign-concordant rule built by `build` from the context and the backward section's
+ * scale; it costs what backprop costs (rebuilding B is elementwise).
+ */
+export function signConcordantDefinition(
+  name: string,
+  description: string,
+  build: (ctx: RuleContext, scale: number) => LearningRule,
+): RuleDefinition {
+  return {
+    name,
+    description,
+    sections: [BACKWARD_SECTION],
+    create: (ctx, options) => build(ctx, (options.backward as BackwardConfig).scale),
+    cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
+  };
 }

@@ -3,13 +3,10 @@
  * s = scale sqrt(2 / fan_in), the std of the He-uniform draw of W_{l+1}, so that the feedback has the size of
  * the forward weights at initialisation (BioTorch scales by the std of its initialisation likewise).
  */
-import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';
 import type { Engine } from '../core/engine.js';
 import type { Network } from '../nn/network.js';
 
-import type { RuleDefinition } from './rule.js';
-import { SignConcordantRule } from './sign-concordant.js';
-import { chainCost, measures } from './step-cost.js';
+import { SignConcordantRule, signConcordantDefinition } from './sign-concordant.js';
 
 export class UsfRule extends SignConcordantRule {
   readonly name = 'usf';
@@ -28,12 +25,8 @@ export class UsfRule extends SignConcordantRule {
   }
 }
 
-export const usf: RuleDefinition = {
-  name: 'usf',
-  description: "uniform sign-concordant feedback: the forward weights' signs with one magnitude",
-  sections: [BACKWARD_SECTION],
-  create: (ctx, options) =>
-    new UsfRule(ctx.net, ctx.engine, ctx.maxBatch, (options.backward as BackwardConfig).scale),
-  /** Backprop's products; rebuilding B is elementwise. */
-  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
-};
+export const usf = signConcordantDefinition(
+  'usf',
+  "uniform sign-concordant feedback: the forward weights' signs with one magnitude",
+  (ctx, scale) => new UsfRule(ctx.net, ctx.engine, ctx.maxBatch, scale),
+);
