@@ -13,7 +13,7 @@ import { sectionFields } from '../src/core/options.js';
 import { loadDataset, type Dataset } from '../src/data/index.js';
 import { optionSections, RULES, rulesUsing } from '../src/rules/registry.js';
 import type { RuleDefinition } from '../src/rules/rule.js';
-import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
+import { resolveMergedConfig, resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { snapshotModel } from '../src/train/model.js';
 import { RunFolder } from '../src/train/run-folder.js';
 import { TrainingSession } from '../src/train/trainer.js';
@@ -75,6 +75,23 @@ describe('options of another rule are refused', () => {
         resolveTrainConfig({ rule: other.name, [field.alias]: field.default ?? 1 }, 'flags'),
       ).toThrow(`flags: --${field.flag} applies to ${who}, not ${other.name}`);
     }
+  });
+
+  it('sources merge option by option: a later one may switch a section off or change the rule', () => {
+    const preset = { rule: 'pepita', feedbackInit: 'normal', mirror: { lr: 0.2 } };
+    expect(resolveMergedConfig([preset, 'preset'], [{}, 'flags']).mirror).toMatchObject({ lr: 0.2 });
+    expect(resolveMergedConfig([preset, 'preset'], [{ mirror: false }, 'flags']).mirror).toBeUndefined();
+    const file = { ff: { threshold: 3 } };
+    expect(resolveMergedConfig([file, 'config file x.yaml'], [{ rule: 'ff' }, 'flags']).ff).toMatchObject({
+      threshold: 3,
+    });
+    // each option is named as its source wrote it
+    expect(() =>
+      resolveMergedConfig([{ rule: 'ff', ffGoodness: 'mean' }, 'preset ff-x'], [{ rule: 'bp' }, 'flags']),
+    ).toThrow(/^preset ff-x: ffGoodness applies to rule ff, not bp$/);
+    expect(() => resolveMergedConfig([{ lr: -1 }, 'config file y.yaml'], [{ rule: 'bp' }, 'flags'])).toThrow(
+      /^config file y.yaml: lr: Too small/,
+    );
   });
 
   it('nested sections and flat aliases mean the same, and one option given both ways is refused', () => {
@@ -149,6 +166,66 @@ describe('checkpoint and resume through the generic state path', () => {
     expect(untimed(resumed.history.epochs)).toEqual(untimed(straight.history.epochs));
     const lines = readFileSync(join(folder.dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(untimed(lines.map((l) => JSON.parse(l)))).toEqual(untimed(straight.history.epochs));
+  });
+
+  it('resumes from inside the pre-mirroring prelude, and with checkpoints every other epoch', () => {
+    const data = syntheticDataset(13, 300, 80, 8, 4);
+    for (const [input, stopAt] of [
+      [{ rule: 'pepita', feedbackInit: 'normal', mirror: { preMirrorEpochs: 3 } }, -1],
+      [{ rule: 'bp', checkpointEvery: 2, epochs: 5 }, 3],
+    ] as [TrainConfigInput, number][]) {
+      const config = small(input);
+      const straight = new TrainingSession(config, data, engine);
+      straight.run();
+      const folder = new RunFolder(join(tmp, `mid-${stopAt}`));
+      new TrainingSession(config, data, engine, {
+        sink: folder,
+        callbacks: [{ onEpochEnd: (logs, s) => void (logs.epoch === stopAt && (s.stopTraining = true)) }],
+      }).run();
+      const checkpoint = folder.readCheckpoint();
+      expect(checkpoint.history.at(-1)!.epoch).toBe(stopAt);
+      const resumed = new TrainingSession(config, data, engine, { sink: folder, resume: checkpoint });
+      resumed.run();
+      const tensors = (s: TrainingSession) => snapshotModel(s.model).tensors.map((t) => Array.from(t));
+      expect(tensors(resumed)).toEqual(tensors(straight));
+      const lines = readFileSync(join(folder.dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+      expect(untimed(lines.map((l) => JSON.parse(l)))).toEqual(untimed(straight.history.epochs));
+    }
+  });
+
+  it('a checkpoint resumes only the run it was written by', () => {
+    const data = syntheticDataset(14, 200, 50, 8, 4);
+    const folder = new RunFolder(join(tmp, 'other-run'));
+    new TrainingSession(small({ rule: 'bp', epochs: 1 }), data, engine, { sink: folder }).run();
+    const checkpoint = folder.readCheckpoint();
+    expect(
+      () =>
+        new TrainingSession(small({ rule: 'bp', epochs: 1, seed: 6 }), data, engine, { resume: checkpoint }),
+    ).toThrow(/cannot resume: the checkpoint was trained with seed 5, not 6/);
+    // what may change: the number of epochs, the engine, the data folder
+    expect(
+      () => new TrainingSession(small({ rule: 'bp', epochs: 4 }), data, engine, { resume: checkpoint }),
+    ).not.toThrow();
+  });
+
+  it("FF's diagnostics draw from their own stream: histograms do not change its training", () => {
+    const data = syntheticDataset(15, 200, 50, 8, 4);
+    const plain = new TrainingSession(small({ rule: 'ff', epochs: 2 }), data, engine);
+    plain.run();
+    const withHistograms = new TrainingSession(
+      small({ rule: 'ff', epochs: 2, goodnessHistogramEpochs: [0, 1] }),
+      data,
+      engine,
+      {
+        callbacks: [{ onRecord: () => undefined }],
+      },
+    );
+    withHistograms.run();
+    const tensors = (s: TrainingSession) =>
+      snapshotModel(s.model)
+        .tensors.slice(0, 6)
+        .map((t) => Array.from(t));
+    expect(tensors(withHistograms)).toEqual(tensors(plain));
   });
 
   it('every component of the model is named in the checkpoint', () => {

@@ -325,6 +325,47 @@ const cases: [string, Omit<CostQuery, 'batch'>, Expected][] = [
       },
     },
   ],
+  // ---- Forward-Forward, 784-1024-10: the read-out's top = d_2 d_1 = 10,240; b (P - top) = 51,380,224 ----
+  [
+    'mnist ff, one random negative per sample',
+    { sizes: MNIST, rule: 'ff' },
+    // neutral, positive and negative passes (3 bP) + 2 b (P - top) + b top; three passes stored
+    {
+      macs: 259_522_560,
+      floats: 349_056,
+      breakdown: {
+        forward: 52_035_584,
+        'positive-forward': 52_035_584,
+        'negative-forward': 52_035_584,
+        updates: 103_415_808,
+      },
+    },
+  ],
+  [
+    'mnist ff, every wrong label as a negative',
+    { sizes: MNIST, rule: 'ff', options: { ffNegatives: 'all' } },
+    // nine negatives: 9 bP of negative passes, 10 b (P - top) + b top of updates, 11 passes stored
+    {
+      macs: 1_086_849_024,
+      floats: 1_279_872,
+      breakdown: {
+        forward: 52_035_584,
+        'positive-forward': 52_035_584,
+        'negative-forward': 468_320_256,
+        updates: 514_457_600,
+      },
+    },
+  ],
+  // ---- the sign-symmetry rules cost what backprop costs (rebuilding B is elementwise) ----
+  ...(['usf', 'brsf', 'frsf'] as const).map((rule): [string, Omit<CostQuery, 'batch'>, Expected] => [
+    `mnist ${rule}`,
+    { sizes: MNIST, rule },
+    {
+      macs: 104_726_528,
+      floats: 181_888,
+      breakdown: { forward: 52_035_584, feedback: 655_360, updates: 52_035_584 },
+    },
+  ]),
 ];
 
 describe('stepCost', () => {

@@ -12,7 +12,7 @@ import { RunFolder } from '../src/train/run-folder.js';
 import { TrainingDivergedError, TrainingSession } from '../src/train/trainer.js';
 
 import { availableEngines } from './helpers.js';
-import { syntheticDataset } from './train-helpers.js';
+import { syntheticDataset, writeSyntheticMnist } from './train-helpers.js';
 
 const engine = availableEngines()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'topdown-train-'));
@@ -107,6 +107,27 @@ describe('training loop', () => {
     expect(() => session.run()).toThrow(TrainingDivergedError);
     expect(() => session.run()).toThrow(/training diverged at epoch 2, batch \d+: the loss is/);
     expect(folder.readCheckpoint().epochsDone).toBe(1);
+  });
+
+  it("honours the config's subsets, and open() loads the dataset and engine the config names", () => {
+    const s = new TrainingSession(small({ trainSubset: 100, testSubset: 50 }), syntheticDataset(12), engine);
+    expect([s.data.train.count, s.data.test.count]).toEqual([100, 50]);
+    const dir = join(tmp, 'open-data');
+    writeSyntheticMnist(dir, 2, 300, 100);
+    const opened = TrainingSession.open({
+      dataDir: dir,
+      trainSubset: 200,
+      hidden: [8],
+      epochs: 1,
+      batchSize: 16,
+      engine: 'js',
+    });
+    expect([opened.data.train.count, opened.data.test.count]).toEqual([200, 100]);
+    expect(opened.engine.name).toBe('js');
+    expect(opened.run().last!.test_acc).toBeGreaterThan(0.1);
+    expect(() => new TrainingSession(small({ data: 'cifar10' }), syntheticDataset(1), engine)).toThrow(
+      /the config trains on cifar10 but the dataset given is mnist/,
+    );
   });
 
   it('restoring into a differently shaped network fails with a clear message', () => {

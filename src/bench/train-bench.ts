@@ -1,7 +1,7 @@
 /**
  * Training throughput: samples per second of one rule on synthetic data shaped like a dataset (uniform [0, 1)
- * pixels, random labels), with the paper's optimiser and dropout. The data are drawn before timing so only
- * training steps are measured.
+ * pixels, random labels), the model built from a training config as `topdown train` builds it. The data are
+ * drawn before timing so only training steps are measured.
  */
 import type { Engine } from '../core/engine.js';
 import { Matrix } from '../core/matrix.js';

@@ -36,18 +36,3 @@ export function numberIn(
     return n;
   });
 }
-
-/** A comma-separated list of positive integers, e.g. hidden-layer widths `1024,1024`. */
-export function intList(name: string): (value: string) => number[] {
-  return asArgParser((value) => {
-    if (value.trim() === '') return [];
-    const items = value.split(',').map((s) => s.trim());
-    const out = items.map(Number);
-    if (items.some((s) => !/^\d+$/.test(s)) || out.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-      throw new TopdownUsageError(
-        `${name} must be a comma-separated list of positive integers, e.g. 1024,1024`,
-      );
-    }
-    return out;
-  });
-}

@@ -143,10 +143,12 @@ function cell(text: string): string {
 }
 
 /** A Markdown table of flags: flag, default, meaning (rules noted for section flags). */
-export function flagsMarkdown(rows: { field: OptionField; rules?: readonly string[] }[]): string {
+export function flagsMarkdown(
+  rows: { field: OptionField; rules?: readonly string[]; defaultNote?: string }[],
+): string {
   const lines = ['| flag | default | meaning |', '| --- | --- | --- |'];
-  for (const { field, rules } of rows) {
-    const d = defaultText(field);
+  for (const { field, rules, defaultNote } of rows) {
+    const d = defaultNote ?? defaultText(field);
     const choices = field.choices?.filter((c) => !field.description.includes(c)).length
       ? `: ${field.choices.map((c) => `\`${c}\``).join(', ')}`
       : '';

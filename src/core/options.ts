@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 
+import { TopdownUsageError } from './errors.js';
+
 /** What a field's `.meta()` may carry besides its description. */
 export interface FieldMeta {
   /** One line for help text and forms. */
@@ -170,6 +172,20 @@ export function describeFields(schema: z.ZodObject, section: string | null, flag
       ...(s.placeholder !== undefined ? { placeholder: s.placeholder } : {}),
     };
   });
+}
+
+/**
+ * `input` parsed by the section's schema (defaults filled in); a bad value is a one-line usage error naming
+ * the section and the field.
+ */
+export function parseSection<S extends z.ZodObject>(
+  section: { label: string; schema: S },
+  input: object,
+): z.infer<S> {
+  const result = section.schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new TopdownUsageError(`${section.label}: ${issue.path.join('.') || 'options'}: ${issue.message}`);
 }
 
 /** The fields of a section. */

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import type { OptionSection } from '../core/options.js';
+import { parseSection, type OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
 import { activate } from '../nn/activations.js';
 import { normalizeActivity } from '../nn/forward.js';
@@ -44,7 +44,10 @@ export const MIRROR_SECTION = {
 } satisfies OptionSection;
 export type MirrorConfig = z.infer<typeof MIRROR_SECTION.schema>;
 
-/** Mirroring hyper-parameters (defaults from the reference code's train.py, mirroring every epoch). */
+/**
+ * Mirroring hyper-parameters (defaults: the `mirror` section's, from the reference code's train.py, mirroring
+ * every epoch). `learningRate` and `weightDecay` are those of the factors' optimiser, which the caller builds.
+ */
 export interface MirrorOptions {
   /** Noise amplitude sigma_WM (default 0.1). */
   noise?: number;
@@ -61,24 +64,12 @@ export interface MirrorOptions {
 export type ResolvedMirrorOptions = Required<MirrorOptions>;
 
 export function resolveMirrorOptions(options: MirrorOptions = {}): ResolvedMirrorOptions {
-  const r = {
-    noise: options.noise ?? 0.1,
-    learningRate: options.learningRate ?? 0.1,
-    weightDecay: options.weightDecay ?? 0.5,
-    period: options.period ?? 1,
-    preMirrorEpochs: options.preMirrorEpochs ?? 0,
-  };
-  if (!(r.noise > 0)) throw new TopdownUsageError(`mirroring noise must be > 0; got ${r.noise}`);
-  if (!(r.learningRate >= 0))
-    throw new TopdownUsageError(`mirroring learning rate must be >= 0; got ${r.learningRate}`);
-  if (!(r.weightDecay >= 0))
-    throw new TopdownUsageError(`mirroring weight decay must be >= 0; got ${r.weightDecay}`);
-  if (!Number.isSafeInteger(r.period) || r.period < 1)
-    throw new TopdownUsageError(`mirroring period must be >= 1`);
-  if (!Number.isSafeInteger(r.preMirrorEpochs) || r.preMirrorEpochs < 0) {
-    throw new TopdownUsageError(`pre-mirroring epochs must be a non-negative integer`);
-  }
-  return r;
+  const { learningRate, ...rest } = options;
+  const { lr, ...r } = parseSection(MIRROR_SECTION, {
+    ...rest,
+    ...(learningRate !== undefined ? { lr: learningRate } : {}),
+  });
+  return { ...r, learningRate: lr };
 }
 
 /** What happens in a 0-based epoch: pre-mirroring (mirror only, W frozen) and/or mirroring steps. */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError } from '../core/errors.js';
+import { HISTOGRAM_FILE } from '../train/run-folder.js';
 import type { GoodnessHistogram } from '../train/trainer.js';
 
 import { renderFigureSvg, type Series } from './chart-svg.js';
@@ -42,7 +43,7 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[]): string {
  * goodness-histograms.jsonl; returns the files written (none when there is no record).
  */
 export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string) => void): string[] {
-  const source = join(dir, 'goodness-histograms.jsonl');
+  const source = join(dir, HISTOGRAM_FILE);
   if (!existsSync(source)) return [];
   const records = readFileSync(source, 'utf8')
     .trim()

@@ -19,7 +19,8 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { outputError } from './output-error.js';
-import type { Batch, LearningRule, MetricValue, RuleDefinition } from './rule.js';
+import { modulationViews } from './modulation-views.js';
+import { defineRule, type Batch, type InputView, type LearningRule, type MetricValue } from './rule.js';
 import { Scratch } from './scratch.js';
 import { measures, stepCostOf } from './step-cost.js';
 
@@ -47,6 +48,14 @@ export class AfaRule implements LearningRule {
     this.scratch = new Float32Array(maxBatch * Math.max(...s.slice(1)));
     this.w1f = net.depth > 1 ? new Matrix(s[1]!, feedback.matrix.cols) : null;
     this.state = feedback.stateSet();
+  }
+
+  /** What PEPITA's second pass would see with this F: x -+ F e for the error of a pass without dropout. */
+  inputViews(batch: Batch): InputView[] {
+    forward(this.engine, this.pass, batch.x, null);
+    const e = this.error.rows(this.pass.rows);
+    outputError(this.pass.output, batch.targets, e);
+    return modulationViews(this.engine, this.feedback, this.sign, batch.x, batch.targets, e);
   }
 
   /** F's alignment with the forward weights and its std. */
@@ -85,10 +94,11 @@ export class AfaRule implements LearningRule {
 }
 
 /** Adaptive feedback alignment (spec 2.6). */
-export const afa: RuleDefinition = {
+export const afa = defineRule({
   name: 'afa',
   description: "adaptive feedback alignment: PEPITA's small-F limit, feedback W_1 F, one forward pass",
   sections: [TOP_DOWN_SECTION],
+  summary: ['angle_deg'],
   create(ctx, options) {
     const feedback = options.feedback as TopDownConfig;
     const topDown = TopDownFeedback.create(ctx.net.sizes, feedback, ctx.rng.derive('feedback'), ctx.engine);
@@ -111,4 +121,4 @@ export const afa: RuleDefinition = {
     }
     return stepCostOf({ forward: b * P, w1f, feedback, updates: b * P }, b * m.units + b * m.widest);
   },
-};
+});

@@ -6,7 +6,7 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { DeltaBuffers, updatesThroughChain } from './backward-chain.js';
-import type { Batch, LearningRule, RuleDefinition } from './rule.js';
+import { defineRule, type Batch, type LearningRule } from './rule.js';
 import { chainCost, measures } from './step-cost.js';
 
 export class BpRule implements LearningRule {
@@ -34,10 +34,10 @@ export class BpRule implements LearningRule {
 }
 
 /** Backpropagation, the reference every rule is compared with. */
-export const bp: RuleDefinition = {
+export const bp = defineRule({
   name: 'bp',
   description: 'backpropagation: the error carried back through the transposed forward weights',
   sections: [],
   create: (ctx) => new BpRule(ctx.net, ctx.engine, ctx.maxBatch),
   cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
-};
+});

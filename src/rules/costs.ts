@@ -20,7 +20,7 @@ export interface CostQuery {
   rule: RuleName;
   /**
    * The rule's options as in a config (sections or flat aliases), e.g. `{ mode: 'hebbian' }`,
-   * `{ mirror: {} }` (PEPITA with weight mirroring) or `{ kolenPollack: true }`.
+   * `{ mirror: {}, feedbackInit: 'normal' }` (PEPITA with weight mirroring) or `{ kolenPollack: true }`.
    */
   options?: RuleOptionsInput;
 }

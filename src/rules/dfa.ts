@@ -7,7 +7,7 @@ import {
 } from '../feedback/backward-matrices.js';
 
 import { directFeedbackCost, DirectFeedbackRule } from './direct-feedback.js';
-import type { Batch, LearningRule, RuleDefinition } from './rule.js';
+import { defineRule, type Batch, type LearningRule } from './rule.js';
 
 export class DfaRule extends DirectFeedbackRule implements LearningRule {
   readonly name = 'dfa';
@@ -17,7 +17,7 @@ export class DfaRule extends DirectFeedbackRule implements LearningRule {
   }
 }
 
-export const dfa: RuleDefinition = {
+export const dfa = defineRule({
   name: 'dfa',
   description:
     'direct feedback alignment: each hidden layer gets the output error through its own fixed random matrix',
@@ -30,4 +30,4 @@ export const dfa: RuleDefinition = {
     return new DfaRule(ctx.net, ctx.engine, ctx.maxBatch, feedback);
   },
   cost: directFeedbackCost,
-};
+});

@@ -7,7 +7,7 @@ import {
 } from '../feedback/backward-matrices.js';
 
 import { directFeedbackCost, DirectFeedbackRule } from './direct-feedback.js';
-import type { Batch, LearningRule, RuleDefinition } from './rule.js';
+import { defineRule, type Batch, type LearningRule } from './rule.js';
 
 export class DrtpRule extends DirectFeedbackRule implements LearningRule {
   readonly name = 'drtp';
@@ -17,7 +17,7 @@ export class DrtpRule extends DirectFeedbackRule implements LearningRule {
   }
 }
 
-export const drtp: RuleDefinition = {
+export const drtp = defineRule({
   name: 'drtp',
   description:
     'direct random target projection: each hidden layer gets the targets through its own fixed random matrix',
@@ -32,4 +32,4 @@ export const drtp: RuleDefinition = {
     return new DrtpRule(ctx.net, ctx.engine, ctx.maxBatch, feedback);
   },
   cost: directFeedbackCost,
-};
+});

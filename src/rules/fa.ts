@@ -22,7 +22,7 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { DeltaBuffers, namedFeedback, updatesThroughChain } from './backward-chain.js';
-import type { Batch, LearningRule, MetricValue, RuleDefinition } from './rule.js';
+import { defineRule, type Batch, type LearningRule, type MetricValue } from './rule.js';
 import { chainCost, measures } from './step-cost.js';
 
 /** The `fa` section. */
@@ -90,7 +90,7 @@ export class FaRule implements LearningRule {
 }
 
 /** Feedback alignment, optionally with Kolen-Pollack learning of the feedback. */
-export const fa: RuleDefinition = {
+export const fa = defineRule({
   name: 'fa',
   description:
     'feedback alignment: the error carried back through fixed random matrices (or learned by Kolen-Pollack)',
@@ -115,4 +115,4 @@ export const fa: RuleDefinition = {
     const kp = (options.fa as { kolenPollack?: boolean } | undefined)?.kolenPollack;
     return chainCost(measures(shape.sizes, shape.batch), kp ? { 'kolen-pollack': 0 } : {});
   },
-};
+});

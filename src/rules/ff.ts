@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import type { OptionSection } from '../core/options.js';
+import { parseSection, type OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
 import { StateSet } from '../core/state.js';
 import { argmaxRows } from '../metrics/accuracy.js';
@@ -28,15 +28,15 @@ import type { GradientSink } from '../optim/sink.js';
 
 import { embedLabels, embedNeutral, normalizeRows } from './ff-labels.js';
 import { outputError } from './output-error.js';
-import type {
-  Batch,
-  ExtraClassifier,
-  InputView,
-  LearningRule,
-  MetricValue,
-  RuleDefinition,
-  RunShape,
-  SectionValues,
+import {
+  defineRule,
+  type Batch,
+  type ExtraClassifier,
+  type InputView,
+  type LearningRule,
+  type MetricValue,
+  type RunShape,
+  type SectionValues,
 } from './rule.js';
 import { Scratch } from './scratch.js';
 import { measures, stepCostOf } from './step-cost.js';
@@ -107,35 +107,24 @@ export type ResolvedFfOptions = Required<Omit<FfOptions, 'threshold'>> & {
   threshold: number | readonly number[] | null;
 };
 
+/** Fills in defaults (the `ff` section's own) and validates. */
 export function resolveFfOptions(options: FfOptions = {}): ResolvedFfOptions {
-  const r: ResolvedFfOptions = {
-    goodness: options.goodness ?? 'sum',
-    threshold: options.threshold ?? null,
-    negatives: options.negatives ?? 'random',
-    labelValue: options.labelValue ?? 1,
-    normalizeInput: options.normalizeInput ?? true,
-    peerNormalization: options.peerNormalization ?? 0,
-    peerMomentum: options.peerMomentum ?? 0.9,
-    goodnessEvalEvery: options.goodnessEvalEvery ?? 1,
-  };
-  if (!FF_GOODNESS.includes(r.goodness)) {
-    throw new TopdownUsageError(`FF goodness must be one of ${FF_GOODNESS.join(', ')}; got "${r.goodness}"`);
-  }
-  if (!FF_NEGATIVES.includes(r.negatives)) {
-    throw new TopdownUsageError(
-      `FF negatives must be one of ${FF_NEGATIVES.join(', ')}; got "${r.negatives}"`,
-    );
-  }
-  const finite = (name: string, v: number, ok: boolean, range: string): void => {
-    if (!Number.isFinite(v) || !ok) throw new TopdownUsageError(`FF ${name} must be ${range}; got ${v}`);
-  };
-  const thresholds =
-    r.threshold === null ? [] : typeof r.threshold === 'number' ? [r.threshold] : r.threshold;
-  for (const t of thresholds) finite('threshold', t, true, 'a finite number');
-  finite('label value', r.labelValue, r.labelValue > 0, '> 0');
-  finite('peer normalisation', r.peerNormalization, r.peerNormalization >= 0, '>= 0');
-  finite('peer momentum', r.peerMomentum, r.peerMomentum >= 0 && r.peerMomentum < 1, 'in [0, 1)');
-  return r;
+  const { normalizeInput = true, threshold, ...section } = options;
+  const r = parseSection(FF_SECTION, { ...section, ...(threshold !== undefined ? { threshold } : {}) });
+  return { ...r, threshold: r.threshold ?? null, normalizeInput };
+}
+
+/** Why a network cannot be trained by FF (null: it can). */
+function networkProblem(normalization: string, dropout: number): string | null {
+  if (normalization !== 'sample-l2' && normalization !== 'sample-rms')
+    return `rule ff length-normalises each hidden layer: it needs normalization "sample-rms" or "sample-l2", not "${normalization}"`;
+  if (dropout > 0) return 'rule ff does not use dropout (set it to 0)';
+  return null;
+}
+
+/** theta of a hidden layer of width d when none is given: 1 per unit for `sum`, 2 for `mean`. */
+export function defaultThreshold(goodness: FfGoodness, d: number): number {
+  return goodness === 'sum' ? d : 2;
 }
 
 /** log(1 + e^z) without overflow. */
@@ -164,6 +153,8 @@ export class FfRule implements LearningRule {
   readonly classes: number;
   /** The stream negatives are drawn from (replaced when a checkpoint is restored). */
   rng: Rng;
+  /** The stream diagnostics draw from (histograms, sample views), so that they never change training. */
+  private diagnosticRng: Rng;
   /** The running means and the negatives stream, for checkpoints. */
   readonly state: StateSet;
   /** The goodness classifier. */
@@ -199,19 +190,14 @@ export class FfRule implements LearningRule {
   ) {
     this.options = resolveFfOptions(options);
     this.rng = rng;
+    this.diagnosticRng = rng.derive('diagnostics');
     const L = net.depth;
     if (L < 2)
       throw new TopdownUsageError('rule ff needs at least one hidden layer (and the read-out layer)');
     const norm = net.config.normalization;
-    if (norm !== 'sample-l2' && norm !== 'sample-rms') {
-      throw new TopdownUsageError(
-        `rule ff length-normalises each hidden layer's output: it needs normalization "sample-rms" or "sample-l2", not "${norm}"`,
-      );
-    }
+    const problem = networkProblem(norm, net.config.dropout);
+    if (problem) throw new TopdownUsageError(problem);
     this.inputScale = norm === 'sample-rms' ? Math.sqrt(net.width(0)) : 1;
-    if (net.config.dropout > 0) {
-      throw new TopdownUsageError('rule ff does not use dropout: set the dropout to 0');
-    }
     if (net.activationOf(L - 1) !== 'softmax') {
       throw new TopdownUsageError('rule ff trains a softmax read-out: the output activation must be softmax');
     }
@@ -244,7 +230,8 @@ export class FfRule implements LearningRule {
     this.peerMeans.forEach((m, l) => (means[`peerMean${l + 1}`] = m));
     this.state = new StateSet()
       .tensors(means)
-      .rng('negatives', { get: () => this.rng, set: (r) => (this.rng = r) });
+      .rng('negatives', { get: () => this.rng, set: (r) => (this.rng = r) })
+      .rng('diagnostics', { get: () => this.diagnosticRng, set: (r) => (this.diagnosticRng = r) });
     this.classifiers = [
       {
         metric: 'test_acc_goodness',
@@ -260,7 +247,7 @@ export class FfRule implements LearningRule {
     const t = this.options.threshold;
     if (typeof t === 'number') return t;
     if (t) return t[l]!;
-    return this.options.goodness === 'sum' ? this.net.width(l + 1) : 2;
+    return defaultThreshold(this.options.goodness, this.net.width(l + 1));
   }
 
   /** The input with the true label (positive) and a random wrong one (negative), without normalisation. */
@@ -268,7 +255,8 @@ export class FfRule implements LearningRule {
     const b = batch.x.rows;
     const labels = new Int32Array(b);
     argmaxRows(batch.targets, labels);
-    const wrong = Array.from(labels, (c) => (c + 1 + this.rng.int(0, this.classes - 2)) % this.classes);
+    const rng = this.diagnosticRng;
+    const wrong = Array.from(labels, (c) => (c + 1 + rng.int(0, this.classes - 2)) % this.classes);
     const positive = new Matrix(b, batch.x.cols);
     embedLabels(batch.x, labels, this.classes, this.options.labelValue, positive);
     const negative = new Matrix(b, batch.x.cols);
@@ -337,7 +325,7 @@ export class FfRule implements LearningRule {
     const b = batch.x.rows;
     argmaxRows(batch.targets, this.labels);
     for (let i = 0; i < b; i++) {
-      this.negLabels[i] = (this.labels[i]! + 1 + this.rng.int(0, this.classes - 2)) % this.classes;
+      this.negLabels[i] = (this.labels[i]! + 1 + this.diagnosticRng.int(0, this.classes - 2)) % this.classes;
     }
     forward(
       this.engine,
@@ -517,7 +505,7 @@ function ffSection(options: SectionValues): FfSection {
 }
 
 /** Forward-Forward (spec 2.11). */
-export const ff: RuleDefinition = {
+export const ff = defineRule({
   name: 'ff',
   description: 'Forward-Forward: every hidden layer separates positive from negative data by its goodness',
   sections: [FF_SECTION],
@@ -528,13 +516,12 @@ export const ff: RuleDefinition = {
   finalize(options, run: RunShape) {
     const o = ffSection(options);
     if (o.threshold !== undefined) return options;
-    const threshold = run.hidden.map((d) => (o.goodness === 'sum' ? d : 2));
+    const threshold = run.hidden.map((d) => defaultThreshold(o.goodness, d));
     return { ...options, ff: { ...o, threshold } };
   },
   validate(options, run) {
-    if (run.normalization !== 'sample-rms' && run.normalization !== 'sample-l2')
-      return 'rule ff length-normalises each hidden layer: it needs normalization "sample-rms" or "sample-l2"';
-    if (run.dropout > 0) return 'rule ff does not use dropout (set 0)';
+    const problem = networkProblem(run.normalization, run.dropout);
+    if (problem) return problem;
     const t = ffSection(options).threshold;
     if (Array.isArray(t) && t.length !== run.hidden.length)
       return `ff threshold lists ${t.length} values for ${run.hidden.length} hidden layers`;
@@ -545,22 +532,23 @@ export const ff: RuleDefinition = {
   },
   /**
    * The neutral pass (the read-out's input) is `forward`; the positive and negative passes run through every
-   * layer (one negative per sample, as for random and hard negatives); hidden layers get
-   * delta_pos^T H_pos + delta_neg^T H_neg and the read-out E^T H_{L-1} of the neutral pass. Three passes'
-   * activities are stored until the updates.
+   * layer (k negatives per sample: 1 for random and hard negatives, C - 1 for all); hidden layers get
+   * delta_pos^T H_pos + delta_neg^T H_neg and the read-out E^T H_{L-1} of the neutral pass. The activities of
+   * the neutral, positive and k negative passes are stored until the updates.
    */
-  cost(shape) {
+  cost(shape, options) {
     const m = measures(shape.sizes, shape.batch);
     const { d, b, L, P } = m;
     const top = d[L]! * d[L - 1]!;
+    const k = ffSection(options).negatives === 'all' ? d[L]! - 1 : 1;
     return stepCostOf(
       {
         forward: b * P,
         'positive-forward': b * P,
-        'negative-forward': b * P,
-        updates: 2 * b * (P - top) + b * top,
+        'negative-forward': k * b * P,
+        updates: (1 + k) * b * (P - top) + b * top,
       },
-      3 * b * m.units,
+      (2 + k) * b * m.units,
     );
   },
-};
+});

@@ -22,9 +22,8 @@
 import { z } from 'zod';
 
 import type { Engine } from '../core/engine.js';
-import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import type { OptionSection } from '../core/options.js';
+import { parseSection, type OptionSection } from '../core/options.js';
 import type { Stateful } from '../core/state.js';
 import { MIRROR_SECTION, type MirrorConfig } from '../feedback/mirror.js';
 import {
@@ -46,9 +45,17 @@ import {
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
+import { modulationViews } from './modulation-views.js';
 import { outputError } from './output-error.js';
 import { withMirroring } from './pepita-mirroring.js';
-import type { Batch, InputView, LearningRule, MetricValue, RuleDefinition, SectionValues } from './rule.js';
+import {
+  defineRule,
+  type Batch,
+  type InputView,
+  type LearningRule,
+  type MetricValue,
+  type SectionValues,
+} from './rule.js';
 import { Scratch } from './scratch.js';
 import { measures, stepCostOf, type StepCost } from './step-cost.js';
 
@@ -84,21 +91,14 @@ export interface PepitaOptions {
 
 export type ResolvedPepitaOptions = Required<PepitaOptions>;
 
+/** Fills in defaults (the sections' own) and validates. */
 export function resolvePepitaOptions(options: PepitaOptions = {}): ResolvedPepitaOptions {
-  const r = {
-    mode: options.mode ?? 'standard',
-    sign: options.sign ?? 'minus',
-    lastLayer: options.lastLayer ?? 'first-pass-error',
-    firstLayerShortcut: options.firstLayerShortcut ?? true,
-  };
-  const check = (value: string, allowed: readonly string[], what: string): void => {
-    if (!allowed.includes(value))
-      throw new TopdownUsageError(`${what} must be one of ${allowed.join(', ')}; got "${value}"`);
-  };
-  check(r.mode, PEPITA_MODES, 'PEPITA mode');
-  check(r.sign, MODULATION_SIGNS, 'modulation sign');
-  check(r.lastLayer, LAST_LAYER_ERRORS, 'last-layer error');
-  return r;
+  const { mode, lastLayer } = parseSection(PEPITA_SECTION, {
+    mode: options.mode,
+    lastLayer: options.lastLayer,
+  });
+  const { sign } = parseSection(TOP_DOWN_SECTION, { sign: options.sign });
+  return { mode, lastLayer, sign, firstLayerShortcut: options.firstLayerShortcut ?? true };
 }
 
 export class PepitaRule implements LearningRule {
@@ -226,33 +226,13 @@ export class PepitaRule implements LearningRule {
   /** The modulated input x -+ F e and F e itself, with the error of a clean pass without dropout. */
   inputViews(batch: Batch): InputView[] {
     const e = this.cleanPass(batch, null);
-    const b = batch.x.rows;
-    const fe = new Matrix(b, batch.x.cols);
-    const f = this.feedback.matrix;
-    this.engine.gemm(false, true, b, f.rows, f.cols, 1, e, f, 0, fe);
-    const xMod = this.modulate(batch.x, e).clone();
-    const labels = Array.from({ length: b }, (_, i) => argmaxRow(batch.targets, i));
-    const sign = this.options.sign === 'minus' ? '-' : '+';
-    let maxAbs = 0;
-    for (const v of fe.data) maxAbs = Math.max(maxAbs, Math.abs(v));
-    return [
-      {
-        label: `PEPITA modulated\nx ${sign} F e`,
-        images: xMod,
-        captions: labels.map((c, i) => `e_${c} = ${e.get(i, c).toFixed(2)}`),
-      },
-      {
-        label: `F e (max |F e|\n= ${maxAbs.toPrecision(2)})`,
-        images: fe,
-        captions: labels.map(() => ''),
-        signed: true,
-      },
-    ];
+    return modulationViews(this.engine, this.feedback, this.options.sign, batch.x, batch.targets, e);
   }
 
   /** The goodness sums of {@link PepitaRule.diagnostics} alone. */
-  takeGoodness(): { goodness_clean: number[]; goodness_modulated: number[] } {
-    const steps = Math.max(1, this.goodnessSums.steps);
+  takeGoodness(): { goodness_clean?: number[]; goodness_modulated?: number[] } {
+    const steps = this.goodnessSums.steps;
+    if (steps === 0) return {}; // no PEPITA step since the last call (e.g. a pre-mirroring epoch)
     const out = {
       goodness_clean: this.goodnessSums.clean.map((g) => g / steps),
       goodness_modulated: this.goodnessSums.modulated.map((g) => g / steps),
@@ -347,12 +327,6 @@ function meanSquaredNorm(state: ForwardState, l: number): number {
   return m.rows > 0 ? s / m.rows : 0;
 }
 
-function argmaxRow(m: Matrix, i: number): number {
-  let best = 0;
-  for (let j = 1; j < m.cols; j++) if (m.get(i, j) > m.get(i, best)) best = j;
-  return best;
-}
-
 /** What the rule reads from its sections. */
 function pepitaSettings(options: SectionValues): {
   pepita: z.infer<typeof PEPITA_SECTION.schema>;
@@ -412,7 +386,7 @@ function pepitaCost(shape: { sizes: readonly number[]; batch: number }, options:
 }
 
 /** PEPITA and its variants (spec 2.5, 2.7, 2.10, 2.11). */
-export const pepita: RuleDefinition = {
+export const pepita = defineRule({
   name: 'pepita',
   description: 'PEPITA: two forward passes, the second on the input modulated by the error through F',
   sections: [PEPITA_SECTION, TOP_DOWN_SECTION, MIRROR_SECTION],
@@ -421,6 +395,7 @@ export const pepita: RuleDefinition = {
     options: { pepita: { mode } },
   })),
   passes: { first: 'clean', second: 'modulated' },
+  summary: ['angle_deg'],
   trainingDefaults(options) {
     // Time-local applies the clean pass's large Hebbian product and the modulated pass's anti-Hebbian one
     // as two separate optimiser steps, so it needs far smaller steps (a hundredth of the dataset's rate: 1e-3
@@ -442,4 +417,4 @@ export const pepita: RuleDefinition = {
     return mirror ? withMirroring(ctx, rule, mirror) : rule;
   },
   cost: pepitaCost,
-};
+});

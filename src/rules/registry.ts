@@ -36,8 +36,12 @@ export const RULES = [
   frsf,
 ] as const satisfies readonly RuleDefinition[];
 
-export const RULE_NAMES = RULES.map((r) => r.name) as unknown as readonly [RuleName, ...RuleName[]];
-export type RuleName = 'pepita' | 'afa' | 'bp' | 'fa' | 'dfa' | 'drtp' | 'ff' | 'usf' | 'brsf' | 'frsf';
+/** A registered rule's name. */
+export type RuleName = (typeof RULES)[number]['name'];
+export const RULE_NAMES = RULES.map((r) => r.name) as readonly RuleName[] as readonly [
+  RuleName,
+  ...RuleName[],
+];
 
 /** The rule a config without `rule` trains with. */
 export const DEFAULT_RULE: RuleName = 'pepita';
@@ -82,7 +86,9 @@ export function ruleLabel(config: { rule: string } & Record<string, unknown>): s
     if (section.optional) notes.push(section.key);
     const defaults = section.schema.parse({}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(values)) {
-      if (section.optional || JSON.stringify(v) === JSON.stringify(defaults[k])) continue;
+      // fields without a fixed default (FF's per-layer thresholds) are filled from the run, not chosen
+      if (section.optional || defaults[k] === undefined || JSON.stringify(v) === JSON.stringify(defaults[k]))
+        continue;
       notes.push(typeof v === 'string' ? v : `${k} ${JSON.stringify(v)}`);
     }
   }

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 
 import { TopdownUsageError } from '../core/errors.js';
-import { kebab, sectionFields, type OptionSection } from '../core/options.js';
+import { camel, kebab, sectionFields, type OptionSection } from '../core/options.js';
 
 import { optionSections, rulesUsing } from './registry.js';
 import type { RuleDefinition, RunShape, SectionValues } from './rule.js';
@@ -22,12 +22,17 @@ export interface OptionSource {
   flags?: boolean;
 }
 
-/** An input split into top-level options and sections, remembering how each option was spelled. */
+/** An input split into top-level options and sections, remembering where each option came from. */
 export interface SplitOptions {
   core: Record<string, unknown>;
   sections: Record<string, Record<string, unknown>>;
-  /** `section` or `section.field` -> the key as the user wrote it (as a flag for flags). */
-  spelled: Record<string, string>;
+  /** Optional sections switched off explicitly (`mirror: false`), which a later source may switch on again. */
+  off: Set<string>;
+  /**
+   * `section`, `section.field` or a top-level key -> where it was written, as messages show it: its source and
+   * its spelling there (`flags: --ff-threshold`, `config file run.yaml: ff.threshold`).
+   */
+  where: Record<string, string>;
 }
 
 interface AliasTarget {
@@ -44,10 +49,8 @@ function aliasTable(): Map<string, AliasTarget> {
   return table;
 }
 
-const camelKey = (key: string): string => key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-function spell(key: string, source: OptionSource): string {
-  return source.flags ? `--${kebab(key)}` : key;
+function locate(key: string, source: OptionSource): string {
+  return `${source.name}: ${source.flags ? `--${kebab(key)}` : key}`;
 }
 
 /**
@@ -60,24 +63,23 @@ export function splitOptions(
   source: OptionSource,
 ): SplitOptions {
   const table = aliasTable();
-  const out: SplitOptions = { core: {}, sections: {}, spelled: {} };
+  const out: SplitOptions = { core: {}, sections: {}, off: new Set(), where: {} };
   const put = (section: string, field: string, value: unknown, written: string): void => {
     const target = (out.sections[section] ??= {});
     const path = `${section}.${field}`;
-    const shown = spell(written, source);
-    if (field in target && out.spelled[path] !== shown) {
-      throw new TopdownUsageError(
-        `${source.name}: ${shown} is given twice (also as ${out.spelled[path] ?? path})`,
-      );
+    const here = locate(written, source);
+    if (field in target && out.where[path] !== here) {
+      throw new TopdownUsageError(`${here} is given twice (also as ${out.where[path] ?? path})`);
     }
     target[field] = value;
-    out.spelled[path] = shown;
+    out.where[path] = here;
   };
   for (const [rawKey, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    const key = camelKey(rawKey);
+    const key = camel(rawKey);
     if (coreKeys.has(key)) {
       out.core[key] = value;
+      out.where[key] = locate(key, source);
       continue;
     }
     const target = table.get(key);
@@ -87,46 +89,59 @@ export function splitOptions(
       put(sectionKey, target.field, value, key);
       continue;
     }
-    out.spelled[sectionKey] ??= spell(key, source);
+    out.where[sectionKey] ??= locate(key, source);
     if (value === true || value === null) {
       out.sections[sectionKey] ??= {};
     } else if (value === false) {
       if (!target.section.optional)
-        throw new TopdownUsageError(`${source.name}: ${spell(key, source)} cannot be switched off`);
+        throw new TopdownUsageError(`${locate(key, source)} cannot be switched off`);
+      out.off.add(sectionKey);
     } else if (typeof value === 'object' && !Array.isArray(value)) {
       for (const [f, v] of Object.entries(value as Record<string, unknown>))
-        if (v !== undefined) put(sectionKey, camelKey(f), v, `${key}.${f}`);
+        if (v !== undefined) put(sectionKey, camel(f), v, `${key}.${f}`);
       out.sections[sectionKey] ??= {};
     } else {
       throw new TopdownUsageError(
-        `${source.name}: ${key} must be a mapping of ${target.section.label} options`,
+        `${locate(key, source)} must be a mapping of ${target.section.label} options`,
       );
     }
+  }
+  for (const key of out.off) {
+    if (out.sections[key]) throw new TopdownUsageError(`${out.where[key]} is switched off and given options`);
   }
   return out;
 }
 
-/** The splits of several sources merged, later ones winning option by option (sections field by field). */
+/**
+ * The splits of several sources merged, later ones winning option by option (sections field by field; a
+ * section switched off drops what earlier sources gave it).
+ */
 export function mergeSplits(splits: readonly SplitOptions[]): SplitOptions {
-  const out: SplitOptions = { core: {}, sections: {}, spelled: {} };
+  const out: SplitOptions = { core: {}, sections: {}, off: new Set(), where: {} };
   for (const s of splits) {
     Object.assign(out.core, s.core);
-    for (const [key, fields] of Object.entries(s.sections))
+    for (const key of s.off) {
+      delete out.sections[key];
+      out.off.add(key);
+    }
+    for (const [key, fields] of Object.entries(s.sections)) {
       out.sections[key] = { ...out.sections[key], ...fields };
-    Object.assign(out.spelled, s.spelled);
+      out.off.delete(key);
+    }
+    Object.assign(out.where, s.where);
   }
   return out;
 }
 
 /** Throws unless every section in `split` is one `def` reads, naming the rules that do read it. */
-export function checkSectionsApply(def: RuleDefinition, split: SplitOptions, source: OptionSource): void {
+export function checkSectionsApply(def: RuleDefinition, split: SplitOptions): void {
   for (const key of Object.keys(split.sections)) {
     if (def.sections.some((s) => s.key === key)) continue;
     const users = rulesUsing(key);
     const first =
-      Object.entries(split.spelled).find(([path]) => path === key || path.startsWith(key + '.'))?.[1] ?? key;
+      Object.entries(split.where).find(([path]) => path === key || path.startsWith(key + '.'))?.[1] ?? key;
     const who = users.length === 1 ? `rule ${users[0]}` : `rules ${users.join(', ')}`;
-    throw new TopdownUsageError(`${source.name}: ${first} applies to ${who}, not ${def.name}`);
+    throw new TopdownUsageError(`${first} applies to ${who}, not ${def.name}`);
   }
 }
 
@@ -137,18 +152,18 @@ function describeIssue(
   source: OptionSource,
 ): string {
   if (issue.code === 'unrecognized_keys') {
-    return `${source.name}: unknown ${section} option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return `${split.where[section] ?? source.name}: unknown ${section} option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
   const field = String(issue.path[0] ?? '');
-  const written = split.spelled[`${section}.${field}`];
-  const where = written ?? [section, ...issue.path].join('.');
+  const where = split.where[`${section}.${field}`] ?? `${source.name}: ${section}.${field}`;
   const rest = issue.path.length > 1 ? `.${issue.path.slice(1).join('.')}` : '';
-  return `${source.name}: ${where}${rest}: ${issue.message}`;
+  return `${where}${rest}: ${issue.message}`;
 }
 
 /**
  * Every section of `def`, parsed with defaults (an optional section the user left out stays absent), then,
- * given the run's shape, the rule's own finishing (run-dependent defaults) and cross-field checks.
+ * given the run's shape, the rule's own finishing (run-dependent defaults) and cross-field checks, whose
+ * problems are reported under `source`.
  */
 export function parseSections(
   def: RuleDefinition,
@@ -181,6 +196,6 @@ export function resolveRuleOptions(
 ): SectionValues {
   const source = { name: sourceName };
   const split = splitOptions(input, new Set(), source);
-  checkSectionsApply(def, split, source);
+  checkSectionsApply(def, split);
   return parseSections(def, split, source, run);
 }

@@ -129,6 +129,16 @@ export interface RunShape {
 /** A rule's options: one object per section key. */
 export type SectionValues = Record<string, Record<string, unknown> | undefined>;
 
+/**
+ * Declares a rule module's definition (an identity that keeps the name's literal type, from which the
+ * registry derives the type of rule names).
+ */
+export function defineRule<const N extends string>(
+  def: RuleDefinition & { name: N },
+): RuleDefinition & { name: N } {
+  return def;
+}
+
 /** Everything a rule module exports about itself. */
 export interface RuleDefinition {
   /** Registry name and `--rule` value. */
@@ -145,6 +155,8 @@ export interface RuleDefinition {
   finalize?(options: SectionValues, run: RunShape): SectionValues;
   /** Cross-field checks: a one-line problem, or null. */
   validate?(options: SectionValues, run: RunShape): string | null;
+  /** Diagnostics worth repeating in the run's summary (`--json`), e.g. `angle_deg`. */
+  summary?: readonly string[];
   /** The names of the rule's two passes when it has two to compare (goodness histograms), e.g. clean/modulated. */
   passes?: { first: string; second: string };
   /** Builds the rule for a network. `options` hold every section, defaults filled. */

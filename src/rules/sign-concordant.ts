@@ -73,11 +73,11 @@ export abstract class SignConcordantRule implements LearningRule {
  * The definition of a sign-concordant rule built by `build` from the context and the backward section's
  * scale; it costs what backprop costs (rebuilding B is elementwise).
  */
-export function signConcordantDefinition(
-  name: string,
+export function signConcordantDefinition<const N extends string>(
+  name: N,
   description: string,
   build: (ctx: RuleContext, scale: number) => LearningRule,
-): RuleDefinition {
+): RuleDefinition & { name: N } {
   return {
     name,
     description,

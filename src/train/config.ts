@@ -14,7 +14,7 @@ import { z } from 'zod';
 
 import { ENGINE_NAMES } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { describeFields, type OptionField } from '../core/options.js';
+import { camel, describeFields, type OptionField } from '../core/options.js';
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import { ACTIVATIONS } from '../nn/activations.js';
 import { WEIGHT_INITS } from '../nn/init.js';
@@ -37,8 +37,6 @@ import {
   type SplitOptions,
 } from '../rules/rule-options.js';
 import type { RuleDefinition } from '../rules/rule.js';
-
-export { OPTIMIZERS };
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax') as [string, ...string[]];
 
@@ -131,7 +129,7 @@ export const CORE_SCHEMA = z
       placeholder: 'N',
     }),
     checkpointEvery: positiveInt.default(1).meta({
-      description: 'checkpoint every N epochs and after the last',
+      description: 'checkpoint every N training epochs, after the last and after each pre-mirroring epoch',
       placeholder: 'N',
     }),
     engine: z.enum(ENGINE_NAMES).default('auto').meta({ description: 'compute engine' }),
@@ -166,16 +164,17 @@ function sourceOf(name: string): OptionSource {
   return { name, flags: name === 'flags' };
 }
 
-function describeIssue(issue: z.core.$ZodIssue, source: OptionSource): string {
+function describeIssue(issue: z.core.$ZodIssue, split: SplitOptions, source: OptionSource): string {
   if (issue.code === 'unrecognized_keys') {
     return `${source.name}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  const path = issue.path.length ? issue.path.join('.') : '(root)';
-  const where =
-    source.flags && issue.path.length
-      ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`
-      : path;
-  return `${source.name}: ${where}: ${issue.message}`;
+  const key = String(issue.path[0] ?? '');
+  const written = split.where[key];
+  const rest = issue.path.length > 1 ? `.${issue.path.slice(1).join('.')}` : '';
+  const where = written
+    ? `${written}${rest}`
+    : `${source.name}: ${issue.path.length ? issue.path.join('.') : '(root)'}`;
+  return `${where}: ${issue.message}`;
 }
 
 /** The rules that have two passes to compare (goodness histograms). */
@@ -187,11 +186,11 @@ function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
   const ruleName = split.core.rule ?? DEFAULT_RULE;
   if (typeof ruleName !== 'string' || !(RULE_NAMES as readonly string[]).includes(ruleName)) {
     throw new TopdownUsageError(
-      `${source.name}: ${source.flags ? '--rule' : 'rule'}: must be one of ${RULE_NAMES.join(', ')}; got ${JSON.stringify(ruleName)}`,
+      `${split.where.rule ?? `${source.name}: rule`}: must be one of ${RULE_NAMES.join(', ')}; got ${JSON.stringify(ruleName)}`,
     );
   }
   const def = ruleDefinition(ruleName);
-  checkSectionsApply(def, split, source);
+  checkSectionsApply(def, split);
   const data = (DATASET_NAMES as readonly string[]).includes(split.core.data as string)
     ? (split.core.data as DatasetName)
     : 'mnist';
@@ -201,7 +200,7 @@ function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
   const coreInput: Record<string, unknown> = { ...split.core };
   for (const [key, value] of Object.entries(ruleDefaults)) if (!(key in coreInput)) coreInput[key] = value;
   const result = CORE_SCHEMA.safeParse(coreInput);
-  if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, source));
+  if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, split, source));
   const parsed = result.data;
   const core: CoreConfig = {
     ...parsed,
@@ -245,7 +244,9 @@ export function resolveMergedConfig(
   ...parts: [input: Record<string, unknown>, source: string][]
 ): TrainConfig {
   const splits = parts.map(([input, source]) => splitOptions(input, CORE_KEYS, sourceOf(source)));
-  return resolveSplit(mergeSplits(splits), sourceOf(parts[parts.length - 1]?.[1] ?? 'config'));
+  // problems of the combination (not of one option) name every source that contributed
+  const names = parts.filter(([input]) => Object.keys(input).length > 0).map(([, source]) => source);
+  return resolveSplit(mergeSplits(splits), { name: names.join(' + ') || 'config' });
 }
 
 /** The core options, described for flags and forms. */
@@ -291,8 +292,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
 export function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    out[camel] =
+    out[camel(key)] =
       v && typeof v === 'object' && !Array.isArray(v) ? camelKeys(v as Record<string, unknown>) : v;
   }
   return out;

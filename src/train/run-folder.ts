@@ -22,17 +22,23 @@ import { TopdownUsageError } from '../core/errors.js';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { resolveTrainConfig } from './config.js';
 import type { ModelSnapshot } from './model.js';
-import type { CheckpointContent, EpochLogs, TrainCallbacks, TrainingSession } from './trainer.js';
+import {
+  GOODNESS_HISTOGRAMS,
+  type CheckpointContent,
+  type EpochLogs,
+  type TrainCallbacks,
+  type TrainingSession,
+} from './trainer.js';
 
 export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
-export const HISTOGRAM_FILE = 'goodness-histograms.jsonl';
-
 /** The file a side stream's records go to. */
 export function streamFile(stream: string): string {
   return `${stream}.jsonl`;
 }
+
+export const HISTOGRAM_FILE = streamFile(GOODNESS_HISTOGRAMS);
 
 /** `runs/<date>-<time>-<rule>-<data>` under the working directory. */
 export function defaultRunFolder(rule: string, data: string, now = new Date()): string {

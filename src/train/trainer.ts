@@ -269,6 +269,7 @@ export class TrainingSession {
       this.builtIn.push(goodnessHistogramCallback(config.goodnessHistogramEpochs));
     const resume = options.resume;
     if (resume) {
+      checkResumable(resume.config, config);
       restoreModel(this.model, resume.model, 'resume');
       this.epochsDone = resume.epochsDone;
       this.preludeDone = resume.preludeDone;
@@ -296,11 +297,16 @@ export class TrainingSession {
     for (const c of this.callbacks()) c.onRecord?.(stream, record, this);
   }
 
-  /** True when the epoch just finished should be checkpointed (every `checkpointEvery`, the last, a stop). */
+  /**
+   * True when the epoch just finished should be checkpointed: every prelude epoch, every `checkpointEvery`
+   * training epochs, the last one, and when training stops early.
+   */
   get checkpointDue(): boolean {
-    const slots = this.preludeDone + this.epochsDone;
     return (
-      this.epochsDone === this.config.epochs || slots % this.config.checkpointEvery === 0 || this.stopTraining
+      this.epochsDone === 0 ||
+      this.epochsDone === this.config.epochs ||
+      this.epochsDone % this.config.checkpointEvery === 0 ||
+      this.stopTraining
     );
   }
 
@@ -488,6 +494,31 @@ function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): num
   return correct;
 }
 
+/** What a resumed run may change: where the data are, how it computes, how long it trains. */
+export const RESUMABLE_CHANGES: readonly string[] = ['dataDir', 'engine', 'threads', 'epochs'];
+
+/** JSON with mapping keys sorted, so that equal values compare equal whatever their key order. */
+function canonical(value: unknown): string | undefined {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Throws unless `config` equals the checkpoint's in everything that shapes the run. */
+function checkResumable(saved: TrainConfig, config: TrainConfig): void {
+  for (const key of new Set([...Object.keys(saved), ...Object.keys(config)])) {
+    if (RESUMABLE_CHANGES.includes(key)) continue;
+    const [a, b] = [canonical(saved[key]), canonical(config[key])];
+    if (a !== b)
+      throw new TopdownUsageError(`cannot resume: the checkpoint was trained with ${key} ${a}, not ${b}`);
+  }
+}
+
+/** The side stream goodness histograms are recorded in (the run folder's `goodness-histograms.jsonl`). */
+export const GOODNESS_HISTOGRAMS = 'goodness-histograms';
+
 /** Evaluates the rule's extra classifiers (FF's goodness classifier) when due, adding their accuracies. */
 function classifierCallback(): TrainCallbacks {
   return {
@@ -508,7 +539,7 @@ function classifierCallback(): TrainCallbacks {
 function goodnessHistogramCallback(epochs: readonly number[]): TrainCallbacks {
   const take = (session: TrainingSession, epoch: number): void => {
     const passes = session.model.definition.passes;
-    session.record('goodness-histograms', {
+    session.record(GOODNESS_HISTOGRAMS, {
       epoch,
       ...(passes ? { passes: [passes.first, passes.second] } : {}),
       ...session.goodnessHistogram(),

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 
 import { benchTrain } from '../../bench/train-bench.js';
+import type { OptionField } from '../../core/options.js';
+import { TopdownUsageError } from '../../core/errors.js';
 import { ruleLabel } from '../../rules/registry.js';
 import { resolveTrainConfig } from '../../train/config.js';
 import { ruleOptions } from '../../train/model.js';
@@ -11,6 +13,9 @@ import { nonNegativeInt, positiveInt } from '../parse.js';
 import { addFlags, commanderOption, flagValues, rulesNote } from '../schema-flags.js';
 
 import { trainFields } from './train.js';
+
+/** The shape benched unless `--data` says otherwise: the paper's CIFAR-10 net. */
+const BENCH_DATA = { key: 'data', value: 'cifar10' } as const;
 
 /** Options of `train` that do not shape a training step (data files, epochs, schedule, outputs). */
 const NOT_TIMED = new Set([
@@ -27,9 +32,11 @@ const NOT_TIMED = new Set([
   'checkpointEvery',
 ]);
 
-/** The `train` options `bench train` takes, with the rules each applies to. */
-export function benchFields() {
-  return trainFields().filter(({ field }) => !NOT_TIMED.has(field.alias));
+/** The `train` options `bench train` takes, with the rules each applies to (and its own default shape). */
+export function benchFields(): { field: OptionField; rules: string[]; defaultNote?: string }[] {
+  return trainFields()
+    .filter(({ field }) => !NOT_TIMED.has(field.alias))
+    .map((row) => (row.field.alias === BENCH_DATA.key ? { ...row, defaultNote: BENCH_DATA.value } : row));
 }
 
 /** Registers `bench train`: the model is built from the same options, defaults and path as `train`'s. */
@@ -45,7 +52,7 @@ export function registerBenchTrain(bench: Command, io: CliIO): void {
     .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...');
   addFlags(
     command,
-    benchFields().map(({ field, rules }) => commanderOption(field, rulesNote(rules))),
+    benchFields().map((row) => commanderOption(row.field, rulesNote(row.rules), row.defaultNote)),
   );
   command.action((flags: Record<string, unknown>) => runBenchTrain(flags, io));
 }
@@ -55,8 +62,11 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
     flags,
     benchFields().map((f) => f.field),
   );
-  if (flags.batch !== undefined) given.batchSize = flags.batch;
-  const config = resolveTrainConfig({ data: 'cifar10', ...given }, 'flags');
+  if (flags.batch !== undefined) {
+    if (given.batchSize !== undefined) throw new TopdownUsageError('give --batch or --batch-size, not both');
+    given.batchSize = flags.batch;
+  }
+  const config = resolveTrainConfig({ [BENCH_DATA.key]: BENCH_DATA.value, ...given }, 'flags');
   const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
   const batches = flags.batches as number;
   const result = benchTrain(engine, {

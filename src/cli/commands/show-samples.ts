@@ -9,7 +9,7 @@ import { DATASET_NAMES } from '../../data/datasets.js';
 import { fillBatch, fillTargets, labelsAt, loadDataset, resolveDataDir } from '../../data/index.js';
 import { imageGridPng, type GridRow } from '../../reports/image-grid.js';
 import { DEFAULT_RULE, RULES } from '../../rules/registry.js';
-import type { RuleDefinition } from '../../rules/rule.js';
+import type { InputView, RuleDefinition } from '../../rules/rule.js';
 import { resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { buildModel, restoreModel } from '../../train/model.js';
 import { RunFolder } from '../../train/run-folder.js';
@@ -31,13 +31,13 @@ export function registerShowSamplesCommand(program: Command, io: CliIO): void {
   program
     .command('show-samples')
     .description(
-      'write a PNG grid of what each rule feeds the network: x, FF positive and negative inputs, PEPITA x - F e',
+      'write a PNG grid of what each rule feeds the network besides x (labelled inputs, inputs modulated by the error)',
     )
     .addOption(new Option('--data <name>', 'dataset').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'data folder (default: TOPDOWN_DATA, else the per-user cache)')
     .option(
       '--run <dir>',
-      "use this run's trained network and F for the modulated inputs (rule pepita or afa)",
+      "use this run's trained model for its rule's rows (the other rules' rows come from fresh models)",
     )
     .option('--count <n>', 'samples (columns)', positiveInt('--count'), 8)
     .option(
@@ -86,6 +86,7 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
   // Every rule that shows what it feeds the network: the run's own from its trained model, the others fresh.
   const grid: GridRow[] = [{ label: 'input x', images: imagesOf(x, (i) => `label ${labels[i]}`) }];
   const batchSize = Math.max(config.batchSize, rows);
+  const shown: InputView[] = [];
   for (const def of RULES as readonly RuleDefinition[]) {
     const fromRun = checkpoint !== null && def.name === config.rule;
     let model;
@@ -100,8 +101,11 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
     if (!model.rule.inputViews) continue;
     if (fromRun) restoreModel(model, checkpoint.model, flags.run!);
     for (const view of model.rule.inputViews({ x, targets })) {
+      // rules drawing the same views from the same seed (PEPITA's and AFA's fresh F) show them once
+      if (shown.some((v) => v.label === view.label && sameValues(v.images.data, view.images.data))) continue;
+      shown.push(view);
       grid.push({
-        label: view.label,
+        label: `${def.name}: ${view.label}`,
         images: imagesOf(view.images, (i) => view.captions[i] ?? ''),
         ...(view.signed ? { scaling: 'symmetric' as const } : {}),
       });
@@ -123,4 +127,8 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
 
 function imagesOf(m: Matrix, caption: (i: number) => string) {
   return Array.from({ length: m.rows }, (_, i) => ({ pixels: m.row(i), caption: caption(i) }));
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

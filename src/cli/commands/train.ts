@@ -14,14 +14,14 @@ import {
 } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { defaultRunFolder, RunFolder } from '../../train/run-folder.js';
-import { TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
+import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
 import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { progressCallbacks } from '../progress.js';
 import { addFlags, commanderOption, flagValues, rulesNote, sectionFlags } from '../schema-flags.js';
 
 /** What may differ when resuming (it does not change the maths of the run). */
-const RESUME_FLAGS = new Set(['dataDir', 'engine', 'threads', 'epochs']);
+const RESUME_FLAGS = new Set(RESUMABLE_CHANGES);
 
 type Flags = Record<string, unknown> & {
   config?: string;
@@ -45,7 +45,7 @@ export function trainFields(): { field: OptionField; rules: string[] }[] {
  * optimiser), as help shows it; undefined otherwise.
  */
 function ruleDefaultNote(field: OptionField, rule: string | undefined): string | undefined {
-  if (!rule || field.section !== null) return undefined;
+  if (!rule || field.section !== null || field.name === 'rule') return undefined;
   const v = resolveTrainConfig({ rule }, 'defaults')[field.name];
   if (v === undefined || JSON.stringify(v) === JSON.stringify(field.default)) return undefined;
   return `${Array.isArray(v) ? v.join(',') : String(v)} for rule ${rule}${field.defaultText ? ' on mnist' : ''}`;
@@ -123,8 +123,7 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
     const preset = flags.preset ? (presetConfig(flags.preset) as Record<string, unknown>) : {};
     const file = flags.config ? readConfigFile(flags.config) : {};
     const fileSource = flags.config ? `config file ${flags.config}` : 'preset';
-    resolveMergedConfig([preset, 'preset'], [file, fileSource]);
-    config = resolveMergedConfig([preset, 'preset'], [file, fileSource], [cli, 'flags']);
+    config = resolveMergedConfig([preset, `preset ${flags.preset}`], [file, fileSource], [cli, 'flags']);
     outDir = flags.out ?? defaultRunFolder(config.rule, config.data);
   }
   if (flags.dryRun) {
@@ -163,7 +162,11 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   const training = history.epochs.filter((e) => e.phase === undefined);
   const classifiers = session.model.rule.classifiers ?? [];
   const extra: Record<string, unknown> = {};
-  for (const key of ['angle_deg', 'val_acc', ...classifiers.map((c) => c.metric)])
+  for (const key of [
+    'val_acc',
+    ...(session.model.definition.summary ?? []),
+    ...classifiers.map((c) => c.metric),
+  ])
     if (last?.[key] !== undefined) extra[key] = last[key];
   const summary = {
     test_acc: last?.test_acc ?? null,
