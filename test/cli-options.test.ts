@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sectionFields } from '../src/core/options.js';
-import { optionSections, RULE_NAMES, ruleDefinition } from '../src/rules/registry.js';
+import { optionSections, RULE_NAMES, ruleDefinition, rulesUsing } from '../src/rules/registry.js';
 import { coreFields } from '../src/train/config.js';
 
 import { runCliCaptured } from './helpers.js';
@@ -55,7 +55,7 @@ describe('train flags come from the schemas', () => {
     [['--rule', 'bp', '--sign', 'plus'], /flags: --sign applies to rules pepita, afa, not bp/],
     [
       ['--rule', 'ff', '--backward-scale', '2'],
-      /--backward-scale applies to rules fa, dfa, drtp, usf, brsf, frsf, not ff/,
+      new RegExp(`--backward-scale applies to rules ${rulesUsing('backward').join(', ')}, not ff`),
     ],
     [['--rule', 'fa', '--mode', 'hebbian'], /--mode applies to rule pepita, not fa/],
     [['--ff-threshold', 'x'], /--ff-threshold must be a comma-separated list of numbers/],
