@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -162,10 +162,18 @@ describe('topdown train (spawned)', () => {
     noStack(r.err);
   });
 
-  it('resuming a folder without a checkpoint fails with one line', () => {
+  it('resuming a folder without a checkpoint fails with one line (and creates nothing)', () => {
     const r = topdown(['train', '--resume', join(tmp, 'nowhere')]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^topdown: no checkpoint in .*nowhere \(expected checkpoint.bin\)$/m);
+    expect(r.err).toMatch(
+      /^topdown: cannot open the run folder .*nowhere: no such file or folder \(ENOENT\)$/m,
+    );
+    expect(existsSync(join(tmp, 'nowhere'))).toBe(false);
+    const empty = join(tmp, 'empty-folder');
+    mkdirSync(empty);
+    const e = topdown(['train', '--resume', empty]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/^topdown: no checkpoint in .*empty-folder \(expected checkpoint.bin\)$/m);
   });
 
   it('refuses to change the maths of a run when resuming', () => {

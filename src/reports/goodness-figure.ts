@@ -1,8 +1,9 @@
 /** The Fig. S2-style figure: distributions of ||h_1||^2 - ||h_1'||^2 between a rule's two passes, per epoch. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
 import { HISTOGRAM_FILE } from '../train/run-folder.js';
 import type { GoodnessHistogram } from '../train/trainer.js';
 
@@ -54,9 +55,7 @@ export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string
   const svg = goodnessHistogramSvg(records);
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => {
-    const tmp = join(dir, `${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, data);
-    renameSync(tmp, join(dir, name));
+    writeAtomic(join(dir, name), data);
     written.push(name);
   };
   put('goodness-histograms.svg', svg);

@@ -1,19 +1,14 @@
 /** Writes a theory experiment's files: theory.json, theory.csv, problem.json, and optionally the figures. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
 import type { ExperimentResult } from '../theory/experiment.js';
 
 import { svgToPng } from './png.js';
 import { theoryCsv } from './theory-table.js';
 import { theoryFigureSvg } from './theory-figure.js';
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 export interface TheoryOutputOptions {
   plot?: boolean;

@@ -3,9 +3,10 @@
  * (temporary file in the same folder, fsync, rename), so a crash at any moment leaves either the previous
  * checkpoint or the new one, never a torn file.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 import { TopdownUsageError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
 
 const MAGIC = 0x4b434454; // "TDCK" little-endian
 /** Format 2 names every tensor by component (format 1 listed them by position). */
@@ -22,20 +23,12 @@ export function writeCheckpointFile(path: string, header: object, tensors: reado
   prefix.writeUInt32LE(MAGIC, 0);
   prefix.writeUInt32LE(VERSION, 4);
   prefix.writeUInt32LE(json.length + pad, 8);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, prefix);
-    writeSync(fd, Buffer.concat([json, Buffer.alloc(pad, 0x20)]));
-    for (const t of tensors) writeSync(fd, new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeAtomic(
+    path,
+    prefix,
+    Buffer.concat([json, Buffer.alloc(pad, 0x20)]),
+    ...tensors.map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)),
+  );
 }
 
 /** Reads a checkpoint file, validating its structure; throws a usage error naming the file on damage. */

@@ -11,19 +11,22 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  renameSync,
+  rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { TopdownUsageError } from '../core/errors.js';
+import { fileError, writeAtomic } from '../core/files.js';
 
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
+import { RunLock } from './run-lock.js';
 import { resolveTrainConfig } from './config.js';
 import type { ModelSnapshot } from './model.js';
 import {
+  canonicalJson,
   GOODNESS_HISTOGRAMS,
+  RESUMABLE_CHANGES,
   type CheckpointContent,
   type EpochLogs,
   type TrainCallbacks,
@@ -46,15 +49,36 @@ export function defaultRunFolder(rule: string, data: string, now = new Date()): 
   return join('runs', `${stamp}-${rule}-${data}`);
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+/** What a run leaves in its folder besides the side streams' `.jsonl` files (removed by `--overwrite`). */
+const RUN_FILES = [
+  CONFIG_FILE,
+  METRICS_FILE,
+  CHECKPOINT_FILE,
+  'goodness-histograms.svg',
+  'goodness-histograms.png',
+];
 
 export class RunFolder implements TrainCallbacks {
-  /** Creates (or reuses) `dir`, failing with a one-line error when it cannot be written. */
-  constructor(readonly dir: string) {
+  private lock: RunLock | null = null;
+
+  /**
+   * Creates (or reuses) `dir`, failing with a one-line error when it cannot be written; with `create: false`,
+   * opens an existing folder for reading only (nothing is created or written).
+   */
+  constructor(
+    readonly dir: string,
+    { create = true }: { create?: boolean } = {},
+  ) {
+    if (!create) {
+      let isDir = false;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch (error) {
+        throw fileError(`cannot open the run folder ${dir}`, error);
+      }
+      if (!isDir) throw new TopdownUsageError(`${dir} is a file, not a run folder`);
+      return;
+    }
     try {
       if (existsSync(dir) && !statSync(dir).isDirectory())
         throw new TopdownUsageError(`output path ${dir} is a file, not a folder`);
@@ -62,9 +86,99 @@ export class RunFolder implements TrainCallbacks {
       accessSync(dir, constants.W_OK);
     } catch (error) {
       if (error instanceof TopdownUsageError) throw error;
-      throw new TopdownUsageError(
-        `cannot write to the output folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw fileError(`cannot write to the output folder ${dir}`, error);
+    }
+  }
+
+  /** An existing run folder, opened for reading only: nothing is created or written. */
+  static forReading(dir: string): RunFolder {
+    return new RunFolder(dir, { create: false });
+  }
+
+  /**
+   * Claims `dir` for a new run: creates it, refuses it when it already holds a run (unless `overwrite`, which
+   * removes that run's files), and takes its lock.
+   */
+  static claimNew(dir: string, overwrite = false): RunFolder {
+    const folder = new RunFolder(dir);
+    folder.lock = RunLock.acquire(dir);
+    try {
+      const held = folder.runFiles();
+      if (held.length && !overwrite) {
+        throw new TopdownUsageError(
+          `${dir} already holds a run (${held.join(', ')}): continue it with --resume ${dir}, or replace it with --overwrite`,
+        );
+      }
+      for (const f of held) rmSync(join(dir, f), { force: true });
+      folder.removeStaleTemporaries();
+    } catch (error) {
+      folder.release();
+      throw error;
+    }
+    return folder;
+  }
+
+  /** Claims a fresh folder `runs/<date>-<time>-<rule>-<data>[-N]`, unique even for runs started together. */
+  static claimDefault(rule: string, data: string, now = new Date()): RunFolder {
+    const base = defaultRunFolder(rule, data, now);
+    try {
+      mkdirSync(dirname(base), { recursive: true });
+    } catch (error) {
+      throw fileError(`cannot create ${dirname(base)}`, error);
+    }
+    for (let n = 1; n < 10000; n++) {
+      const dir = n === 1 ? base : `${base}-${n}`;
+      try {
+        mkdirSync(dir); // atomic: exactly one process creates each name
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw fileError(`cannot create ${dir}`, error);
+      }
+      return RunFolder.claimNew(dir);
+    }
+    throw new TopdownUsageError(`cannot find a free folder name for ${base}`);
+  }
+
+  /** Claims an existing run folder to continue it (its lock taken, stale temporary files removed). */
+  static claimExisting(dir: string): RunFolder {
+    const folder = RunFolder.forReading(dir);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (error) {
+      throw fileError(`cannot write to the run folder ${dir}`, error);
+    }
+    folder.lock = RunLock.acquire(dir);
+    folder.removeStaleTemporaries();
+    return folder;
+  }
+
+  /** Gives up the folder's lock (if this process holds it). */
+  release(): void {
+    this.lock?.release();
+    this.lock = null;
+  }
+
+  /** The files of a run present in the folder. */
+  private runFiles(): string[] {
+    return readdirSync(this.dir).filter((f) => RUN_FILES.includes(f) || f.endsWith('.jsonl'));
+  }
+
+  /** Removes `<file>.tmp-<pid>` files left by processes that are gone (a kill during a write). */
+  private removeStaleTemporaries(): void {
+    for (const f of readdirSync(this.dir)) {
+      const m = /\.tmp-(\d+)$/.exec(f);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      let gone = pid !== process.pid;
+      if (gone) {
+        try {
+          process.kill(pid, 0);
+          gone = false;
+        } catch (error) {
+          gone = (error as NodeJS.ErrnoException).code !== 'EPERM';
+        }
+      }
+      if (gone) rmSync(join(this.dir, f), { force: true });
     }
   }
 
@@ -128,7 +242,10 @@ export class RunFolder implements TrainCallbacks {
     }
   }
 
-  /** Reads the folder's checkpoint, validating its config. */
+  /**
+   * Reads the folder's checkpoint, validating its config; refuses a checkpoint whose config differs from
+   * the folder's config.json (a checkpoint copied in from another run).
+   */
   readCheckpoint(): CheckpointContent {
     const path = this.checkpointPath;
     if (!existsSync(path))
@@ -140,6 +257,26 @@ export class RunFolder implements TrainCallbacks {
       throw new TopdownUsageError(`checkpoint ${path} has no epoch count`);
     if (typeof header.model !== 'object' || header.model === null)
       throw new TopdownUsageError(`checkpoint ${path} has no model description`);
+    const own = join(this.dir, CONFIG_FILE);
+    if (existsSync(own)) {
+      let folderConfig: unknown;
+      try {
+        folderConfig = JSON.parse(readFileSync(own, 'utf8'));
+      } catch (error) {
+        throw fileError(`cannot read ${own}`, error);
+      }
+      // what a resume may change (epochs, engine, threads, data folder) is left out of the comparison
+      const shape = (c: unknown): string | undefined => {
+        const copy = { ...(c as Record<string, unknown>) };
+        for (const key of RESUMABLE_CHANGES) delete copy[key];
+        return canonicalJson(copy);
+      };
+      if (shape(folderConfig) !== shape(header.config)) {
+        throw new TopdownUsageError(
+          `checkpoint ${path} does not belong to this run: its config differs from ${own}`,
+        );
+      }
+    }
     return {
       config,
       epochsDone: epochsDone as number,

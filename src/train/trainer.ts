@@ -498,7 +498,7 @@ function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): num
 export const RESUMABLE_CHANGES: readonly string[] = ['dataDir', 'engine', 'threads', 'epochs'];
 
 /** JSON with mapping keys sorted, so that equal values compare equal whatever their key order. */
-function canonical(value: unknown): string | undefined {
+export function canonicalJson(value: unknown): string | undefined {
   return JSON.stringify(value, (_, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
@@ -510,7 +510,7 @@ function canonical(value: unknown): string | undefined {
 function checkResumable(saved: TrainConfig, config: TrainConfig): void {
   for (const key of new Set([...Object.keys(saved), ...Object.keys(config)])) {
     if (RESUMABLE_CHANGES.includes(key)) continue;
-    const [a, b] = [canonical(saved[key]), canonical(config[key])];
+    const [a, b] = [canonicalJson(saved[key]), canonicalJson(config[key])];
     if (a !== b)
       throw new TopdownUsageError(`cannot resume: the checkpoint was trained with ${key} ${a}, not ${b}`);
   }

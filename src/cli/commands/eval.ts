@@ -20,7 +20,7 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
     .addOption(threadsOption())
     .option('--json', 'print one JSON object')
     .action((dir: string, flags: EngineFlags & { dataDir?: string; json?: boolean }) => {
-      const checkpoint = new RunFolder(dir).readCheckpoint();
+      const checkpoint = RunFolder.forReading(dir).readCheckpoint();
       const config = { ...checkpoint.config, trainSubset: undefined };
       const { engine } = engineFromFlags(flags, io);
       // Standardisation statistics come from the whole training set; otherwise one batch of it is enough.

@@ -1,8 +1,7 @@
-import { writeFileSync, renameSync } from 'node:fs';
-
 import { Command, Option } from 'commander';
 
 import { TopdownUsageError } from '../../core/errors.js';
+import { writeAtomic } from '../../core/files.js';
 import { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
@@ -53,7 +52,7 @@ export function registerShowSamplesCommand(program: Command, io: CliIO): void {
 }
 
 function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
-  const checkpoint = flags.run ? new RunFolder(flags.run).readCheckpoint() : null;
+  const checkpoint = flags.run ? RunFolder.forReading(flags.run).readCheckpoint() : null;
   const config: TrainConfig = checkpoint
     ? checkpoint.config
     : resolveTrainConfig(
@@ -119,9 +118,7 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
     layout: 'chw',
     title: `${dataName}: what each rule feeds the network${checkpoint ? ` (run ${flags.run})` : ' (fresh network, seed ' + flags.seed + ')'}`,
   });
-  const tmp = `${flags.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, png);
-  renameSync(tmp, flags.out);
+  writeAtomic(flags.out, png);
   io.err(`wrote ${flags.out} (${rows} samples)\n`);
 }
 

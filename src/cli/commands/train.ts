@@ -13,7 +13,7 @@ import {
   type TrainConfig,
 } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
-import { defaultRunFolder, RunFolder } from '../../train/run-folder.js';
+import { RunFolder } from '../../train/run-folder.js';
 import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
 import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
@@ -30,6 +30,7 @@ type Flags = Record<string, unknown> & {
   out?: string;
   json?: boolean;
   dryRun?: boolean;
+  overwrite?: boolean;
 };
 
 /** Every option flag of `train`: the core options, then each section's flat aliases. */
@@ -75,7 +76,8 @@ export function registerTrainCommands(program: Command, io: CliIO, helpRule?: st
     .option('--resume <dir>', 'continue the run saved in DIR (its config is used)')
     .option('--out <dir>', 'output folder (default: a fresh folder under runs/)')
     .option('--json', 'print one JSON summary on stdout and no progress')
-    .option('--dry-run', 'validate the options, print the resolved config and exit without training');
+    .option('--dry-run', 'validate the options, print the resolved config and exit without training')
+    .option('--overwrite', 'replace the run already in --out (its files are removed)');
   const options = trainFields().map(({ field, rules }) => {
     const option = commanderOption(field, used ? '' : rulesNote(rules), ruleDefaultNote(field, rule));
     if (used && field.section !== null && !used.has(field.section)) option.hideHelp();
@@ -96,13 +98,13 @@ function flagConfig(flags: Flags): Record<string, unknown> {
 function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   const cli = flagConfig(flags);
   let config: TrainConfig;
-  let folder: RunFolder | null = null;
+  let folder: RunFolder;
   let outDir: string;
   let resume = null;
   if (flags.resume) {
-    if (flags.preset || flags.config || flags.out)
+    if (flags.preset || flags.config || flags.out !== undefined || flags.overwrite)
       throw new TopdownUsageError(
-        '--resume takes the run from its folder; drop --preset, --config and --out',
+        '--resume takes the run from its folder; drop --preset, --config, --out and --overwrite',
       );
     const changed = Object.keys(cli).filter((k) => !RESUME_FLAGS.has(k));
     if (changed.length) {
@@ -110,21 +112,23 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
         `cannot change ${changed.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')} when resuming`,
       );
     }
-    folder = new RunFolder(flags.resume);
-    outDir = folder.dir;
-    resume = folder.readCheckpoint();
+    // read first (nothing is created for a path that is not a run), then claimed once validated
+    const existing = RunFolder.forReading(flags.resume);
+    outDir = existing.dir;
+    resume = existing.readCheckpoint();
     config = resolveTrainConfig({ ...resume.config, ...cli }, 'flags');
     if (config.epochs < resume.epochsDone)
       throw new TopdownUsageError(
         `--epochs ${config.epochs} is below the ${resume.epochsDone} epochs already done`,
       );
-    folder.truncateMetrics(resume.history.at(-1)?.epoch ?? -Infinity);
   } else {
     const preset = flags.preset ? (presetConfig(flags.preset) as Record<string, unknown>) : {};
     const file = flags.config ? readConfigFile(flags.config) : {};
     const fileSource = flags.config ? `config file ${flags.config}` : 'preset';
     config = resolveMergedConfig([preset, `preset ${flags.preset}`], [file, fileSource], [cli, 'flags']);
-    outDir = flags.out ?? defaultRunFolder(config.rule, config.data);
+    if (flags.overwrite && flags.out === undefined)
+      throw new TopdownUsageError('--overwrite replaces the run in --out: give --out too');
+    outDir = flags.out ?? '';
   }
   if (flags.dryRun) {
     io.out(JSON.stringify(config, null, 2) + '\n');
@@ -139,8 +143,19 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   const callbacks: TrainCallbacks[] = [];
   if (!flags.json) callbacks.push(progressCallbacks(io, config.epochs, io.errIsTTY));
   const session = new TrainingSession(config, data, engine, { callbacks, resume });
-  // The output folder is created only once everything has been validated, so a bad start leaves nothing.
-  folder ??= new RunFolder(outDir);
+  // The output folder is created and claimed only once everything has been validated, so a bad start leaves
+  // nothing; it stays locked to this process until the run ends.
+  if (resume) {
+    folder = RunFolder.claimExisting(outDir);
+    folder.truncateMetrics(resume.history.at(-1)?.epoch ?? -Infinity);
+  } else if (outDir) {
+    folder = RunFolder.claimNew(outDir, flags.overwrite);
+  } else {
+    folder = RunFolder.claimDefault(config.rule, config.data);
+  }
+  const claimed = folder;
+  const release = (): void => claimed.release();
+  process.once('exit', release);
   session.sink = folder;
   folder.writeConfig(config);
   const stop = (): void => {
@@ -154,6 +169,8 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
     history = session.run();
   } finally {
     process.off('SIGINT', stop);
+    process.off('exit', release);
+    release();
   }
   if (config.goodnessHistogramEpochs.length) {
     writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));

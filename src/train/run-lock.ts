@@ -1,0 +1,82 @@
+/**
+ * Exclusive use of a run folder: `run.lock` holds the owner's pid and host, created with O_EXCL so two
+ * processes can never both believe they own the folder. A lock whose process is gone (killed, machine
+ * restarted) is stale and taken over.
+ */
+import { hostname } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TopdownUsageError } from '../core/errors.js';
+import { fileError } from '../core/files.js';
+
+export const LOCK_FILE = 'run.lock';
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/** True when `pid` is a live process on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(path: string): LockOwner | null {
+  try {
+    const owner = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    return Number.isSafeInteger(owner.pid) ? owner : null;
+  } catch {
+    return null; // torn or foreign: treated as stale
+  }
+}
+
+export class RunLock {
+  private held = true;
+
+  private constructor(readonly path: string) {}
+
+  /** Takes `dir`'s lock, or throws a one-line error naming the process that holds it. */
+  static acquire(dir: string): RunLock {
+    const path = join(dir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(path, 'wx');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(`cannot lock ${dir}`, error);
+        const owner = readOwner(path);
+        if (owner && owner.host === hostname() && owner.pid !== process.pid && alive(owner.pid)) {
+          throw new TopdownUsageError(
+            `${dir} is in use by another topdown process (pid ${owner.pid}, since ${owner.since}); wait for it to end`,
+          );
+        }
+        if (owner && owner.host !== hostname()) {
+          throw new TopdownUsageError(
+            `${dir} is locked by a topdown process on ${owner.host} (pid ${owner.pid}); if it is gone, delete ${path}`,
+          );
+        }
+        rmSync(path, { force: true }); // stale: its process is gone
+        continue;
+      }
+      const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+      writeSync(fd, JSON.stringify(owner) + '\n');
+      closeSync(fd);
+      return new RunLock(path);
+    }
+    throw new TopdownUsageError(`cannot lock ${dir}: another process keeps taking it`);
+  }
+
+  /** Gives the folder up (only if this process still owns the lock). */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (readOwner(this.path)?.pid === process.pid) rmSync(this.path, { force: true });
+  }
+}
