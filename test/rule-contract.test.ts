@@ -228,6 +228,30 @@ describe('checkpoint and resume through the generic state path', () => {
     expect(tensors(withHistograms)).toEqual(tensors(plain));
   });
 
+  it.each(cases)('%s resumes bit for bit from inside an epoch', (label, input) => {
+    const data = syntheticDataset(9, 400, 100, 8, 4);
+    const config = small(input);
+    const straight = new TrainingSession(config, data, engine);
+    straight.run();
+    const folder = new RunFolder(join(tmp, `inside-${label.replace(/\W+/g, '-')}`));
+    const first = new TrainingSession(config, data, engine, {
+      sink: folder,
+      callbacks: [
+        { onBatchEnd: (logs, s) => void (logs.epoch === 2 && logs.batch === 7 && s.requestStop('batch')) },
+      ],
+    });
+    first.run();
+    expect(first.interruptedAt).toEqual({ epoch: 2, batch: 7 });
+    const resumed = new TrainingSession(config, data, engine, {
+      sink: folder,
+      resume: folder.readCheckpoint(),
+    });
+    resumed.run();
+    const tensors = (s: TrainingSession) => snapshotModel(s.model).tensors.map((t) => Array.from(t));
+    expect(tensors(resumed)).toEqual(tensors(straight));
+    expect(untimed(resumed.history.epochs)).toEqual(untimed(straight.history.epochs));
+  });
+
   it('every component of the model is named in the checkpoint', () => {
     const data = syntheticDataset(9, 200, 50, 8, 4);
     const session = new TrainingSession(small({ rule: 'fa', kolenPollack: true, epochs: 1 }), data, engine);

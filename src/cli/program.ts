@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { parseGemmShapes } from '../bench/gemm-shapes.js';
-import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import { TopdownInterruptedError, TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
 
 import { runBenchGemm, type BenchGemmFlags } from './commands/bench.js';
 import { registerBenchTrain } from './commands/bench-train.js';
@@ -115,6 +115,10 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     if (error instanceof TopdownUnavailableError) {
       io.err(`topdown: ${error.message}\n`);
       return EXIT.unavailable;
+    }
+    if (error instanceof TopdownInterruptedError) {
+      io.err(`topdown: ${error.message}\n`);
+      return error.exitCode;
     }
     const e = error as Error;
     io.err(`topdown: internal error: ${e?.message ?? String(error)}\n`);

@@ -231,7 +231,12 @@ export class FfRule implements LearningRule {
     this.state = new StateSet()
       .tensors(means)
       .rng('negatives', { get: () => this.rng, set: (r) => (this.rng = r) })
-      .rng('diagnostics', { get: () => this.diagnosticRng, set: (r) => (this.diagnosticRng = r) });
+      .rng('diagnostics', { get: () => this.diagnosticRng, set: (r) => (this.diagnosticRng = r) })
+      .value(
+        'epochSums',
+        () => this.sums,
+        (v) => Object.assign(this.sums, v),
+      );
     this.classifiers = [
       {
         metric: 'test_acc_goodness',

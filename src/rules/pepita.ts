@@ -138,7 +138,12 @@ export class PepitaRule implements LearningRule {
     this.blockScratch = new Float32Array(maxBatch * Math.max(1, ...s.slice(1, -1)));
     this.goodnessSums = { clean: [], modulated: [], steps: 0 };
     this.resetGoodness();
-    this.state = feedback.stateSet();
+    // F, and the goodness sums of the epoch in progress (a checkpoint may be taken inside an epoch)
+    this.state = feedback.stateSet().value(
+      'goodnessSums',
+      () => this.goodnessSums,
+      (v) => Object.assign(this.goodnessSums, v),
+    );
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {

@@ -196,6 +196,11 @@ export class RunFolder implements TrainCallbacks {
     if (session.checkpointDue) this.writeCheckpoint(session.checkpoint());
   }
 
+  /** Training stopped inside an epoch: checkpoint the epoch so far. */
+  onInterrupt(session: TrainingSession): void {
+    this.writeCheckpoint(session.checkpoint());
+  }
+
   /** Appends a record to `<stream>.jsonl`. */
   onRecord(stream: string, record: object): void {
     appendFileSync(join(this.dir, streamFile(stream)), JSON.stringify(record) + '\n');
@@ -212,6 +217,7 @@ export class RunFolder implements TrainCallbacks {
         config: content.config,
         epochsDone: content.epochsDone,
         preludeDone: content.preludeDone,
+        ...(content.partial ? { partial: content.partial } : {}),
         history: content.history,
         model: content.model.header,
       },
@@ -281,6 +287,7 @@ export class RunFolder implements TrainCallbacks {
       config,
       epochsDone: epochsDone as number,
       preludeDone: preludeDone as number,
+      partial: (header.partial as CheckpointContent['partial']) ?? null,
       history: (header.history as EpochLogs[]) ?? [],
       model: { header: header.model as ModelSnapshot['header'], tensors },
     };

@@ -4,6 +4,7 @@
  * per-epoch metrics and checkpoints. The library never prints; progress goes through callbacks.
  */
 import { createEngine, type Engine } from '../core/engine.js';
+import { Rng, type RngState } from '../core/rng.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import {
@@ -72,6 +73,8 @@ export interface TrainCallbacks {
   onBatchEnd?(logs: BatchLogs, session: TrainingSession): void;
   onEpochEnd?(logs: EpochLogs, session: TrainingSession): void;
   onTrainEnd?(history: History, session: TrainingSession): void;
+  /** Training stopped inside an epoch (see {@link TrainingSession.requestStop}); the run folder checkpoints. */
+  onInterrupt?(session: TrainingSession): void;
   /** A record for a side stream (e.g. `goodness-histograms`), emitted with {@link TrainingSession.record}. */
   onRecord?(
     stream: string,
@@ -127,6 +130,18 @@ export interface GoodnessHistogram {
 /** Where an epoch's results go: the run folder implements it (as the last callback of the loop). */
 export type EpochSink = TrainCallbacks;
 
+/** An epoch stopped after some of its batches: what resuming it needs besides the model. */
+export interface PartialEpoch {
+  slot: number;
+  epoch: number;
+  batchesDone: number;
+  /** The shuffle stream's state before the epoch's order was drawn (the order is drawn again from it). */
+  orderStream: RngState;
+  lossSum: number;
+  correct: number;
+  firstLoss: number;
+}
+
 /** A checkpoint: the config, epochs completed, the model and the history so far. */
 export interface CheckpointContent {
   config: TrainConfig;
@@ -134,6 +149,8 @@ export interface CheckpointContent {
   epochsDone: number;
   /** Prelude epochs completed (pre-mirroring). */
   preludeDone: number;
+  /** Set when the checkpoint was taken inside an epoch. */
+  partial?: PartialEpoch | null;
   model: ModelSnapshot;
   history: EpochLogs[];
 }
@@ -194,6 +211,10 @@ export class TrainingSession {
   readonly model: Model;
   readonly history: History;
   private epochsDone = 0;
+  /** Set by requestStop('batch'): stop after the current batch. */
+  private stopNow = false;
+  /** The epoch in progress when training stopped inside it (saved in checkpoints, resumed from). */
+  private partial: PartialEpoch | null = null;
   private preludeDone = 0;
   private readonly preludeEpochs: number;
   private readonly trainIndices: Uint32Array;
@@ -273,6 +294,7 @@ export class TrainingSession {
       restoreModel(this.model, resume.model, 'resume');
       this.epochsDone = resume.epochsDone;
       this.preludeDone = resume.preludeDone;
+      this.partial = resume.partial ?? null;
       this.history.epochs.push(...resume.history);
     }
   }
@@ -312,6 +334,38 @@ export class TrainingSession {
 
   /** Trains until `config.epochs` or `stopTraining`; returns the history. */
   run(): History {
+    const steps = this.steps();
+    while (!steps.next().done);
+    return this.history;
+  }
+
+  /**
+   * As {@link TrainingSession.run}, but yields to the event loop after every batch, so that signal handlers
+   * and timers run during training (a handler may then call {@link TrainingSession.requestStop}).
+   */
+  async runAsync(): Promise<History> {
+    const steps = this.steps();
+    while (!steps.next().done) await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.history;
+  }
+
+  /**
+   * Asks training to stop: `epoch` after the current epoch (as `stopTraining = true`), `batch` after the
+   * current batch, with a checkpoint of the epoch so far when there is a sink (resuming continues from the next
+   * batch, bit for bit).
+   */
+  requestStop(when: 'epoch' | 'batch' = 'epoch'): void {
+    this.stopTraining = true;
+    if (when === 'batch') this.stopNow = true;
+  }
+
+  /** Where training stopped inside an epoch (after {@link TrainingSession.requestStop} of `batch`), or null. */
+  get interruptedAt(): { epoch: number; batch: number } | null {
+    return this.partial ? { epoch: this.partial.epoch, batch: this.partial.batchesDone } : null;
+  }
+
+  /** The loop, one batch per step. */
+  private *steps(): Generator<void, void> {
     const { config } = this;
     const callbacks = this.callbacks();
     for (const c of callbacks) c.onTrainBegin?.(this);
@@ -320,14 +374,17 @@ export class TrainingSession {
       const slot = this.preludeDone + this.epochsDone;
       const epoch = prelude ? this.preludeDone - this.preludeEpochs + 1 : this.epochsDone + 1;
       for (const c of callbacks) c.onEpochBegin?.(epoch, this);
-      const logs = this.trainEpoch(slot, epoch, prelude, callbacks);
+      const logs = yield* this.trainEpoch(slot, epoch, prelude, callbacks);
+      if (!logs) {
+        for (const c of callbacks) c.onInterrupt?.(this);
+        return;
+      }
       if (prelude) this.preludeDone++;
       else this.epochsDone++;
       this.history.epochs.push(logs);
       for (const c of callbacks) c.onEpochEnd?.(logs, this);
     }
     for (const c of callbacks) c.onTrainEnd?.(this.history, this);
-    return this.history;
   }
 
   /** The current state as checkpoint content. */
@@ -336,12 +393,19 @@ export class TrainingSession {
       config: this.config,
       epochsDone: this.epochsDone,
       preludeDone: this.preludeDone,
+      ...(this.partial ? { partial: { ...this.partial } } : {}),
       model: snapshotModel(this.model),
       history: [...this.history.epochs],
     };
   }
 
-  private trainEpoch(slot: number, epoch: number, prelude: boolean, callbacks: TrainCallbacks[]): EpochLogs {
+  /** One epoch, yielding after each batch; returns its metrics, or null when stopped after a batch. */
+  private *trainEpoch(
+    slot: number,
+    epoch: number,
+    prelude: boolean,
+    callbacks: TrainCallbacks[],
+  ): Generator<void, EpochLogs | null> {
     const { config, model, data } = this;
     const schedule = {
       milestones: config.decayEpochs,
@@ -353,16 +417,21 @@ export class TrainingSession {
       if (o.scheduled) o.optimizer.lr = stepDecayLr(o.baseLr, index, schedule);
     const lr = model.optimizer.lr;
     model.rule.beginEpoch?.(slot);
+    // an epoch resumed from inside: the same order (from the stream's state before it was drawn), its sums
+    const resumed = this.partial?.epoch === epoch && this.partial.slot === slot ? this.partial : null;
+    if (resumed) model.streams.shuffle = Rng.fromState(resumed.orderStream);
+    const orderStream = model.streams.shuffle.state();
     const order = model.streams.shuffle.shuffle(this.trainIndices.slice());
     const b = config.batchSize;
     const batches = Math.floor(order.length / b);
     const start = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let firstLoss = NaN;
+    let lossSum = resumed?.lossSum ?? 0;
+    let correct = resumed?.correct ?? 0;
+    let firstLoss = resumed?.firstLoss ?? NaN;
+    if (resumed) this.partial = null;
     const batch = { x: this.x, targets: this.targets };
     const phase = prelude ? model.rule.prelude!.phase : undefined;
-    for (let i = 0; i < batches; i++) {
+    for (let i = resumed?.batchesDone ?? 0; i < batches; i++) {
       fillBatch(data.train, data.features, order, i * b, b, this.x.data, this.transform);
       fillTargets(data.train, order, i * b, b, data.classes, this.targets.data);
       labelsAt(data.train, order, i * b, b, this.labels);
@@ -387,6 +456,11 @@ export class TrainingSession {
           samples_per_s: ((i + 1) * b) / elapsed,
         };
         for (const c of callbacks) c.onBatchEnd?.(logs, this);
+      }
+      yield;
+      if (this.stopNow && i + 1 < batches) {
+        this.partial = { slot, epoch, batchesDone: i + 1, orderStream, lossSum, correct, firstLoss };
+        return null;
       }
     }
     const seconds = (performance.now() - start) / 1000;

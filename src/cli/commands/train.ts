@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 
-import { TopdownUsageError } from '../../core/errors.js';
+import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
 import type { OptionField } from '../../core/options.js';
 import { loadDataset, resolveDataDir } from '../../data/index.js';
 import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
@@ -95,7 +95,7 @@ function flagConfig(flags: Flags): Record<string, unknown> {
   );
 }
 
-function runTrain(flags: Flags, _command: Command, io: CliIO): void {
+async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<void> {
   const cli = flagConfig(flags);
   let config: TrainConfig;
   let folder: RunFolder;
@@ -158,19 +158,40 @@ function runTrain(flags: Flags, _command: Command, io: CliIO): void {
   process.once('exit', release);
   session.sink = folder;
   folder.writeConfig(config);
-  const stop = (): void => {
-    if (session.stopTraining) process.exit(130);
-    session.stopTraining = true;
-    io.err('\ntopdown: stopping after this epoch (its checkpoint is kept); press Ctrl-C again to quit now\n');
+  // Training yields to the event loop between batches: the first Ctrl-C (or SIGTERM) stops after the
+  // current batch with a checkpoint of the epoch so far, a second one quits at once (the last checkpoint,
+  // written atomically, stays intact).
+  let signalled: NodeJS.Signals | null = null;
+  const codeOf = (signal: NodeJS.Signals): number => (signal === 'SIGTERM' ? 143 : 130);
+  const stop = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      io.err('\ntopdown: quitting now; the last checkpoint is intact\n');
+      release();
+      process.exit(codeOf(signal));
+    }
+    signalled = signal;
+    session.requestStop('batch');
+    io.err('\ntopdown: stopping after this batch and saving a checkpoint; press Ctrl-C again to quit now\n');
   };
   process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   let history;
   try {
-    history = session.run();
+    history = await session.runAsync();
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     process.off('exit', release);
     release();
+  }
+  const stoppedBy = signalled as NodeJS.Signals | null;
+  if (stoppedBy) {
+    const at = session.interruptedAt;
+    const where = at ? `epoch ${at.epoch}, batch ${at.batch}` : `the end of epoch ${session.completedEpochs}`;
+    throw new TopdownInterruptedError(
+      `stopped by ${stoppedBy} at ${where}; checkpoint in ${folder.dir}: continue with topdown train --resume ${folder.dir}`,
+      codeOf(stoppedBy),
+    );
   }
   if (config.goodnessHistogramEpochs.length) {
     writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));
