@@ -63,10 +63,13 @@ const untimed = (out: string) =>
   readFileSync(join(out, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => {
-      const { seconds: _s, samples_per_s: _r, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return rest;
-    });
+    .map((l) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(l) as Record<string, unknown>).filter(
+          ([k]) => k !== 'seconds' && k !== 'samples_per_s',
+        ),
+      ),
+    );
 const tensors = (out: string) =>
   readCheckpointFile(join(out, 'checkpoint.bin')).tensors.map((t) => Array.from(t));
 
