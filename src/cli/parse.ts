@@ -3,6 +3,19 @@ import { TopdownUsageError } from '../core/errors.js';
 
 import { asArgParser } from './engine-flags.js';
 
+/** A decimal number as a user types it (no hex, binary or octal forms, no blanks); NaN otherwise. */
+export function decimal(value: string): number {
+  return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : NaN;
+}
+
+/** A path or name that must not be empty (an empty one would silently mean "none"). */
+export function nonEmpty(name: string): (value: string) => string {
+  return asArgParser((value) => {
+    if (value.trim() === '') throw new TopdownUsageError(`${name} needs a value, not an empty string`);
+    return value;
+  });
+}
+
 export function positiveInt(name: string): (value: string) => number {
   return asArgParser((value) => {
     const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
@@ -27,7 +40,7 @@ export function numberIn(
   inclusiveMax = false,
 ): (value: string) => number {
   return asArgParser((value) => {
-    const n = value.trim() === '' ? NaN : Number(value);
+    const n = decimal(value);
     const okMax = inclusiveMax ? n <= max : n < max;
     if (!Number.isFinite(n) || n < min || !okMax) {
       const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}${inclusiveMax ? ']' : ')'}`;

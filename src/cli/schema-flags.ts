@@ -17,6 +17,7 @@ import {
 import { rulesUsing } from '../rules/registry.js';
 
 import { asArgParser } from './engine-flags.js';
+import { decimal } from './parse.js';
 
 function inRange(n: number, integer: boolean, r: NumberRange = {}): boolean {
   if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) return false;
@@ -27,7 +28,7 @@ function inRange(n: number, integer: boolean, r: NumberRange = {}): boolean {
 
 function numberParser(flag: string, integer: boolean, range?: NumberRange): (v: string) => number {
   return asArgParser((v: string) => {
-    const n = v.trim() === '' ? NaN : Number(v);
+    const n = decimal(v);
     if (!inRange(n, integer, range))
       throw new TopdownUsageError(`--${flag} must be ${describeValue(integer, range)}`);
     return n;
@@ -38,7 +39,7 @@ function listParser(flag: string, integer = false, range?: NumberRange): (v: str
   return asArgParser((v: string) => {
     if (v.trim() === '') return [];
     const items = v.split(',').map((s) => s.trim());
-    const out = items.map((s) => (s === '' ? NaN : Number(s)));
+    const out = items.map(decimal);
     if (out.some((n) => !inRange(n, integer, range))) {
       const each = describeValue(integer, range).replace(/^an? /, '');
       throw new TopdownUsageError(

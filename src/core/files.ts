@@ -5,7 +5,8 @@
  * errors: the user's path (missing folder, not a folder, no permission) a usage error, the environment (disk
  * full, read-only file system, too many open files) an unavailable error.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
 
@@ -41,6 +42,28 @@ export function fileError(what: string, error: unknown): Error {
 /** True for errors that {@link fileError} made (or any other topdown error), which callers pass on as they are. */
 function isTopdownError(error: unknown): boolean {
   return error instanceof TopdownUsageError || error instanceof TopdownUnavailableError;
+}
+
+/**
+ * Creates `dir` and its missing parents, like `mkdir -p`. (Node's own recursive mkdir never returns on paths
+ * under /proc, where every level answers ENOENT; this walks up at most once per level and gives up.)
+ * Throws the file-system error as it is.
+ */
+export function ensureFolder(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw error;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    ensureFolder(parent);
+  }
+  mkdirSync(dir);
 }
 
 /**

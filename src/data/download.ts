@@ -4,11 +4,12 @@
  * so a file under its final name is always complete and official.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import { ensureFolder } from '../core/files.js';
 
 import { DATASETS, type DatasetName, type OfficialFile } from './datasets.js';
 import { DataFormatError } from './errors.js';
@@ -225,7 +226,7 @@ export async function downloadDataset(
   const folder = join(dataDir, spec.downloadFolder);
   const created = !existsSync(folder);
   try {
-    mkdirSync(folder, { recursive: true });
+    ensureFolder(folder);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw new TopdownUsageError(`cannot create the data folder ${folder} (${e.code ?? e.message})`);

@@ -1,9 +1,8 @@
 /** Writes a theory experiment's files: theory.json, theory.csv, problem.json, and optionally the figures. */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
-import { writeAtomic } from '../core/files.js';
+import { ensureFolder, writeAtomic } from '../core/files.js';
 import type { ExperimentResult } from '../theory/experiment.js';
 
 import { svgToPng } from './png.js';
@@ -23,7 +22,7 @@ export function writeTheoryOutputs(
   options: TheoryOutputOptions = {},
 ): string[] {
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureFolder(dir);
   } catch (error) {
     throw new TopdownUsageError(
       `cannot create output folder ${dir}: ${(error as NodeJS.ErrnoException).code}`,

@@ -58,7 +58,7 @@ export const FF_SECTION = {
         description: "a layer's goodness: sum or mean of its squared activities",
       }),
       threshold: z
-        .union([z.number(), z.array(z.number())])
+        .union([z.number().positive(), z.array(z.number().positive())])
         .optional()
         .meta({
           description: 'theta, one for every hidden layer or a list with one per layer',

@@ -276,6 +276,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
+    text = text.replace(/^\uFEFF/, ''); // a UTF-8 byte-order mark, as some editors write
     value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     throw new TopdownUsageError(
@@ -285,13 +286,22 @@ export function readConfigFile(path: string): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value))
     throw new TopdownUsageError(`config file ${path} must hold a mapping of options`);
-  return camelKeys(value as Record<string, unknown>);
+  try {
+    return camelKeys(value as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof TopdownUsageError)
+      throw new TopdownUsageError(`config file ${path}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** `weight-decay` -> `weightDecay`, recursively for nested mappings. */
 export function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
+    // an own `__proto__` key would set the prototype instead of an option: refuse it as the unknown option it is
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+      throw new TopdownUsageError(`unknown option "${key}"`);
     out[camel(key)] =
       v && typeof v === 'object' && !Array.isArray(v) ? camelKeys(v as Record<string, unknown>) : v;
   }

@@ -17,7 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 
 import { TopdownUsageError } from '../core/errors.js';
-import { fileError, writeAtomic } from '../core/files.js';
+import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
 
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { RunLock } from './run-lock.js';
@@ -82,7 +82,7 @@ export class RunFolder implements TrainCallbacks {
     try {
       if (existsSync(dir) && !statSync(dir).isDirectory())
         throw new TopdownUsageError(`output path ${dir} is a file, not a folder`);
-      mkdirSync(dir, { recursive: true });
+      ensureFolder(dir);
       accessSync(dir, constants.W_OK);
     } catch (error) {
       if (error instanceof TopdownUsageError) throw error;
@@ -122,7 +122,7 @@ export class RunFolder implements TrainCallbacks {
   static claimDefault(rule: string, data: string, now = new Date()): RunFolder {
     const base = defaultRunFolder(rule, data, now);
     try {
-      mkdirSync(dirname(base), { recursive: true });
+      ensureFolder(dirname(base));
     } catch (error) {
       throw fileError(`cannot create ${dirname(base)}`, error);
     }
@@ -203,11 +203,20 @@ export class RunFolder implements TrainCallbacks {
 
   /** Appends a record to `<stream>.jsonl`. */
   onRecord(stream: string, record: object): void {
-    appendFileSync(join(this.dir, streamFile(stream)), JSON.stringify(record) + '\n');
+    this.append(streamFile(stream), JSON.stringify(record) + '\n');
   }
 
   writeEpoch(logs: EpochLogs): void {
-    appendFileSync(join(this.dir, METRICS_FILE), JSON.stringify(logs) + '\n');
+    this.append(METRICS_FILE, JSON.stringify(logs) + '\n');
+  }
+
+  private append(file: string, line: string): void {
+    const path = join(this.dir, file);
+    try {
+      appendFileSync(path, line);
+    } catch (error) {
+      throw fileError(`cannot write ${path}`, error);
+    }
   }
 
   writeCheckpoint(content: CheckpointContent): void {

@@ -6,12 +6,13 @@ import { RunFolder } from '../../train/run-folder.js';
 import { TrainingSession } from '../../train/trainer.js';
 import { engineOption, engineFromFlags, threadsOption, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
+import { nonEmpty } from '../parse.js';
 
 export function registerEvalCommand(program: Command, io: CliIO): void {
   program
     .command('eval')
     .description("evaluate a run's checkpoint on the test set")
-    .argument('<dir>', 'run folder holding checkpoint.bin')
+    .argument('<dir>', 'run folder holding checkpoint.bin', nonEmpty('the run folder'))
     .option(
       '--data-dir <dir>',
       'data folder (default: the run config, TOPDOWN_DATA, else the per-user cache)',

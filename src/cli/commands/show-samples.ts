@@ -14,7 +14,7 @@ import { buildModel, restoreModel } from '../../train/model.js';
 import { RunFolder } from '../../train/run-folder.js';
 import { engineFromFlags, engineOption, threadsOption, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
-import { nonNegativeInt, positiveInt } from '../parse.js';
+import { nonEmpty, nonNegativeInt, positiveInt } from '../parse.js';
 
 interface ShowSamplesFlags extends EngineFlags {
   data: (typeof DATASET_NAMES)[number];
@@ -37,6 +37,7 @@ export function registerShowSamplesCommand(program: Command, io: CliIO): void {
     .option(
       '--run <dir>',
       "use this run's trained model for its rule's rows (the other rules' rows come from fresh models)",
+      nonEmpty('--run'),
     )
     .option('--count <n>', 'samples (columns)', positiveInt('--count'), 8)
     .option(
@@ -45,7 +46,7 @@ export function registerShowSamplesCommand(program: Command, io: CliIO): void {
       nonNegativeInt('--seed'),
       0,
     )
-    .option('--out <file>', 'PNG file to write', 'samples.png')
+    .option('--out <file>', 'PNG file to write', nonEmpty('--out'), 'samples.png')
     .addOption(engineOption())
     .addOption(threadsOption())
     .action((flags: ShowSamplesFlags) => runShowSamples(flags, io));

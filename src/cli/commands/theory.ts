@@ -19,7 +19,7 @@ import {
 import { readConfigFile } from '../../train/config.js';
 import { asArgParser } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
-import { nonNegativeInt, numberIn, positiveInt } from '../parse.js';
+import { nonNegativeInt, numberIn, positiveInt, decimal, nonEmpty } from '../parse.js';
 
 const ruleList = asArgParser((value: string): TheoryRule[] => {
   const items = value.split(',').map((s) => s.trim());
@@ -33,7 +33,7 @@ const ruleList = asArgParser((value: string): TheoryRule[] => {
 });
 
 const numberList = asArgParser((value: string): number[] => {
-  const items = value.split(',').map((s) => Number(s.trim()));
+  const items = value.split(',').map(decimal);
   if (items.some((n) => !Number.isFinite(n))) {
     throw new TopdownUsageError('--feedback-mix must be a comma-separated list of numbers');
   }
@@ -84,7 +84,7 @@ export function registerTheoryCommand(program: Command, io: CliIO): void {
         .argParser(ruleList)
         .default(['pepita'], 'pepita'),
     )
-    .option('--config <file>', 'YAML or JSON problem file (flags override it)')
+    .option('--config <file>', 'YAML or JSON problem file (flags override it)', nonEmpty('--config'))
     .option('--D <n>', 'input dimension (default 500)', positiveInt('--D'))
     .option('--K <n>', 'student hidden units (default 2)', positiveInt('--K'))
     .option('--M <n>', 'teacher hidden units (default 2)', positiveInt('--M'))
@@ -160,7 +160,11 @@ export function registerTheoryCommand(program: Command, io: CliIO): void {
     .option('--ode', 'integrate the ODEs (default: both ODE and simulation)')
     .option('--sim', 'run the simulations (default: both ODE and simulation)')
     .option('--workers <n>', 'simulations run in parallel (default: all cores)', positiveInt('--workers'))
-    .option('--out <dir>', 'write theory.json, theory.csv and problem.json (and figures with --plot) here')
+    .option(
+      '--out <dir>',
+      'write theory.json, theory.csv and problem.json (and figures with --plot) here',
+      nonEmpty('--out'),
+    )
     .option('--json', 'print one JSON object: {"curves": [...], "max_rel_gap": ...}')
     .option('--plot', 'write figure.svg and figure.png (eps_g and angles vs t) to --out')
     .action((flags: TheoryFlags) => runTheory(flags, io));

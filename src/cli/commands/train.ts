@@ -1,3 +1,5 @@
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+
 import { Command, Option } from 'commander';
 
 import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
@@ -17,6 +19,7 @@ import { RunFolder } from '../../train/run-folder.js';
 import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
 import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
+import { nonEmpty } from '../parse.js';
 import { progressCallbacks } from '../progress.js';
 import { addFlags, commanderOption, flagValues, rulesNote, sectionFlags } from '../schema-flags.js';
 
@@ -72,9 +75,13 @@ export function registerTrainCommands(program: Command, io: CliIO, helpRule?: st
         Object.keys(PRESETS),
       ),
     )
-    .option('--config <file>', 'YAML or JSON config file (flags override it; it overrides the preset)')
-    .option('--resume <dir>', 'continue the run saved in DIR (its config is used)')
-    .option('--out <dir>', 'output folder (default: a fresh folder under runs/)')
+    .option(
+      '--config <file>',
+      'YAML or JSON config file (flags override it; it overrides the preset)',
+      nonEmpty('--config'),
+    )
+    .option('--resume <dir>', 'continue the run saved in DIR (its config is used)', nonEmpty('--resume'))
+    .option('--out <dir>', 'output folder (default: a fresh folder under runs/)', nonEmpty('--out'))
     .option('--json', 'print one JSON summary on stdout and no progress')
     .option('--dry-run', 'validate the options, print the resolved config and exit without training')
     .option('--overwrite', 'replace the run already in --out (its files are removed)');
@@ -129,6 +136,9 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
     if (flags.overwrite && flags.out === undefined)
       throw new TopdownUsageError('--overwrite replaces the run in --out: give --out too');
     outDir = flags.out ?? '';
+    // a relative data folder is kept as the absolute one it meant, so the run's config works from anywhere
+    if (config.dataDir && !isAbsolute(config.dataDir))
+      config = { ...config, dataDir: resolvePath(config.dataDir) };
   }
   if (flags.dryRun) {
     io.out(JSON.stringify(config, null, 2) + '\n');

@@ -1,0 +1,172 @@
+/**
+ * Regression tests for the faults a red-team pass found (issue 11): each command that showed a defect now
+ * gives one clear line and the right exit code, and leaves nothing behind.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { writeSyntheticMnist } from './train-helpers.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'topdown-reliability-'));
+const data = join(tmp, 'data');
+beforeAll(() => writeSyntheticMnist(data, 9, 300, 100));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function topdown(args: string[], options: { cwd?: string; shell?: string } = {}) {
+  const r = options.shell
+    ? spawnSync('/bin/sh', ['-c', options.shell], {
+        cwd: options.cwd ?? tmp,
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
+    : spawnSync(process.execPath, [cli, ...args], {
+        cwd: options.cwd ?? tmp,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+  return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
+}
+
+const TRAIN = ['train', '--data-dir', data, '--hidden', '8', '--epochs', '1', '--batch-size', '32'];
+const oneLine = (text: string): void => {
+  expect(text.trim().split('\n')).toHaveLength(1);
+  expect(text).not.toMatch(/^\s+at /m);
+};
+
+describe('one clear line for every fault', () => {
+  it.each([
+    // paths under /proc, where Node's recursive mkdir never returns
+    [
+      ['train', ...TRAIN.slice(1), '--out', '/proc/topdown-x'],
+      2,
+      /cannot write to the output folder \/proc\/topdown-x: no such file or folder/,
+    ],
+    [['eval', '/proc/topdown-x'], 2, /cannot open the run folder \/proc\/topdown-x/],
+    [['train', '--resume', '/proc/topdown-x'], 2, /cannot open the run folder \/proc\/topdown-x/],
+    [
+      ['theory', '--ode', '--D', '20', '--t-max', '1', '--out', '/proc/topdown-y/z'],
+      2,
+      /\/proc\/topdown-y\/z/,
+    ],
+    // empty strings are refused, not read as "none"
+    [['train', '--resume', ''], 2, /--resume needs a value, not an empty string/],
+    [['train', ...TRAIN.slice(1), '--config', ''], 2, /--config needs a value/],
+    [['train', ...TRAIN.slice(1), '--out', ''], 2, /--out needs a value/],
+    [['show-samples', '--data-dir', data, '--out', ''], 2, /--out needs a value/],
+    [['eval', ''], 2, /the run folder needs a value/],
+    // numbers as a user types them: no hex, no empty list items; a threshold must be positive
+    [['train', ...TRAIN.slice(1), '--lr', '0x10'], 2, /--lr must be a number >= 0/],
+    [
+      ['theory', '--ode', '--feedback-mix', '1,,2'],
+      2,
+      /--feedback-mix must be a comma-separated list of numbers/,
+    ],
+    [
+      ['train', ...TRAIN.slice(1), '--rule', 'ff', '--ff-threshold', '-3'],
+      2,
+      /flags: --ff-threshold: Too small: expected number to be >0/,
+    ],
+  ] as [string[], number, RegExp][])('%j', (args, code, message) => {
+    const r = topdown(args);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.err).toBe(code);
+    expect(r.err).toMatch(message);
+    oneLine(r.err);
+  });
+
+  it('show-samples --out to a missing folder or onto a folder: one line, no stray temporary file', () => {
+    const folder = join(tmp, 'a-folder');
+    mkdirSync(folder);
+    for (const out of [join(tmp, 'missing', 'x.png'), folder]) {
+      const r = topdown(['show-samples', '--data-dir', data, '--count', '2', '--out', out]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(/cannot write .*: (no such file or folder|it is a folder)/);
+      oneLine(r.err);
+    }
+    expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('a full disk on stdout is exit 3 with one line; a reader closing the pipe early ends quietly', () => {
+    const full = topdown([], { shell: `"${process.execPath}" "${cli}" info > /dev/full` });
+    expect(full.code).toBe(3);
+    expect(full.err).toMatch(/cannot write to the standard output: the disk is full \(ENOSPC\)/);
+    oneLine(full.err);
+    const pipe = topdown([], {
+      shell: `"${process.execPath}" "${cli}" train --help | head -c 1 > /dev/null; echo done`,
+    });
+    expect(pipe.err).toBe('');
+    expect(pipe.out).toBe('done\n');
+  });
+
+  it('config files: a __proto__ key is refused, a UTF-8 byte-order mark is fine', () => {
+    const proto = join(tmp, 'proto.json');
+    writeFileSync(proto, '{"__proto__": {"lr": 5}, "epochs": 1}');
+    const r = topdown([...TRAIN, '--config', proto]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/config file .*proto.json: unknown option "__proto__"/);
+    const bom = join(tmp, 'bom.json');
+    writeFileSync(bom, '\uFEFF{"epochs": 1, "hidden": [8]}');
+    const ok = topdown([...TRAIN, '--config', bom, '--dry-run']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out).hidden).toEqual([8]);
+  });
+
+  it('a checkpoint header without its model description is one line in eval, resume and show-samples', () => {
+    const out = join(tmp, 'no-model');
+    expect(topdown([...TRAIN, '--out', out]).code).toBe(0);
+    const bytes = readFileSync(join(out, 'checkpoint.bin'));
+    const length = bytes.readUInt32LE(8);
+    const header = JSON.parse(bytes.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
+    delete header.model;
+    const json = Buffer.from(JSON.stringify(header));
+    const pad = (4 - ((12 + json.length) % 4)) % 4;
+    const prefix = Buffer.from(bytes.subarray(0, 12));
+    prefix.writeUInt32LE(json.length + pad, 8);
+    writeFileSync(
+      join(out, 'checkpoint.bin'),
+      Buffer.concat([prefix, json, Buffer.alloc(pad, 0x20), bytes.subarray(12 + length)]),
+    );
+    for (const args of [
+      ['eval', out, '--data-dir', data],
+      ['train', '--resume', out, '--data-dir', data],
+      ['show-samples', '--run', out, '--data-dir', data, '--out', join(tmp, 's.png')],
+    ]) {
+      const r = topdown(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/has no model description/);
+      oneLine(r.err);
+    }
+  });
+
+  it('a relative --data-dir is stored as the absolute folder it meant, so eval works from elsewhere', () => {
+    const out = join(tmp, 'relative');
+    const r = topdown([
+      ...TRAIN.filter((a) => a !== data && a !== '--data-dir'),
+      '--data-dir',
+      'data',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).dataDir).toBe(data);
+    const elsewhere = join(tmp, 'elsewhere');
+    mkdirSync(elsewhere);
+    const e = topdown(['eval', out], { cwd: elsewhere });
+    expect(e.code, e.err).toBe(0);
+    expect(existsSync(join(elsewhere, 'runs'))).toBe(false);
+  });
+});
