@@ -17,7 +17,12 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { writeSyntheticMnist } from './train-helpers.js';
+import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
+import { RunFolder } from '../src/train/run-folder.js';
+import { collapseCause, TrainingSession, type EpochLogs } from '../src/train/trainer.js';
+
+import { availableEngines } from './helpers.js';
+import { syntheticDataset, writeSyntheticMnist } from './train-helpers.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'topdown-reliability-'));
@@ -45,6 +50,54 @@ const oneLine = (text: string): void => {
   expect(text.trim().split('\n')).toHaveLength(1);
   expect(text).not.toMatch(/^\s+at /m);
 };
+
+describe('collapse is caught and never checkpointed', () => {
+  const engine = availableEngines()[0]!;
+  const small = (extra: TrainConfigInput) =>
+    resolveTrainConfig({ hidden: [16], epochs: 3, batchSize: 16, decayEpochs: [], seed: 1, ...extra });
+
+  it.each([
+    [
+      { lr: 1e3 },
+      /training diverged at epoch 1(, batch \d+)?: (the loss is|the weights of layer \d exploded|test accuracy)/,
+    ],
+    [{ lr: 0.05, decayEpochs: [1], decayFactor: 1e6 }, /training diverged at epoch 3(, batch \d+)?: /],
+  ] as [TrainConfigInput, RegExp][])(
+    '%j stops with the cause, keeping the last good checkpoint',
+    (extra, message) => {
+      const folder = new RunFolder(join(tmp, `collapse-${JSON.stringify(extra).replace(/\W+/g, '')}`));
+      const session = new TrainingSession(small(extra), syntheticDataset(3), engine, { sink: folder });
+      expect(() => session.run()).toThrow(message);
+      const good = session.history.epochs.length;
+      if (good > 0) {
+        const checkpoint = folder.readCheckpoint();
+        expect(checkpoint.epochsDone).toBe(good);
+        expect(checkpoint.history.at(-1)!.test_acc).toBeGreaterThan(0.5);
+      }
+    },
+  );
+
+  it('the collapse signatures: exploding weights, confident chance, a fall back to chance', () => {
+    const logs = (test_acc: number, test_loss: number, weight_norms = [1, 1]) =>
+      ({
+        epoch: 2,
+        lr: 0.1,
+        train_loss: 1,
+        train_acc: 0.5,
+        test_acc,
+        test_loss,
+        weight_norms,
+        seconds: 1,
+        samples_per_s: 1,
+      }) as EpochLogs;
+    expect(collapseCause(logs(0.9, 0.3), 10, 0.9, [1, 1])).toBeNull();
+    expect(collapseCause(logs(0.1, 2.3), 10, 0.1, [1, 1])).toBeNull(); // not learning yet is not a collapse
+    expect(collapseCause(logs(0.9, 0.3, [1, 5e3]), 10, 0.9, [1, 1])).toMatch(/weights of layer 2 exploded/);
+    expect(collapseCause(logs(0.9, 0.3, [NaN, 1]), 10, 0.9, [1, 1])).toMatch(/weights of layer 1 are NaN/);
+    expect(collapseCause(logs(0.098, 25), 10, 0.1, [1, 1])).toMatch(/far worse than guessing/);
+    expect(collapseCause(logs(0.1, 2.3), 10, 0.6, [1, 1])).toMatch(/fell to 10.0% \(chance\) from 60.0%/);
+  });
+});
 
 describe('one clear line for every fault', () => {
   it.each([

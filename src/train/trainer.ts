@@ -94,19 +94,52 @@ export class History {
 
 /** Thrown when the loss becomes NaN/Inf or explodes; names where, and the run stops. */
 export class TrainingDivergedError extends TopdownUsageError {
+  /**
+   * @param batch - the batch where it was seen, or null for a collapse seen at the end of the epoch
+   * @param reason - what was seen, e.g. `the loss is NaN`
+   */
   constructor(
     readonly epoch: number,
-    readonly batch: number,
-    readonly loss: number,
+    readonly batch: number | null,
+    readonly reason: string,
   ) {
     super(
-      `training diverged at epoch ${epoch}, batch ${batch}: the loss is ${Number.isFinite(loss) ? `${loss.toExponential(3)} (exploding)` : String(loss)}; try a smaller learning rate`,
+      `training diverged at epoch ${epoch}${batch === null ? '' : `, batch ${batch}`}: ${reason}; this state is not checkpointed, the last good checkpoint stays (a new run with a smaller --lr may learn)`,
     );
   }
 }
 
 /** Loss above this many times the first batch's (and above 1e3) counts as exploding. */
 const EXPLODE_FACTOR = 1e3;
+/** A weight matrix whose norm grew this many times from the start of the session counts as exploding. */
+const WEIGHT_EXPLODE_FACTOR = 1e3;
+
+/**
+ * Why an epoch's results show a collapsed network (null: they do not): weights exploding; test accuracy at
+ * chance with a loss far worse than guessing uniformly (a saturated, confidently wrong softmax); or test
+ * accuracy back at chance after having been well above it.
+ */
+export function collapseCause(
+  logs: EpochLogs,
+  classes: number,
+  bestAccuracy: number,
+  referenceNorms: readonly number[],
+): string | null {
+  const chance = 1 / classes;
+  for (let l = 0; l < logs.weight_norms.length; l++) {
+    const norm = logs.weight_norms[l]!;
+    const ref = referenceNorms[l] ?? 0;
+    if (!Number.isFinite(norm)) return `the weights of layer ${l + 1} are ${norm}`;
+    if (ref > 0 && norm > WEIGHT_EXPLODE_FACTOR * ref)
+      return `the weights of layer ${l + 1} exploded (norm ${norm.toExponential(2)}, ${(norm / ref).toExponential(1)} times their start)`;
+  }
+  const atChance = logs.test_acc <= 1.2 * chance;
+  if (atChance && logs.test_loss > 3 * Math.log(classes))
+    return `test accuracy ${(100 * logs.test_acc).toFixed(1)}% (chance) with a test loss of ${logs.test_loss.toFixed(2)}, far worse than guessing`;
+  if (atChance && bestAccuracy >= 2 * chance)
+    return `test accuracy fell to ${(100 * logs.test_acc).toFixed(1)}% (chance) from ${(100 * bestAccuracy).toFixed(1)}%`;
+  return null;
+}
 const EVAL_BATCH = 1000;
 
 /**
@@ -231,6 +264,8 @@ export class TrainingSession {
   /** Argmax scratch for accuracy, sized for the larger of the training and evaluation batches. */
   private readonly predicted: Int32Array;
   private readonly builtIn: TrainCallbacks[];
+  /** The weights' norms when the session started (what "exploding" is measured against). */
+  private readonly referenceNorms: number[];
 
   readonly data: Dataset;
 
@@ -289,6 +324,7 @@ export class TrainingSession {
     if (config.goodnessHistogramEpochs.length)
       this.builtIn.push(goodnessHistogramCallback(config.goodnessHistogramEpochs));
     const resume = options.resume;
+    this.referenceNorms = this.model.net.weights.map((w) => matrixStats(w).frobenius);
     if (resume) {
       checkResumable(resume.config, config);
       restoreModel(this.model, resume.model, 'resume');
@@ -297,6 +333,11 @@ export class TrainingSession {
       this.partial = resume.partial ?? null;
       this.history.epochs.push(...resume.history);
     }
+  }
+
+  /** The best test accuracy logged so far. */
+  private bestAccuracy(): number {
+    return this.history.epochs.reduce((best, e) => Math.max(best, e.test_acc), 0);
   }
 
   /** Training epochs completed so far (prelude epochs not counted). */
@@ -379,6 +420,9 @@ export class TrainingSession {
         for (const c of callbacks) c.onInterrupt?.(this);
         return;
       }
+      // a collapsed network is never logged as an epoch nor checkpointed over the last good state
+      const cause = collapseCause(logs, this.data.classes, this.bestAccuracy(), this.referenceNorms);
+      if (cause) throw new TrainingDivergedError(epoch, null, cause);
       if (prelude) this.preludeDone++;
       else this.epochsDone++;
       this.history.epochs.push(logs);
@@ -440,7 +484,8 @@ export class TrainingSession {
       const loss = batchLoss(state, this.targets);
       if (i === 0) firstLoss = loss;
       if (!Number.isFinite(loss) || (loss > EXPLODE_FACTOR * Math.max(1, firstLoss) && slot + i > 0)) {
-        throw new TrainingDivergedError(epoch, i + 1, loss);
+        const cause = Number.isFinite(loss) ? `the loss is ${loss.toExponential(3)} (exploding)` : `the loss is ${loss}`;
+        throw new TrainingDivergedError(epoch, i + 1, cause);
       }
       lossSum += loss;
       correct += countCorrect(state.output, this.labels, this.predicted);
