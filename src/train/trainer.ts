@@ -484,7 +484,9 @@ export class TrainingSession {
       const loss = batchLoss(state, this.targets);
       if (i === 0) firstLoss = loss;
       if (!Number.isFinite(loss) || (loss > EXPLODE_FACTOR * Math.max(1, firstLoss) && slot + i > 0)) {
-        const cause = Number.isFinite(loss) ? `the loss is ${loss.toExponential(3)} (exploding)` : `the loss is ${loss}`;
+        const cause = Number.isFinite(loss)
+          ? `the loss is ${loss.toExponential(3)} (exploding)`
+          : `the loss is ${loss}`;
         throw new TrainingDivergedError(epoch, i + 1, cause);
       }
       lossSum += loss;
