@@ -17,6 +17,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readCheckpointFile, writeCheckpointFile } from '../src/train/checkpoint-file.js';
 import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { RunFolder } from '../src/train/run-folder.js';
 import { collapseCause, TrainingSession, type EpochLogs } from '../src/train/trainer.js';
@@ -178,21 +179,78 @@ describe('one clear line for every fault', () => {
     expect(JSON.parse(ok.out).hidden).toEqual([8]);
   });
 
+  it('a checkpoint with a flipped bit or non-finite values is refused, naming the tensor', () => {
+    const out = join(tmp, 'flipped');
+    expect(topdown([...TRAIN, '--out', out]).code).toBe(0);
+    const path = join(out, 'checkpoint.bin');
+    const original = readFileSync(path);
+    const headerEnd = 12 + original.readUInt32LE(8);
+    const cases: [number, RegExp][] = [
+      [headerEnd + 5, /tensor network.W1 fails its checksum/], // a weight
+      [original.length - 3, /fails its checksum/], // the last optimiser buffer
+      [40, /its header fails its checksum/], // the header (its config)
+    ];
+    for (const [at, message] of cases) {
+      const bytes = Buffer.from(original);
+      bytes[at] = bytes[at]! ^ 0x10;
+      writeFileSync(path, bytes);
+      for (const args of [
+        ['eval', out, '--data-dir', data],
+        ['train', '--resume', out, '--data-dir', data],
+      ]) {
+        const r = topdown(args);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.err).toMatch(message);
+        oneLine(r.err);
+      }
+    }
+    const { header, tensors } = readCheckpointFile((writeFileSync(path, original), path));
+    tensors[0]![3] = NaN;
+    const { tensorLengths: _l, tensorChecksums: _c, headerChecksum: _h, ...rest } = header;
+    void [_l, _c, _h];
+    writeCheckpointFile(path, rest, tensors);
+    const r = topdown(['eval', out, '--data-dir', data]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tensor network.W1 holds NaN or infinite values/);
+  });
+
+  it('a resume on another engine or another dataset is allowed with a notice', () => {
+    const out = join(tmp, 'moved');
+    expect(topdown([...TRAIN, '--out', out, '--engine', 'js']).code).toBe(0);
+    const env = readCheckpointFile(join(out, 'checkpoint.bin')).header.environment as Record<string, unknown>;
+    expect(env).toMatchObject({ engine: 'js', threads: 1 });
+    expect(env.dataset).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const other = join(tmp, 'other-data');
+    writeSyntheticMnist(other, 10, 300, 100);
+    const r = topdown([
+      'train',
+      '--resume',
+      out,
+      '--data-dir',
+      other,
+      '--epochs',
+      '2',
+      '--engine',
+      'auto',
+      '--threads',
+      '2',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/notice: the dataset differs from the one this run was trained on/);
+    if (availableEngines()[0]!.name === 'blas')
+      expect(r.err).toMatch(
+        /notice: this run was trained on the js engine with 1 thread\(s\), now blas with 2/,
+      );
+  });
+
   it('a checkpoint header without its model description is one line in eval, resume and show-samples', () => {
     const out = join(tmp, 'no-model');
     expect(topdown([...TRAIN, '--out', out]).code).toBe(0);
-    const bytes = readFileSync(join(out, 'checkpoint.bin'));
-    const length = bytes.readUInt32LE(8);
-    const header = JSON.parse(bytes.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
-    delete header.model;
-    const json = Buffer.from(JSON.stringify(header));
-    const pad = (4 - ((12 + json.length) % 4)) % 4;
-    const prefix = Buffer.from(bytes.subarray(0, 12));
-    prefix.writeUInt32LE(json.length + pad, 8);
-    writeFileSync(
-      join(out, 'checkpoint.bin'),
-      Buffer.concat([prefix, json, Buffer.alloc(pad, 0x20), bytes.subarray(12 + length)]),
-    );
+    // a well-formed checkpoint (checksums and all) whose header lacks the model description
+    const { header, tensors } = readCheckpointFile(join(out, 'checkpoint.bin'));
+    const { model: _model, tensorLengths: _l, tensorChecksums: _c, headerChecksum: _h, ...rest } = header;
+    void [_model, _l, _c, _h];
+    writeCheckpointFile(join(out, 'checkpoint.bin'), rest, tensors);
     for (const args of [
       ['eval', out, '--data-dir', data],
       ['train', '--resume', out, '--data-dir', data],

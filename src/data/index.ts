@@ -27,6 +27,7 @@ export {
 export { readTar } from './tar.js';
 export { locateDataset, resolveDataDir, type DataDirContext, type DatasetLocation } from './paths.js';
 export { loadDataset, type Dataset, type LoadOptions, type Split } from './load.js';
+export { datasetFingerprint } from './fingerprint.js';
 export {
   channelStats,
   fillBatch,

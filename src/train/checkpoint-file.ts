@@ -1,8 +1,10 @@
 /**
  * The checkpoint file: "TDCK", a format version, a JSON header and float32 tensors, written atomically
  * (temporary file in the same folder, fsync, rename), so a crash at any moment leaves either the previous
- * checkpoint or the new one, never a torn file.
+ * checkpoint or the new one, never a torn file. The header carries a SHA-256 of itself and of every tensor,
+ * verified on every load, so a flipped bit anywhere is refused rather than trained on or evaluated.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { TopdownUsageError } from '../core/errors.js';
@@ -14,10 +16,13 @@ const VERSION = 2;
 
 /** Writes `header` and `tensors` to `path` atomically. */
 export function writeCheckpointFile(path: string, header: object, tensors: readonly Float32Array[]): void {
-  const json = Buffer.from(
-    JSON.stringify({ ...header, tensorLengths: tensors.map((t) => t.length) }),
-    'utf8',
-  );
+  const body = JSON.stringify({
+    ...header,
+    tensorLengths: tensors.map((t) => t.length),
+    tensorChecksums: tensors.map(tensorChecksum),
+  });
+  // the header's own checksum covers everything before it: `{...,"headerChecksum":"<hex>"}`
+  const json = Buffer.from(`${body.slice(0, -1)},"headerChecksum":"${sha256(body)}"}`, 'utf8');
   const pad = (4 - ((12 + json.length) % 4)) % 4;
   const prefix = Buffer.alloc(12);
   prefix.writeUInt32LE(MAGIC, 0);
@@ -57,9 +62,16 @@ export function readCheckpointFile(path: string): {
   if (version !== VERSION) bad(`unsupported format version ${version}`);
   const headerLength = bytes.readUInt32LE(8);
   if (12 + headerLength > bytes.length) bad('truncated header');
+  const text = bytes
+    .subarray(12, 12 + headerLength)
+    .toString('utf8')
+    .trimEnd();
+  const sealed = /,"headerChecksum":"([0-9a-f]{64})"\}$/.exec(text);
+  if (!sealed) bad('its header has no checksum');
+  if (sha256(`${text.slice(0, sealed!.index)}}`) !== sealed![1]) bad('its header fails its checksum');
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return bad('unreadable header');
   }
@@ -70,11 +82,39 @@ export function readCheckpointFile(path: string): {
   const total = (lengths as number[]).reduce((s, n) => s + n, 0);
   if (offset + 4 * total !== bytes.length)
     bad(`expected ${offset + 4 * total} bytes, found ${bytes.length} (truncated?)`);
-  const tensors = (lengths as number[]).map((n) => {
+  const sums = header.tensorChecksums;
+  if (!Array.isArray(sums) || sums.length !== lengths.length) return bad('bad tensor checksums');
+  const names = tensorNames(header, lengths.length);
+  const tensors = (lengths as number[]).map((n, i) => {
     const t = new Float32Array(n);
     new Uint8Array(t.buffer).set(bytes.subarray(offset, offset + 4 * n));
     offset += 4 * n;
+    if (tensorChecksum(t) !== sums[i]) bad(`tensor ${names[i]} fails its checksum`);
+    for (let j = 0; j < n; j++)
+      if (!Number.isFinite(t[j]!)) bad(`tensor ${names[i]} holds NaN or infinite values`);
     return t;
   });
   return { header, tensors };
+}
+
+function sha256(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function tensorChecksum(t: Float32Array): string {
+  return sha256(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+}
+
+/** `component.tensor` names in file order, from the model description (positions when it is missing). */
+function tensorNames(header: Record<string, unknown>, count: number): string[] {
+  const names: string[] = [];
+  const components = (header.model as { components?: Record<string, { tensors?: unknown }> } | undefined)
+    ?.components;
+  if (components && typeof components === 'object') {
+    for (const [component, entry] of Object.entries(components)) {
+      if (Array.isArray(entry?.tensors))
+        for (const t of entry.tensors) names.push(`${component}.${String(t)}`);
+    }
+  }
+  return Array.from({ length: count }, (_, i) => names[i] ?? `#${i + 1}`);
 }

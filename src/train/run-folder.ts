@@ -227,6 +227,7 @@ export class RunFolder implements TrainCallbacks {
         epochsDone: content.epochsDone,
         preludeDone: content.preludeDone,
         ...(content.partial ? { partial: content.partial } : {}),
+        ...(content.environment ? { environment: content.environment } : {}),
         history: content.history,
         model: content.model.header,
       },
@@ -297,6 +298,7 @@ export class RunFolder implements TrainCallbacks {
       epochsDone: epochsDone as number,
       preludeDone: preludeDone as number,
       partial: (header.partial as CheckpointContent['partial']) ?? null,
+      ...(header.environment ? { environment: header.environment as CheckpointContent['environment'] } : {}),
       history: (header.history as EpochLogs[]) ?? [],
       model: { header: header.model as ModelSnapshot['header'], tensors },
     };

@@ -11,6 +11,7 @@ import {
   channelStats,
   fillBatch,
   fillTargets,
+  datasetFingerprint,
   labelsAt,
   loadDataset,
   resolveDataDir,
@@ -175,6 +176,14 @@ export interface PartialEpoch {
   firstLoss: number;
 }
 
+/** What a run was computed with, recorded in its checkpoints. */
+export interface RunEnvironment {
+  engine: string;
+  threads: number;
+  /** `sha256:...` of the dataset's examples (see `datasetFingerprint`). */
+  dataset: string;
+}
+
 /** A checkpoint: the config, epochs completed, the model and the history so far. */
 export interface CheckpointContent {
   config: TrainConfig;
@@ -184,6 +193,8 @@ export interface CheckpointContent {
   preludeDone: number;
   /** Set when the checkpoint was taken inside an epoch. */
   partial?: PartialEpoch | null;
+  /** Where the run was computed and on what (a resume elsewhere is warned about: results may differ). */
+  environment?: RunEnvironment;
   model: ModelSnapshot;
   history: EpochLogs[];
 }
@@ -266,6 +277,7 @@ export class TrainingSession {
   private readonly builtIn: TrainCallbacks[];
   /** The weights' norms when the session started (what "exploding" is measured against). */
   private readonly referenceNorms: number[];
+  private fingerprint: string | null = null;
 
   readonly data: Dataset;
 
@@ -333,6 +345,12 @@ export class TrainingSession {
       this.partial = resume.partial ?? null;
       this.history.epochs.push(...resume.history);
     }
+  }
+
+  /** The engine, threads and dataset fingerprint of this session (the fingerprint computed once). */
+  environment(): RunEnvironment {
+    this.fingerprint ??= datasetFingerprint(this.data);
+    return { engine: this.engine.name, threads: this.engine.info().threads, dataset: this.fingerprint };
   }
 
   /** The best test accuracy logged so far. */
@@ -438,6 +456,7 @@ export class TrainingSession {
       epochsDone: this.epochsDone,
       preludeDone: this.preludeDone,
       ...(this.partial ? { partial: { ...this.partial } } : {}),
+      environment: this.environment(),
       model: snapshotModel(this.model),
       history: [...this.history.epochs],
     };

@@ -153,6 +153,19 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   const callbacks: TrainCallbacks[] = [];
   if (!flags.json) callbacks.push(progressCallbacks(io, config.epochs, io.errIsTTY));
   const session = new TrainingSession(config, data, engine, { callbacks, resume });
+  const before = resume?.environment;
+  if (before) {
+    // resuming elsewhere works, but the numbers then differ in their last bits from an uninterrupted run
+    const now = session.environment();
+    if (before.dataset !== now.dataset)
+      io.err(
+        `topdown: notice: the dataset differs from the one this run was trained on (${before.dataset.slice(0, 19)}..., now ${now.dataset.slice(0, 19)}...)\n`,
+      );
+    if (before.engine !== now.engine || before.threads !== now.threads)
+      io.err(
+        `topdown: notice: this run was trained on the ${before.engine} engine with ${before.threads} thread(s), now ${now.engine} with ${now.threads}: the resumed run will not be bit-identical to an uninterrupted one\n`,
+      );
+  }
   // The output folder is created and claimed only once everything has been validated, so a bad start leaves
   // nothing; it stays locked to this process until the run ends.
   if (resume) {
