@@ -14,9 +14,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { TopdownUnavailableError, TopdownUsageError } from '../src/core/errors.js';
+import { fileError, writeAtomic } from '../src/core/files.js';
+import { gunzipIfNeeded, readBytes } from '../src/data/formats.js';
 import { readCheckpointFile, writeCheckpointFile } from '../src/train/checkpoint-file.js';
 import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { RunFolder } from '../src/train/run-folder.js';
@@ -97,6 +101,77 @@ describe('collapse is caught and never checkpointed', () => {
     expect(collapseCause(logs(0.9, 0.3, [NaN, 1]), 10, 0.9, [1, 1])).toMatch(/weights of layer 1 are NaN/);
     expect(collapseCause(logs(0.098, 25), 10, 0.1, [1, 1])).toMatch(/far worse than guessing/);
     expect(collapseCause(logs(0.1, 2.3), 10, 0.6, [1, 1])).toMatch(/fell to 10.0% \(chance\) from 60.0%/);
+  });
+});
+
+describe('file-system errors', () => {
+  it("name the path and the reason; the environment's faults are exit 3, the user's path exit 2", () => {
+    const full = fileError(
+      'cannot write runs/x/metrics.jsonl',
+      Object.assign(new Error('x'), { code: 'ENOSPC' }),
+    );
+    expect(full).toBeInstanceOf(TopdownUnavailableError);
+    expect(full.message).toBe('cannot write runs/x/metrics.jsonl: the disk is full (ENOSPC)');
+    expect(fileError('w', Object.assign(new Error('x'), { code: 'EROFS' }))).toBeInstanceOf(
+      TopdownUnavailableError,
+    );
+    const denied = fileError('cannot write /etc/x', Object.assign(new Error('x'), { code: 'EACCES' }));
+    expect(denied).toBeInstanceOf(TopdownUsageError);
+    expect(denied.message).toBe('cannot write /etc/x: permission denied (EACCES)');
+  });
+
+  it('writeAtomic replaces a file whole and leaves no temporary file when it fails', () => {
+    const path = join(tmp, 'atomic.txt');
+    writeAtomic(path, 'one');
+    writeAtomic(path, 'two', new Uint8Array([0x21]));
+    expect(readFileSync(path, 'utf8')).toBe('two!');
+    const folder = join(tmp, 'atomic-folder');
+    mkdirSync(join(folder, 'inside'), { recursive: true });
+    expect(() => writeAtomic(join(folder, 'inside'), 'x')).toThrow(/cannot write .*inside: /);
+    expect(readdirSync(folder)).toEqual(['inside']);
+    expect(() => writeAtomic(join(tmp, 'no', 'such', 'file'), 'x')).toThrow(
+      /no such file or folder \(ENOENT\)/,
+    );
+  });
+});
+
+describe('sizes are bounded before anything is allocated', () => {
+  it.each([
+    [
+      ['--hidden', '50000,50000'],
+      /the 784-50000-50000-10 network needs about \d+\.\d GB, more than the \d+\.\d GB allowed/,
+    ],
+    [['--hidden', '100000000'], /layer 1 \(784 x 100000000\) would need 1.00e\+11 values in one array/],
+    [['--hidden', '4000,4000', '--max-memory', '0.1'], /more than the 0.1 GB allowed \(--max-memory\)/],
+  ])('train %j is one line', (args, message) => {
+    const r = topdown([...TRAIN, ...args]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(message);
+    oneLine(r.err);
+  });
+
+  it.each([
+    [['--D', '100000000'], /theory: D: Too big: expected number to be <=10000000/],
+    [
+      ['--sim', '--D', '2', '--t-max', '1e11'],
+      /tMax \* D = 2.00e\+11 steps per simulation, more than the 1.50e\+9 allowed/,
+    ],
+  ])('theory %j is one line', (args, message) => {
+    const r = topdown(['theory', ...args]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(message);
+    oneLine(r.err);
+  });
+
+  it('a gzip that inflates past the bound is refused while inflating, and so is an oversized raw file', () => {
+    const bomb = gzipSync(Buffer.alloc(4096));
+    expect(() => gunzipIfNeeded(bomb, 'bomb.gz', 1000)).toThrow(
+      /bomb.gz: inflates to more than .*, more than any dataset file/,
+    );
+    expect(gunzipIfNeeded(bomb, 'fine.gz', 8192)).toHaveLength(4096);
+    const raw = join(tmp, 'raw.bin');
+    writeFileSync(raw, Buffer.alloc(2048));
+    expect(() => readBytes(raw, 1024)).toThrow(/raw.bin: holds .*, more than any dataset file/);
   });
 });
 

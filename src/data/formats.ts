@@ -2,7 +2,7 @@
  * Parsers for the official file formats: IDX (MNIST, Fashion-MNIST), the CIFAR-10 and CIFAR-100 binary
  * batches, and transparent gzip. Every problem becomes a {@link DataFormatError} naming the file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 import { DataFormatError } from './errors.js';
@@ -32,24 +32,45 @@ export function isGzip(bytes: Uint8Array): boolean {
  * @param label - the file name used in error messages
  * @throws DataFormatError when the gzip data are corrupt or truncated
  */
-export function gunzipIfNeeded(bytes: Uint8Array, label: string): Uint8Array {
+export function gunzipIfNeeded(bytes: Uint8Array, label: string, maxBytes = MAX_DATA_BYTES): Uint8Array {
   if (!isGzip(bytes)) return plain(bytes);
   try {
-    return plain(gunzipSync(bytes));
+    // the bound stops inflation as soon as it is passed, before the memory is taken
+    return plain(gunzipSync(bytes, { maxOutputLength: maxBytes }));
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataFormatError(
+        label,
+        `inflates to more than ${formatBytes(maxBytes)}, more than any dataset file`,
+      );
+    }
     const reason = (error as Error).message || String(error);
     throw new DataFormatError(label, `unreadable gzip data (${reason})`);
   }
 }
 
 /**
+ * The most a dataset file may hold, raw or inflated: the largest official one (CIFAR-100's archive, about
+ * 180 MB inflated) with ample room. A larger file is refused before it is read into memory.
+ */
+export const MAX_DATA_BYTES = 1024 ** 3;
+
+function formatBytes(n: number): string {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(0)} GiB` : `${(n / 1024 ** 2).toFixed(0)} MiB`;
+}
+
+/**
  * Reads a whole file into memory.
  * @throws DataFormatError when it cannot be read
  */
-export function readBytes(path: string): Uint8Array {
+export function readBytes(path: string, maxBytes = MAX_DATA_BYTES): Uint8Array {
   try {
+    const size = statSync(path).size;
+    if (size > maxBytes)
+      throw new DataFormatError(path, `holds ${formatBytes(size)}, more than any dataset file`);
     return plain(readFileSync(path));
   } catch (error) {
+    if (error instanceof DataFormatError) throw error;
     const e = error as NodeJS.ErrnoException;
     throw new DataFormatError(path, `cannot read the file (${e.code ?? e.message})`);
   }

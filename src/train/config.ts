@@ -133,6 +133,11 @@ export const CORE_SCHEMA = z
       placeholder: 'N',
     }),
     engine: z.enum(ENGINE_NAMES).default('auto').meta({ description: 'compute engine' }),
+    maxMemory: z.number().positive().optional().meta({
+      description: 'refuse runs estimated to need more memory than this many GB before allocating anything',
+      defaultText: "80% of the machine's (or container's) memory",
+      placeholder: 'GB',
+    }),
     threads: positiveInt.optional().meta({
       description: 'OpenBLAS threads',
       defaultText: 'TOPDOWN_THREADS, else all cores',

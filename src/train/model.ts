@@ -17,6 +17,7 @@ import { ruleDefinition } from '../rules/registry.js';
 import type { LearningRule, RuleContext, RuleDefinition, SectionValues } from '../rules/rule.js';
 
 import type { TrainConfig } from './config.js';
+import { checkTrainingMemory } from './memory.js';
 
 /** The random streams of the loop; each is independent of how much the others have drawn. */
 export interface RunStreams {
@@ -87,6 +88,15 @@ function networkState(net: Network): StateSet {
 /** Builds the model for inputs of `features` and `classes` outputs, seeded by `config.seed`. */
 export function buildModel(config: TrainConfig, features: number, classes: number, engine: Engine): Model {
   const def = ruleDefinition(config.rule);
+  checkTrainingMemory(
+    {
+      sizes: [features, ...config.hidden, classes],
+      batchSize: config.batchSize,
+      optimizerBuffers: config.optimizer === 'adam' ? 3 : 1,
+      passes: def.passes ? 2 + classes : 1, // FF with every negative is the widest: 1 + 1 + (C - 1) passes
+    },
+    config.maxMemory,
+  );
   const rng = Rng.fromSeed(config.seed);
   const net = Network.create(
     {

@@ -635,7 +635,7 @@ function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): num
 }
 
 /** What a resumed run may change: where the data are, how it computes, how long it trains. */
-export const RESUMABLE_CHANGES: readonly string[] = ['dataDir', 'engine', 'threads', 'epochs'];
+export const RESUMABLE_CHANGES: readonly string[] = ['dataDir', 'engine', 'threads', 'epochs', 'maxMemory'];
 
 /** JSON with mapping keys sorted, so that equal values compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string | undefined {
