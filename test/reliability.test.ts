@@ -135,6 +135,43 @@ describe('file-system errors', () => {
   });
 });
 
+describe('a full disk', () => {
+  // a small tmpfs of our own (needs root, as CI runs; elsewhere the test says it cannot run)
+  const disk = join(tmp, 'small-disk');
+  let mounted = false;
+  beforeAll(() => {
+    mkdirSync(disk);
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status === 0;
+  });
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [disk]);
+  });
+
+  it('while checkpointing is exit 3 with one line; no temporary file is left and the last checkpoint stays', (ctx) => {
+    if (!mounted) ctx.skip();
+    const out = join(disk, 'run');
+    // epoch 1's checkpoint (about 100 kB) fits; the wider run's does not
+    const small = topdown([...TRAIN, '--hidden', '16', '--epochs', '1', '--out', out]);
+    expect(small.code, small.err).toBe(0);
+    const before = readFileSync(join(out, 'checkpoint.bin'));
+    const wide = topdown([
+      ...TRAIN,
+      '--hidden',
+      '512',
+      '--epochs',
+      '1',
+      '--json',
+      '--out',
+      join(disk, 'wide'),
+    ]);
+    expect(wide.code, wide.err).toBe(3);
+    expect(wide.err).toMatch(/cannot write .*: the disk is full \(ENOSPC\)/);
+    oneLine(wide.err);
+    expect(readdirSync(join(disk, 'wide')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readFileSync(join(out, 'checkpoint.bin'))).toEqual(before);
+  });
+});
+
 describe('sizes are bounded before anything is allocated', () => {
   it.each([
     [

@@ -67,6 +67,15 @@ export function ensureFolder(dir: string): void {
 }
 
 /**
+ * Fault injection for the reliability tests: `TOPDOWN_FAULT_SLOW_WRITE_MS` makes every atomic write pause
+ * that long before each chunk, so that a kill lands inside a write (0, the default, never pauses).
+ */
+function faultPauseMs(): number {
+  const ms = Number(process.env.TOPDOWN_FAULT_SLOW_WRITE_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 10_000) : 0;
+}
+
+/**
  * Writes `chunks` to `path` atomically (temporary file, fsync, rename); the temporary file is removed when
  * anything fails, and the error is one line naming `path`.
  */
@@ -75,7 +84,9 @@ export function writeAtomic(path: string, ...chunks: (string | Uint8Array)[]): v
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
+    const pause = faultPauseMs();
     for (const chunk of chunks) {
+      if (pause > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       for (let done = 0; done < bytes.byteLength;)
         done += writeSync(fd, bytes, done, bytes.byteLength - done);

@@ -282,7 +282,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
   let value: unknown;
   try {
     text = text.replace(/^\uFEFF/, ''); // a UTF-8 byte-order mark, as some editors write
-    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    // yaml's warnings would print beside our one line: its errors are enough
+    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
   } catch (error) {
     throw new TopdownUsageError(
       `config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,

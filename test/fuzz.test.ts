@@ -1,0 +1,330 @@
+/**
+ * Property tests and fuzzing, at a CI-sized budget (FUZZ_RUNS raises it; `npm run reliability` runs it large
+ * and writes docs/reliability.md from the counts). Every parser gets mutated real files (byte flips, sets,
+ * truncations, insertions, appended junk) and must either load cleanly or refuse in one line with a topdown
+ * error, within a time bound, never crash; a mutated checkpoint must never load.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { TopdownUnavailableError, TopdownUsageError } from '../src/core/errors.js';
+import { DataFormatError, DataMissingError, loadDataset } from '../src/data/index.js';
+import { readCheckpointFile } from '../src/train/checkpoint-file.js';
+import { readConfigFile, resolveTrainConfig } from '../src/train/config.js';
+import { RunFolder } from '../src/train/run-folder.js';
+import { TrainingSession } from '../src/train/trainer.js';
+
+import { cifar10Files, fakeCifar10, idxFiles, fakeSplit, tarGz } from './data-fixtures.js';
+import { availableEngines, randomArray, referenceGemm } from './helpers.js';
+import { Rng } from '../src/core/rng.js';
+import { gzipSync } from 'node:zlib';
+import { syntheticDataset } from './train-helpers.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+/** A case that takes longer than this counts as a hang. */
+const CASE_MS = 5000;
+const tmp = mkdtempSync(join(tmpdir(), 'topdown-fuzz-'));
+const report: { category: string; cases: number; clean: number; refused: number; mishandled: number }[] = [];
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  if (process.env.RELIABILITY_REPORT)
+    writeFileSync(process.env.RELIABILITY_REPORT, JSON.stringify(report, null, 2));
+});
+
+// nothing may print beside the one error line (a library's warnings, a stray log)
+beforeEach(() => {
+  vi.spyOn(console, 'warn');
+  vi.spyOn(console, 'error');
+  vi.spyOn(console, 'log');
+  vi.spyOn(process, 'emitWarning');
+});
+afterEach(() => {
+  if (!process.env.FUZZ_DEBUG) {
+    expect(console.warn).not.toHaveBeenCalled();
+    expect(console.error).not.toHaveBeenCalled();
+    expect(console.log).not.toHaveBeenCalled();
+    expect(process.emitWarning).not.toHaveBeenCalled();
+  }
+  vi.restoreAllMocks();
+});
+
+type Edit = { kind: 'flip' | 'set' | 'truncate' | 'insert' | 'append'; at: number; byte: number };
+const edits = fc.array(
+  fc.record({
+    kind: fc.constantFrom<Edit['kind']>('flip', 'set', 'truncate', 'insert', 'append'),
+    // positions spread evenly over the file (fast-check's doubles favour values near 0: the magic numbers)
+    at: fc.integer({ min: 0, max: 2 ** 20 - 1 }).map((v) => v / 2 ** 20),
+    byte: fc.integer({ min: 0, max: 255 }),
+  }),
+  { minLength: 1, maxLength: 4 },
+);
+
+/** `bytes` with the edits applied (positions as fractions of the length). */
+function mutate(bytes: Uint8Array, list: Edit[]): Uint8Array {
+  let out = Buffer.from(bytes);
+  for (const e of list) {
+    const at = Math.min(out.length - 1, Math.floor(e.at * out.length));
+    if (out.length === 0) out = Buffer.from([e.byte]);
+    else if (e.kind === 'flip') out[at] = out[at]! ^ (1 << (e.byte % 8));
+    else if (e.kind === 'set') out[at] = e.byte;
+    else if (e.kind === 'truncate') out = out.subarray(0, at);
+    else if (e.kind === 'insert')
+      out = Buffer.concat([out.subarray(0, at), Buffer.from([e.byte]), out.subarray(at)]);
+    else out = Buffer.concat([out, Buffer.alloc(1 + (e.byte % 64), e.byte)]);
+  }
+  return out;
+}
+
+/** Runs `load` on each case: a clean result or one topdown error line within the time bound. */
+function fuzz(category: string, arbitrary: fc.Arbitrary<Edit[]>, load: (edits: Edit[]) => void): void {
+  const tally = { category, cases: 0, clean: 0, refused: 0, mishandled: 0 };
+  report.push(tally);
+  fc.assert(
+    fc.property(arbitrary, (list) => {
+      tally.cases++;
+      const start = performance.now();
+      try {
+        load(list);
+        tally.clean++;
+      } catch (error) {
+        const known =
+          error instanceof TopdownUsageError ||
+          error instanceof TopdownUnavailableError ||
+          error instanceof DataFormatError ||
+          error instanceof DataMissingError;
+        const message = (error as Error).message ?? '';
+        if (!known || message.includes('\n') || message.length === 0) {
+          tally.mishandled++;
+          throw error;
+        }
+        tally.refused++;
+        if (process.env.FUZZ_DEBUG && tally.refused < 6) console.log(category, JSON.stringify(list), message);
+      }
+      const ms = performance.now() - start;
+      if (ms > CASE_MS) {
+        tally.mishandled++;
+        throw new Error(`${category}: a case took ${ms.toFixed(0)} ms`);
+      }
+    }),
+    { numRuns: RUNS, seed: 7 },
+  );
+}
+
+describe('fuzzing the loaders with mutated real-format files', () => {
+  const mnist = idxFiles(fakeSplit(40, 784, 10, 1), fakeSplit(12, 784, 10, 2));
+  it.each(Object.keys(mnist).map((name) => [name] as const))('MNIST IDX %s (plain and gzipped)', (name) => {
+    let n = 0;
+    fuzz(
+      `MNIST IDX ${name}`,
+      fc.tuple(edits, fc.boolean()).map(([e, gz]) => Object.assign(e, { gz })),
+      (list) => {
+        const dir = join(tmp, `mnist-${name}-${n++}`);
+        mkdirSync(join(dir, 'mnist'), { recursive: true });
+        const gz = (list as Edit[] & { gz?: boolean }).gz === true;
+        for (const [file, bytes] of Object.entries(mnist)) {
+          const content = file === name ? mutate(gz ? gzipSync(bytes) : bytes, list) : bytes;
+          writeFileSync(join(dir, 'mnist', file === name && gz ? `${file}.gz` : file), content);
+        }
+        try {
+          loadDataset('mnist', { dataDir: dir });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  });
+
+  it('the CIFAR-10 .tar.gz archive', () => {
+    const { train, test } = fakeCifar10(20, 6);
+    const archive = tarGz('cifar-10-batches-bin', cifar10Files(train, test));
+    let n = 0;
+    fuzz('CIFAR-10 tar.gz archive', edits, (list) => {
+      const dir = join(tmp, `cifar-${n++}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'cifar-10-binary.tar.gz'), mutate(archive, list));
+      try {
+        loadDataset('cifar10', { dataDir: dir });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('CIFAR-10 batch files', () => {
+    const { train, test } = fakeCifar10(20, 6);
+    const files = cifar10Files(train, test);
+    let n = 0;
+    fuzz('CIFAR-10 batch file', edits, (list) => {
+      const dir = join(tmp, `cifar-bin-${n++}`, 'cifar10');
+      mkdirSync(dir, { recursive: true });
+      for (const [file, bytes] of Object.entries(files))
+        writeFileSync(join(dir, file), file === 'data_batch_2.bin' ? mutate(bytes, list) : bytes);
+      try {
+        loadDataset('cifar10', { dataDir: join(dir, '..') });
+      } finally {
+        rmSync(join(dir, '..'), { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+describe('fuzzing configs', () => {
+  const yaml = Buffer.from(
+    'rule: ff\nhidden: [40, 30]\nepochs: 3\nff:\n  negatives: all\n  threshold: 5\nff-label-value: 0.5\nlr: 0.001\n',
+  );
+  const json = Buffer.from(
+    JSON.stringify({ rule: 'pepita', mode: 'hebbian', feedback: { init: 'normal' }, mirror: {}, seed: 3 }),
+  );
+  it.each([
+    ['YAML', yaml, 'c.yaml'],
+    ['JSON', json, 'c.json'],
+  ] as const)('mutated %s config files', (kind, base, file) => {
+    let n = 0;
+    fuzz(`${kind} config file`, edits, (list) => {
+      const path = join(tmp, `${n++}-${file}`);
+      writeFileSync(path, mutate(base, list));
+      resolveTrainConfig(readConfigFile(path), `config file ${path}`);
+    });
+  });
+
+  it('random option objects resolve to a config that resolves to itself, or are refused in one line', () => {
+    const key = fc.constantFrom(
+      'rule',
+      'lr',
+      'hidden',
+      'mode',
+      'ff',
+      'mirror',
+      'ffThreshold',
+      'dropout',
+      'epochs',
+      'sign',
+      '__proto__',
+      'feedback',
+      'x',
+    );
+    const value = fc.oneof(
+      fc.constantFrom('ff', 'pepita', 'bp', 'hebbian', 'minus'),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.array(fc.integer({ min: -2, max: 2000 })),
+      fc.constant({}),
+      fc.constant(null),
+    );
+    const tally = { category: 'random option objects', cases: 0, clean: 0, refused: 0, mishandled: 0 };
+    report.push(tally);
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 5 }), (input) => {
+        tally.cases++;
+        try {
+          const c = resolveTrainConfig(input);
+          expect(resolveTrainConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+          tally.clean++;
+        } catch (error) {
+          if (!(error instanceof TopdownUsageError) || (error as Error).message.includes('\n')) {
+            tally.mishandled++;
+            throw error;
+          }
+          tally.refused++;
+        }
+      }),
+      { numRuns: RUNS * 5, seed: 11 },
+    );
+  });
+});
+
+describe('fuzzing checkpoints', () => {
+  it('no mutated checkpoint loads: every change is refused in one line', () => {
+    const engine = availableEngines()[0]!;
+    const folder = new RunFolder(join(tmp, 'ck'));
+    const config = resolveTrainConfig({
+      rule: 'fa',
+      kolenPollack: true,
+      hidden: [8],
+      epochs: 1,
+      batchSize: 16,
+    });
+    new TrainingSession(config, syntheticDataset(2, 100, 20, 8, 4), engine, { sink: folder }).run();
+    const original = readFileSync(folder.checkpointPath);
+    const path = join(tmp, 'mutated.bin');
+    const tally = { category: 'checkpoint files', cases: 0, clean: 0, refused: 0, mishandled: 0 };
+    report.push(tally);
+    fc.assert(
+      fc.property(edits, (list) => {
+        const bytes = mutate(original, list);
+        if (Buffer.compare(bytes, original) === 0) return;
+        tally.cases++;
+        writeFileSync(path, bytes);
+        try {
+          readCheckpointFile(path);
+        } catch (error) {
+          if (error instanceof TopdownUsageError && !error.message.includes('\n')) {
+            tally.refused++;
+            return;
+          }
+          tally.mishandled++;
+          throw error;
+        }
+        tally.mishandled++;
+        throw new Error('a mutated checkpoint loaded');
+      }),
+      { numRuns: RUNS * 2, seed: 13 },
+    );
+  });
+});
+
+describe('properties of the engine kernels', () => {
+  it.each(availableEngines().map((e) => [e.name, e] as const))(
+    '%s gemm matches a float64 reference',
+    (_n, engine) => {
+      const tally = {
+        category: `${engine.name} gemm vs float64`,
+        cases: 0,
+        clean: 0,
+        refused: 0,
+        mishandled: 0,
+      };
+      report.push(tally);
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 40 }),
+            n: fc.integer({ min: 1, max: 40 }),
+            k: fc.integer({ min: 1, max: 300 }),
+            transA: fc.boolean(),
+            transB: fc.boolean(),
+            alpha: fc.constantFrom(1, -0.5, 2),
+            beta: fc.constantFrom(0, 1, 0.25),
+            seed: fc.integer({ min: 0, max: 1e6 }),
+          }),
+          ({ m, n, k, transA, transB, alpha, beta, seed }) => {
+            tally.cases++;
+            const rng = Rng.fromSeed(seed);
+            const a = randomArray(rng, m * k);
+            const b = randomArray(rng, k * n);
+            const c = randomArray(rng, m * n);
+            const lda = transA ? m : k;
+            const ldb = transB ? k : n;
+            const ref = referenceGemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, n);
+            const out = c.slice();
+            engine.sgemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, out, 0, n);
+            for (let i = 0; i < m * n; i++) {
+              const bound = (k + 2) * 1.2e-7 * ref.scale[i]! + 1e-6;
+              if (!(Math.abs(out[i]! - ref.value[i]!) <= bound)) {
+                tally.mishandled++;
+                throw new Error(`element ${i}: ${out[i]} vs ${ref.value[i]}`);
+              }
+            }
+            tally.clean++;
+          },
+        ),
+        { numRuns: RUNS * 2, seed: 17 },
+      );
+    },
+  );
+});
