@@ -163,10 +163,10 @@ export class RunFolder implements TrainCallbacks {
     return readdirSync(this.dir).filter((f) => RUN_FILES.includes(f) || f.endsWith('.jsonl'));
   }
 
-  /** Removes `<file>.tmp-<pid>` files left by processes that are gone (a kill during a write). */
+  /** Removes `<file>.tmp-<pid>` and lock drafts left by processes that are gone (a kill during a write). */
   private removeStaleTemporaries(): void {
     for (const f of readdirSync(this.dir)) {
-      const m = /\.tmp-(\d+)$/.exec(f);
+      const m = /(?:\.tmp-|^run\.lock\.)(\d+)$/.exec(f);
       if (!m) continue;
       const pid = Number(m[1]);
       let gone = pid !== process.pid;

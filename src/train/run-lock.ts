@@ -1,10 +1,10 @@
 /**
- * Exclusive use of a run folder: `run.lock` holds the owner's pid and host, created with O_EXCL so two
- * processes can never both believe they own the folder. A lock whose process is gone (killed, machine
+ * Exclusive use of a run folder: `run.lock` holds the owner's pid and host, created by a hard link (which
+ * fails when the name exists) so two processes can never both believe they own the folder. A lock whose process is gone (killed, machine
  * restarted) is stale and taken over.
  */
 import { hostname } from 'node:os';
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUsageError } from '../core/errors.js';
@@ -45,10 +45,26 @@ export class RunLock {
   /** Takes `dir`'s lock, or throws a one-line error naming the process that holds it. */
   static acquire(dir: string): RunLock {
     const path = join(dir, LOCK_FILE);
+    const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    // the lock appears with its content in one step (a hard link of a file written first), so no other
+    // process can ever read it empty and take it for stale
+    const draft = `${path}.${process.pid}`;
+    try {
+      writeFileSync(draft, JSON.stringify(owner) + '\n');
+    } catch (error) {
+      throw fileError(`cannot lock ${dir}`, error);
+    }
+    try {
+      return RunLock.link(dir, path, draft);
+    } finally {
+      rmSync(draft, { force: true });
+    }
+  }
+
+  private static link(dir: string, path: string, draft: string): RunLock {
     for (let attempt = 0; attempt < 2; attempt++) {
-      let fd: number;
       try {
-        fd = openSync(path, 'wx');
+        linkSync(draft, path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(`cannot lock ${dir}`, error);
         const owner = readOwner(path);
@@ -65,9 +81,6 @@ export class RunLock {
         rmSync(path, { force: true }); // stale: its process is gone
         continue;
       }
-      const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-      writeSync(fd, JSON.stringify(owner) + '\n');
-      closeSync(fd);
       return new RunLock(path);
     }
     throw new TopdownUsageError(`cannot lock ${dir}: another process keeps taking it`);

@@ -136,10 +136,10 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
     if (flags.overwrite && flags.out === undefined)
       throw new TopdownUsageError('--overwrite replaces the run in --out: give --out too');
     outDir = flags.out ?? '';
-    // a relative data folder is kept as the absolute one it meant, so the run's config works from anywhere
-    if (config.dataDir && !isAbsolute(config.dataDir))
-      config = { ...config, dataDir: resolvePath(config.dataDir) };
   }
+  // a relative data folder is kept as the absolute one it meant, so the run's config works from anywhere
+  if (config.dataDir && !isAbsolute(config.dataDir))
+    config = { ...config, dataDir: resolvePath(config.dataDir) };
   if (flags.dryRun) {
     io.out(JSON.stringify(config, null, 2) + '\n');
     return;
