@@ -82,6 +82,23 @@ describe('collapse is caught and never checkpointed', () => {
     },
   );
 
+  it("the best epoch's checkpoint is kept beside the latest, and eval --best evaluates it", () => {
+    const out = join(tmp, 'best');
+    const r = topdown([...TRAIN, '--epochs', '4', '--hidden', '16', '--lr', '0.3', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { epoch: number; test_acc: number });
+    const best = lines.reduce((a, b) => (b.test_acc > a.test_acc ? b : a));
+    expect(readCheckpointFile(join(out, 'checkpoint-best.bin')).header.epochsDone).toBe(best.epoch);
+    const evaluated = topdown(['eval', out, '--best', '--json']);
+    expect(evaluated.code, evaluated.err).toBe(0);
+    expect(JSON.parse(evaluated.out)).toMatchObject({ test_acc: best.test_acc, epochs: best.epoch });
+    const latest = JSON.parse(topdown(['eval', out, '--json']).out);
+    expect(latest).toMatchObject({ test_acc: lines.at(-1)!.test_acc, epochs: 4 });
+  });
+
   it('the collapse signatures: exploding weights, confident chance, a fall back to chance', () => {
     const logs = (test_acc: number, test_loss: number, weight_norms = [1, 1]) =>
       ({
@@ -136,12 +153,12 @@ describe('file-system errors', () => {
 });
 
 describe('a full disk', () => {
-  // a small tmpfs of our own (needs root, as CI runs; elsewhere the test says it cannot run)
+  // a small (1 MB) tmpfs of our own (needs root, as CI runs; elsewhere the test says it cannot run)
   const disk = join(tmp, 'small-disk');
   let mounted = false;
   beforeAll(() => {
     mkdirSync(disk);
-    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status === 0;
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]).status === 0;
   });
   afterAll(() => {
     if (mounted) spawnSync('umount', [disk]);
@@ -150,7 +167,7 @@ describe('a full disk', () => {
   it('while checkpointing is exit 3 with one line; no temporary file is left and the last checkpoint stays', (ctx) => {
     if (!mounted) ctx.skip();
     const out = join(disk, 'run');
-    // epoch 1's checkpoint (about 100 kB) fits; the wider run's does not
+    // the narrow run's checkpoints (about 100 kB each, latest and best) fit; the wider run's (3 MB) do not
     const small = topdown([...TRAIN, '--hidden', '16', '--epochs', '1', '--out', out]);
     expect(small.code, small.err).toBe(0);
     const before = readFileSync(join(out, 'checkpoint.bin'));

@@ -49,11 +49,21 @@ export function defaultRunFolder(rule: string, data: string, now = new Date()): 
   return join('runs', `${stamp}-${rule}-${data}`);
 }
 
+/** The best epoch's checkpoint, beside the latest one. */
+export const BEST_CHECKPOINT_FILE = 'checkpoint-best.bin';
+
+/** True when `logs` (the last of `history`) scores above every earlier training epoch. */
+function isBest(logs: EpochLogs, history: readonly EpochLogs[]): boolean {
+  const score = (e: EpochLogs): number => (typeof e.val_acc === 'number' ? e.val_acc : e.test_acc);
+  return history.filter((e) => e !== logs && e.phase === undefined).every((e) => score(e) < score(logs));
+}
+
 /** What a run leaves in its folder besides the side streams' `.jsonl` files (removed by `--overwrite`). */
 const RUN_FILES = [
   CONFIG_FILE,
   METRICS_FILE,
   CHECKPOINT_FILE,
+  BEST_CHECKPOINT_FILE,
   'goodness-histograms.svg',
   'goodness-histograms.png',
 ];
@@ -186,6 +196,11 @@ export class RunFolder implements TrainCallbacks {
     return join(this.dir, CHECKPOINT_FILE);
   }
 
+  /** The checkpoint of the best epoch so far (by validation accuracy when there is a split, else test). */
+  get bestCheckpointPath(): string {
+    return join(this.dir, BEST_CHECKPOINT_FILE);
+  }
+
   writeConfig(config: object): void {
     writeAtomic(join(this.dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
   }
@@ -193,7 +208,13 @@ export class RunFolder implements TrainCallbacks {
   /** Writes the epoch's metrics line, then the checkpoint when one is due. */
   onEpochEnd(logs: EpochLogs, session: TrainingSession): void {
     this.writeEpoch(logs);
-    if (session.checkpointDue) this.writeCheckpoint(session.checkpoint());
+    const due = session.checkpointDue;
+    const best = logs.phase === undefined && isBest(logs, session.history.epochs);
+    if (!due && !best) return;
+    const content = session.checkpoint();
+    if (due) this.writeCheckpoint(content);
+    // the best epoch's state is kept beside the latest, so a later slide (not only a collapse) loses nothing
+    if (best) this.writeCheckpoint(content, this.bestCheckpointPath);
   }
 
   /** Training stopped inside an epoch: checkpoint the epoch so far. */
@@ -219,9 +240,9 @@ export class RunFolder implements TrainCallbacks {
     }
   }
 
-  writeCheckpoint(content: CheckpointContent): void {
+  writeCheckpoint(content: CheckpointContent, path = this.checkpointPath): void {
     writeCheckpointFile(
-      this.checkpointPath,
+      path,
       {
         config: content.config,
         epochsDone: content.epochsDone,
@@ -262,10 +283,12 @@ export class RunFolder implements TrainCallbacks {
    * Reads the folder's checkpoint, validating its config; refuses a checkpoint whose config differs from
    * the folder's config.json (a checkpoint copied in from another run).
    */
-  readCheckpoint(): CheckpointContent {
-    const path = this.checkpointPath;
+  readCheckpoint(which: 'latest' | 'best' = 'latest'): CheckpointContent {
+    const path = which === 'best' ? this.bestCheckpointPath : this.checkpointPath;
     if (!existsSync(path))
-      throw new TopdownUsageError(`no checkpoint in ${this.dir} (expected ${CHECKPOINT_FILE})`);
+      throw new TopdownUsageError(
+        `no ${which === 'best' ? 'best ' : ''}checkpoint in ${this.dir} (expected ${which === 'best' ? BEST_CHECKPOINT_FILE : CHECKPOINT_FILE})`,
+      );
     const { header, tensors } = readCheckpointFile(path);
     const config = resolveTrainConfig(header.config, `checkpoint ${path}`);
     const { epochsDone, preludeDone } = header;

@@ -19,9 +19,10 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
     )
     .addOption(engineOption())
     .addOption(threadsOption())
+    .option('--best', "evaluate the best epoch's checkpoint (checkpoint-best.bin) instead of the latest")
     .option('--json', 'print one JSON object')
-    .action((dir: string, flags: EngineFlags & { dataDir?: string; json?: boolean }) => {
-      const checkpoint = RunFolder.forReading(dir).readCheckpoint();
+    .action((dir: string, flags: EngineFlags & { dataDir?: string; json?: boolean; best?: boolean }) => {
+      const checkpoint = RunFolder.forReading(dir).readCheckpoint(flags.best ? 'best' : 'latest');
       const config = { ...checkpoint.config, trainSubset: undefined };
       const { engine } = engineFromFlags(flags, io);
       // Standardisation statistics come from the whole training set; otherwise one batch of it is enough.
@@ -32,7 +33,11 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       });
       // A session with no training steps: its model is rebuilt from the config, then loaded from the checkpoint.
       const session = new TrainingSession({ ...config, valSplit: 0 }, data, engine, {});
-      restoreModel(session.model, checkpoint.model, `${dir}/checkpoint.bin`);
+      restoreModel(
+        session.model,
+        checkpoint.model,
+        `${dir}/${flags.best ? 'checkpoint-best.bin' : 'checkpoint.bin'}`,
+      );
       const indices = Uint32Array.from({ length: data.test.count }, (_, i) => i);
       const result = session.evaluate(data.test, indices);
       const extra: Record<string, number> = {};
