@@ -328,3 +328,100 @@ describe('properties of the engine kernels', () => {
     },
   );
 });
+
+describe('properties of the optimiser sweeps and vector kernels', () => {
+  const engines = availableEngines();
+  const arrays = fc.record({
+    n: fc.integer({ min: 1, max: 3000 }),
+    seed: fc.integer({ min: 0, max: 1e6 }),
+    lr: fc.constantFrom(0, 1e-3, 0.1, 1),
+    wd: fc.constantFrom(0, 1e-4, 0.5),
+  });
+
+  it('the SGD sweep follows its float32 formula on every engine, and the engines agree bit for bit', () => {
+    const tally = {
+      category: 'SGD sweep, engines vs formula',
+      cases: 0,
+      clean: 0,
+      refused: 0,
+      mishandled: 0,
+    };
+    report.push(tally);
+    fc.assert(
+      fc.property(arrays, ({ n, seed, lr, wd }) => {
+        tally.cases++;
+        const rng = Rng.fromSeed(seed);
+        const w0 = randomArray(rng, n);
+        const v0 = randomArray(rng, n);
+        const results = engines.map((engine) => {
+          const w = w0.slice();
+          const v = v0.slice();
+          engine.sgdUpdate(w, v, lr, wd);
+          return { w, v };
+        });
+        const f = Math.fround;
+        for (let i = 0; i < n; i++) {
+          const vi = f(v0[i]! + f(f(wd) * w0[i]!));
+          expect(results[0]!.v[i]).toBe(vi);
+          const step = f(f(lr) * vi);
+          // one float32 rounding of w - step (a fused multiply-add may skip the product's own rounding)
+          expect(Math.abs(results[0]!.w[i]! - (w0[i]! - step))).toBeLessThanOrEqual(
+            1.2e-7 * (Math.abs(w0[i]!) + Math.abs(step)) + 1e-30,
+          );
+        }
+        for (const r of results.slice(1)) {
+          expect(r.v).toEqual(results[0]!.v);
+          expect(r.w).toEqual(results[0]!.w);
+        }
+        tally.clean++;
+      }),
+      { numRuns: RUNS, seed: 19 },
+    );
+  }, 600_000);
+
+  it('the Adam sweep gives the same bits on every engine, strided or not', () => {
+    const tally = { category: 'Adam sweep, engines agree', cases: 0, clean: 0, refused: 0, mishandled: 0 };
+    report.push(tally);
+    fc.assert(
+      fc.property(
+        arrays,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 50 }),
+        ({ n, seed, lr, wd }, extra, t) => {
+          tally.cases++;
+          const rng = Rng.fromSeed(seed);
+          const cols = Math.max(1, Math.floor(Math.sqrt(n)));
+          const rows = Math.max(1, Math.floor(n / cols));
+          const stride = cols + extra;
+          const p0 = randomArray(rng, rows * stride);
+          const g = randomArray(rng, rows * cols);
+          const m0 = randomArray(rng, rows * cols);
+          const v0 = randomArray(rng, rows * cols).map(Math.abs);
+          const s = {
+            beta1: 0.9,
+            beta2: 0.999,
+            weightDecay: wd,
+            eps: 1e-8,
+            stepSize: lr / (1 - 0.9 ** t),
+            invBc2Sqrt: 1 / Math.sqrt(1 - 0.999 ** t),
+          };
+          const results = engines.map((engine) => {
+            const p = p0.slice();
+            const m = m0.slice();
+            const v = v0.slice();
+            engine.adamUpdate(p, 0, stride, rows, cols, g, m, v, s);
+            return { p, m, v };
+          });
+          for (const r of results) {
+            for (let i = 0; i < rows; i++)
+              for (let j = cols; j < stride; j++) expect(r.p[i * stride + j]).toBe(p0[i * stride + j]);
+            expect(r.p.every(Number.isFinite)).toBe(true);
+          }
+          for (const r of results.slice(1)) expect(r).toEqual(results[0]);
+          tally.clean++;
+        },
+      ),
+      { numRuns: RUNS, seed: 23 },
+    );
+  }, 600_000);
+});
