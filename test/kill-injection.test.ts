@@ -5,7 +5,7 @@
  * (`npm run reliability`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng.js';
 import { readCheckpointFile } from '../src/train/checkpoint-file.js';
 
-import { writeSyntheticMnist } from './train-helpers.js';
+import { checkpointTensors, untimedMetrics, writeSyntheticMnist } from './train-helpers.js';
 
 const TRIALS = Number(process.env.KILL_TRIALS ?? 4);
 const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -25,19 +25,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const RUN = ['train', '--data-dir', data, '--hidden', '64', '--batch-size', '8', '--epochs', '6', '--json'];
 const env = { ...process.env, TOPDOWN_ENGINE: undefined, TOPDOWN_FAULT_SLOW_WRITE_MS: '15' };
-const tensors = (out: string) =>
-  readCheckpointFile(join(out, 'checkpoint.bin')).tensors.map((t) => Array.from(t));
-const untimed = (out: string) =>
-  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) =>
-      Object.fromEntries(
-        Object.entries(JSON.parse(l) as Record<string, unknown>).filter(
-          ([k]) => k !== 'seconds' && k !== 'samples_per_s',
-        ),
-      ),
-    );
+const tensors = checkpointTensors;
+const untimed = untimedMetrics;
 
 describe('kill -9 at random moments', () => {
   it(`${TRIALS} kills, each resumed to the uninterrupted run's exact result`, async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readCheckpointFile } from '../src/train/checkpoint-file.js';
 
-import { writeSyntheticMnist } from './train-helpers.js';
+import { checkpointTensors, untimedMetrics, writeSyntheticMnist } from './train-helpers.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'topdown-signals-'));
@@ -59,19 +59,8 @@ const epochsLogged = (out: string): number =>
   existsSync(join(out, 'metrics.jsonl'))
     ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length
     : 0;
-const untimed = (out: string) =>
-  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) =>
-      Object.fromEntries(
-        Object.entries(JSON.parse(l) as Record<string, unknown>).filter(
-          ([k]) => k !== 'seconds' && k !== 'samples_per_s',
-        ),
-      ),
-    );
-const tensors = (out: string) =>
-  readCheckpointFile(join(out, 'checkpoint.bin')).tensors.map((t) => Array.from(t));
+const untimed = untimedMetrics;
+const tensors = checkpointTensors;
 
 describe('signals during training', () => {
   let reference: string;

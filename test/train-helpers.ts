@@ -1,9 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Rng } from '../src/core/rng.js';
 import type { Dataset, Split } from '../src/data/index.js';
+import { readCheckpointFile } from '../src/train/checkpoint-file.js';
 
 /**
  * A learnable synthetic image task: each class has a random prototype image; samples are the prototype plus
@@ -71,4 +72,23 @@ export function writeSyntheticMnist(dir: string, seed: number, train = 1000, tes
     );
     writeFileSync(join(folder, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx(0x801, [n], split.labels)));
   }
+}
+
+/** The metrics lines of run folder `out` without their timings (which differ between identical runs). */
+export function untimedMetrics(out: string): Record<string, unknown>[] {
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(l) as Record<string, unknown>).filter(
+          ([k]) => k !== 'seconds' && k !== 'samples_per_s',
+        ),
+      ),
+    );
+}
+
+/** The tensors of run folder `out`'s checkpoint, as plain arrays. */
+export function checkpointTensors(out: string): number[][] {
+  return readCheckpointFile(join(out, 'checkpoint.bin')).tensors.map((t) => Array.from(t));
 }
