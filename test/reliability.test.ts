@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../src/core/errors.js';
 import { fileError, writeAtomic } from '../src/core/files.js';
+import { DATASETS, maxDatasetFileBytes } from '../src/data/datasets.js';
 import { gunzipIfNeeded, readBytes } from '../src/data/formats.js';
 import { readCheckpointFile, writeCheckpointFile } from '../src/train/checkpoint-file.js';
 import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
@@ -205,11 +206,20 @@ describe('sizes are bounded before anything is allocated', () => {
   });
 
   it.each([
-    [['--D', '100000000'], /theory: D: Too big: expected number to be <=10000000/],
+    [['--D', '100000000000'], /D = 100000000000 needs 5.00e\+11 values in one array/],
+    [
+      ['--D', '1000000', '--ode', '--max-memory', '0.01'],
+      /D = 1000000 needs about 0.040 GB for the ODEs alone, more than the 0.010 GB allowed \(--max-memory\): lower D or --workers, or raise --max-memory/,
+    ],
+    [
+      ['--D', '1000000', '--sim', '--rule', 'pepita,bp', '--workers', '2', '--max-memory', '0.1'],
+      /needs about 0.22 GB with 2 simulations at once, more than the 0.10 GB allowed/,
+    ],
     [
       ['--sim', '--D', '2', '--t-max', '1e11'],
-      /tMax \* D = 2.00e\+11 steps per simulation, more than the 1.50e\+9 allowed/,
+      /tMax \* D = 2.00e\+11 steps per simulation, more than the 1.50e\+9 allowed .* or raise --max-steps/,
     ],
+    [['--sim', '--D', '2', '--t-max', '1e11', '--max-steps', '1e10'], /more than the 1.00e\+10 allowed/],
   ])('theory %j is one line', (args, message) => {
     const r = topdown(['theory', ...args]);
     expect(r.code, r.err).toBe(2);
@@ -217,15 +227,33 @@ describe('sizes are bounded before anything is allocated', () => {
     oneLine(r.err);
   });
 
+  it("a dataset file that inflates past the whole dataset's size is refused while inflating, with little memory taken", () => {
+    const dataDir = join(tmp, 'bomb-data');
+    writeSyntheticMnist(dataDir, 1, 20, 10);
+    // 100 MB of zeros gzip to about 100 KB; the whole of MNIST is 55 MB
+    const bomb = join(dataDir, 'mnist', 'train-images-idx3-ubyte.gz');
+    writeFileSync(bomb, gzipSync(Buffer.alloc(100e6)));
+    const bound = maxDatasetFileBytes(DATASETS.mnist);
+    expect(bound).toBeLessThan(80e6);
+    const r = topdown(['train', '--data-dir', dataDir, '--epochs', '1', '--out', join(tmp, 'bomb-run')]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(
+      /train-images-idx3-ubyte.gz: inflates to more than 67 MiB, more than the whole dataset it should hold/,
+    );
+    oneLine(r.err);
+  });
+
   it('a gzip that inflates past the bound is refused while inflating, and so is an oversized raw file', () => {
     const bomb = gzipSync(Buffer.alloc(4096));
     expect(() => gunzipIfNeeded(bomb, 'bomb.gz', 1000)).toThrow(
-      /bomb.gz: inflates to more than .*, more than any dataset file/,
+      /bomb.gz: inflates to more than .*, more than the whole dataset it should hold/,
     );
     expect(gunzipIfNeeded(bomb, 'fine.gz', 8192)).toHaveLength(4096);
     const raw = join(tmp, 'raw.bin');
     writeFileSync(raw, Buffer.alloc(2048));
-    expect(() => readBytes(raw, 1024)).toThrow(/raw.bin: holds .*, more than any dataset file/);
+    expect(() => readBytes(raw, 1024)).toThrow(
+      /raw.bin: holds .*, more than the .* of the whole dataset it should hold/,
+    );
   });
 });
 

@@ -262,3 +262,15 @@ export function parseDatasetName(value: string): DatasetName {
   if ((DATASET_NAMES as readonly string[]).includes(value)) return value as DatasetName;
   throw new TopdownUsageError(`unknown dataset "${value}"; choose one of ${DATASET_NAMES.join(', ')}`);
 }
+
+/**
+ * The most bytes one stored file of a dataset may hold, raw or inflated: its whole official content (every
+ * record of both splits, labels included) with a quarter more and a MiB of room for headers and archive
+ * members. A file past it cannot be a dataset file, so reading or inflating stops there, before the memory
+ * of a decompression bomb is taken.
+ */
+export function maxDatasetFileBytes(spec: DatasetSpec): number {
+  const labelBytes = spec.format === 'cifar100' ? 2 : 1;
+  const official = (spec.trainCount + spec.testCount) * (spec.features + labelBytes);
+  return Math.ceil(1.25 * official) + 1024 ** 2;
+}

@@ -41,7 +41,7 @@ export function gunzipIfNeeded(bytes: Uint8Array, label: string, maxBytes = MAX_
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DataFormatError(
         label,
-        `inflates to more than ${formatBytes(maxBytes)}, more than any dataset file`,
+        `inflates to more than ${formatBytes(maxBytes)}, more than the whole dataset it should hold`,
       );
     }
     const reason = (error as Error).message || String(error);
@@ -50,8 +50,8 @@ export function gunzipIfNeeded(bytes: Uint8Array, label: string, maxBytes = MAX_
 }
 
 /**
- * The most a dataset file may hold, raw or inflated: the largest official one (CIFAR-100's archive, about
- * 180 MB inflated) with ample room. A larger file is refused before it is read into memory.
+ * The default bound on a file, raw or inflated, when no dataset-specific one is given (the loaders pass
+ * `maxDatasetFileBytes` of the dataset). A larger file is refused before it is read into memory.
  */
 export const MAX_DATA_BYTES = 1024 ** 3;
 
@@ -67,7 +67,10 @@ export function readBytes(path: string, maxBytes = MAX_DATA_BYTES): Uint8Array {
   try {
     const size = statSync(path).size;
     if (size > maxBytes)
-      throw new DataFormatError(path, `holds ${formatBytes(size)}, more than any dataset file`);
+      throw new DataFormatError(
+        path,
+        `holds ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} of the whole dataset it should hold`,
+      );
     return plain(readFileSync(path));
   } catch (error) {
     if (error instanceof DataFormatError) throw error;

@@ -7,6 +7,7 @@
 export {
   DATASET_NAMES,
   DATASETS,
+  maxDatasetFileBytes,
   parseDatasetName,
   type ArchiveSpec,
   type DatasetFormat,

@@ -3,7 +3,13 @@
  */
 import { TopdownUsageError } from '../core/errors.js';
 
-import { DATASETS, type DatasetName, type DatasetSpec, type InputShape } from './datasets.js';
+import {
+  DATASETS,
+  maxDatasetFileBytes,
+  type DatasetName,
+  type DatasetSpec,
+  type InputShape,
+} from './datasets.js';
 import { DataFormatError } from './errors.js';
 import {
   cifarRecordCount,
@@ -65,10 +71,10 @@ export interface ReadFile {
   bytes: Uint8Array;
 }
 
-function readStored(path: string, onRead?: (file: ReadFile) => void): Uint8Array {
-  const bytes = readBytes(path);
+function readStored(path: string, maxBytes: number, onRead?: (file: ReadFile) => void): Uint8Array {
+  const bytes = readBytes(path, maxBytes);
   onRead?.({ path, bytes });
-  return gunzipIfNeeded(bytes, path);
+  return gunzipIfNeeded(bytes, path, maxBytes);
 }
 
 function cifarFormat(spec: DatasetSpec): CifarFormat {
@@ -143,15 +149,17 @@ export function loadLocated(
   onRead?: (file: ReadFile) => void,
 ): Dataset {
   const spec = DATASETS[name];
+  const maxBytes = maxDatasetFileBytes(spec);
   let train: Split;
   let test: Split;
   if (location.kind === 'folder') {
-    const read = (paths: string[]) => paths.map((path) => ({ label: path, bytes: readStored(path, onRead) }));
+    const read = (paths: string[]) =>
+      paths.map((path) => ({ label: path, bytes: readStored(path, maxBytes, onRead) }));
     train = buildSplit(spec, read(location.train));
     test = buildSplit(spec, read(location.test));
   } else {
     const archive = location.where;
-    const members = readTar(readStored(archive, onRead), archive);
+    const members = readTar(readStored(archive, maxBytes, onRead), archive);
     const dir = spec.archive!.memberDir;
     const read = (bases: readonly string[]) =>
       bases.map((base) => {
@@ -159,7 +167,7 @@ export function loadLocated(
         const bytes = members.get(member) ?? members.get(`${member}.gz`);
         if (!bytes) throw new DataFormatError(archive, `missing member ${member} in the archive`);
         const label = `${archive}:${member}`;
-        return { label, bytes: gunzipIfNeeded(bytes, label) };
+        return { label, bytes: gunzipIfNeeded(bytes, label, maxBytes) };
       });
     train = buildSplit(spec, read(spec.trainFiles));
     test = buildSplit(spec, read(spec.testFiles));

@@ -6,6 +6,7 @@ import { timeGrid, type TimeGrid } from './grid.js';
 import { sampleInstance, type Instance } from './instance.js';
 import type { IntegrateOptions } from './ode.js';
 import { simulateAll } from './parallel.js';
+import { checkTheoryBudget, type TheoryLimits } from './budget.js';
 import { odeSystemOf, type TheoryProblem, type TheoryRule } from './problem.js';
 import { solveOde } from './solve.js';
 import type { Trajectory } from './trajectory.js';
@@ -19,6 +20,8 @@ export interface ExperimentOptions {
   /** Concurrent simulations (worker threads). */
   workers?: number;
   integrate?: IntegrateOptions;
+  /** Memory and step limits, checked before anything is allocated (see `checkTheoryBudget`). */
+  limits?: TheoryLimits;
   onProgress?: (stage: 'ode' | 'sim', fraction: number) => void;
 }
 
@@ -113,9 +116,13 @@ export function relativeGap(sim: number[], ode: number[]): { max: number; mean: 
 export async function runExperiment(
   problem: TheoryProblem,
   options: ExperimentOptions,
-  instance: Instance = sampleInstance(problem),
+  given?: Instance,
   grid: TimeGrid = timeGrid(problem),
 ): Promise<ExperimentResult> {
+  const simulations = options.rules.length * options.seeds;
+  const concurrent = options.sim ? Math.min(simulations, Math.max(1, options.workers ?? 1)) : 0;
+  checkTheoryBudget(problem, concurrent, options.limits);
+  const instance = given ?? sampleInstance(problem);
   const curves: Curve[] = [];
   if (options.ode) {
     options.rules.forEach((rule, i) => {

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './problem.js';
+export * from './budget.js';
 export * from './instance.js';
 export * from './integrals.js';
 export * from './observables.js';

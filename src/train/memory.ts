@@ -3,30 +3,14 @@
  * fit: so that `--hidden 50000,50000` is one line instead of the kernel's OOM killer, and a width no
  * Float32Array can hold is one line instead of an internal error.
  */
-import { readFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
-
+import { availableMemory, MAX_ARRAY_ELEMENTS as MAX_ELEMENTS } from '../core/memory.js';
 import { TopdownUsageError } from '../core/errors.js';
 
-/** The largest number of elements a Float32Array can hold here. */
-const MAX_ELEMENTS = 2 ** 32 - 1;
 /** The share of the machine's (or container's) memory a run may plan to use by default. */
 const DEFAULT_SHARE = 0.8;
 const GB = 1e9;
 
-/** The memory this process may use: the machine's, or the container's limit when lower (cgroup v2 and v1). */
-export function availableMemory(): number {
-  let limit = totalmem();
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const value = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isFinite(value) && value > 0) limit = Math.min(limit, value);
-    } catch {
-      // not in such a container
-    }
-  }
-  return limit;
-}
+export { availableMemory };
 
 export interface MemoryQuery {
   sizes: readonly number[];

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 
 import { TopdownUsageError } from '../../core/errors.js';
 import { writeTheoryOutputs } from '../../reports/theory-output.js';
+import { DEFAULT_MAX_SIMULATION_STEPS } from '../../theory/budget.js';
 import { runExperiment, type ExperimentResult } from '../../theory/experiment.js';
 import {
   EG_CONVENTIONS,
@@ -68,6 +69,8 @@ interface TheoryFlags {
   ode?: boolean;
   sim?: boolean;
   workers?: number;
+  maxSteps?: number;
+  maxMemory?: number;
   out?: string;
   json?: boolean;
   plot?: boolean;
@@ -160,6 +163,16 @@ export function registerTheoryCommand(program: Command, io: CliIO): void {
     .option('--ode', 'integrate the ODEs (default: both ODE and simulation)')
     .option('--sim', 'run the simulations (default: both ODE and simulation)')
     .option('--workers <n>', 'simulations run in parallel (default: all cores)', positiveInt('--workers'))
+    .option(
+      '--max-steps <n>',
+      `refuse simulations of more online steps (tMax * D) than this (default ${DEFAULT_MAX_SIMULATION_STEPS.toExponential(1)}, about 2 hours)`,
+      numberIn('--max-steps', 1),
+    )
+    .option(
+      '--max-memory <GB>',
+      "refuse experiments estimated to need more memory than this (default 80% of the machine's)",
+      numberIn('--max-memory', 0),
+    )
     .option(
       '--out <dir>',
       'write theory.json, theory.csv and problem.json (and figures with --plot) here',
@@ -262,6 +275,7 @@ async function runTheory(flags: TheoryFlags, io: CliIO): Promise<void> {
     ode: both || Boolean(flags.ode),
     sim: both || Boolean(flags.sim),
     workers: flags.workers ?? availableParallelism(),
+    limits: { maxSteps: flags.maxSteps, maxMemoryGb: flags.maxMemory },
     onProgress: (stage, fraction) => {
       if (!live) return;
       const now = performance.now();
