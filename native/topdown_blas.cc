@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 // The few OpenBLAS entry points used, declared here so that only the shared library (not a particular
 // cblas.h location) is needed at build time. Values match the CBLAS standard enums.
@@ -28,6 +30,32 @@ char* openblas_get_corename(void);
 }
 
 namespace {
+
+// Runs fn(begin, end) over [0, n) split into contiguous parts, one per OpenBLAS thread (the engine's thread
+// setting), the first part on the calling thread. Parts depend only on n and the thread count, and every
+// element is computed the same way whatever the split, so results do not depend on the thread count.
+template <typename Fn>
+void ParallelFor(int64_t n, int64_t min_per_thread, Fn fn) {
+  int64_t threads = openblas_get_num_threads();
+  if (threads > n / min_per_thread) threads = n / min_per_thread;
+  if (threads <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads - 1));
+  const int64_t per = (n + threads - 1) / threads;
+  for (int64_t t = 1; t < threads; ++t) {
+    const int64_t begin = t * per;
+    const int64_t end = begin + per < n ? begin + per : n;
+    if (begin < end) pool.emplace_back([=] { fn(begin, end); });
+  }
+  fn(int64_t{0}, per < n ? per : n);
+  for (auto& th : pool) th.join();
+}
+
+// Sweeps shorter than this stay on one thread (starting a thread costs tens of microseconds).
+constexpr int64_t kParallelElements = 1 << 18;
 
 struct F32View {
   float* data;
@@ -81,7 +109,6 @@ bool GetDouble(const Napi::Env& env, const Napi::Value& value, const char* name,
   return true;
 }
 
-// A rows x cols row-major view starting at `offset` with leading dimension `ld` must fit in `view`.
 bool CheckMatrix(const Napi::Env& env, const char* name, const F32View& view, int64_t offset, int64_t rows,
                  int64_t cols, int64_t ld) {
   if (ld < (cols > 1 ? cols : 1)) {
@@ -235,14 +262,24 @@ void Sger(const Napi::CallbackInfo& info) {
 }
 
 // The SGD step's sweep over a parameter and its update buffer: v += wd * w; w -= lr * v. Memory-bound, so
-// one pass instead of two axpys; compiled for AVX-512, AVX2 and baseline, picked at load time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void SgdSweep(int64_t n, float* w, float* v, float lr,
-                                                                                float wd) {
-  for (int64_t i = 0; i < n; ++i) {
+// one pass instead of two axpys (without decay v is only read); compiled for AVX-512, AVX2 and baseline,
+// picked at load time; split over the threads for large parameters.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SgdSweepPart(float* w, float* v, float lr,
+                                                                                    float wd, int64_t begin,
+                                                                                    int64_t end) {
+  if (wd == 0.0f) {
+    for (int64_t i = begin; i < end; ++i) w[i] -= lr * v[i];
+    return;
+  }
+  for (int64_t i = begin; i < end; ++i) {
     const float vi = v[i] + wd * w[i];
     v[i] = vi;
     w[i] -= lr * vi;
   }
+}
+
+void SgdSweep(int64_t n, float* w, float* v, float lr, float wd) {
+  ParallelFor(n, kParallelElements, [=](int64_t begin, int64_t end) { SgdSweepPart(w, v, lr, wd, begin, end); });
 }
 
 // sgdUpdate(n, w, wOff, v, vOff, lr, weightDecay)
@@ -262,29 +299,57 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
   SgdSweep(n, w.data + w_off, v.data + v_off, lr, wd);
 }
 
-// Adam's sweep (torch.optim.Adam): g += wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-// p -= step_size m / (sqrt(v) inv_bc2_sqrt + eps). Double arithmetic per element without FMA contraction, so
-// the result is bit-identical to the TypeScript sweep (IEEE double, correctly rounded sqrt and division).
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void AdamSweep(
-    int64_t rows, int64_t cols, float* p, int64_t p_stride, const float* g, float* m, float* v, double beta1,
-    double beta2, double wd, double eps, double step_size, double inv_bc2_sqrt) {
-  const double c1 = 1.0 - beta1;
-  const double c2 = 1.0 - beta2;
-  for (int64_t r = 0; r < rows; ++r) {
+// Adam's sweep (torch.optim.Adam) in float32, as PyTorch computes it: g' = g + wd p; m = b1 m + (1 - b1) g';
+// v = b2 v + ((1 - b2) g') g'; p -= (step_size m) / (sqrt(v) inv_bc2_sqrt + eps). Every operation is one
+// correctly rounded float32 operation (no FMA contraction), so the TypeScript sweep, which rounds each step
+// with Math.fround, gives the same bits. Vectorised (AVX-512, AVX2 or baseline) and split over the threads.
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off", "no-math-errno"))) void AdamRows(
+    int64_t row_begin, int64_t row_end, int64_t cols, float* p, int64_t p_stride, const float* g, float* m,
+    float* v, float beta1, float beta2, float wd, float eps, float step_size, float inv_bc2_sqrt, float c1,
+    float c2) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
     float* pr = p + r * p_stride;
     const int64_t o = r * cols;
+    const float* gr = g + o;
+    float* mr = m + o;
+    float* vr = v + o;
     for (int64_t j = 0; j < cols; ++j) {
-      const double pk = pr[j];
-      const double gk = static_cast<double>(g[o + j]) + wd * pk;
-      const double mk = beta1 * static_cast<double>(m[o + j]) + c1 * gk;
-      const double vk = beta2 * static_cast<double>(v[o + j]) + c2 * gk * gk;
-      const float mf = static_cast<float>(mk);
-      const float vf = static_cast<float>(vk);
-      m[o + j] = mf;
-      v[o + j] = vf;
-      pr[j] = static_cast<float>(pk - (step_size * mk) / (std::sqrt(vk) * inv_bc2_sqrt + eps));
+      const float pk = pr[j];
+      const float gk = gr[j] + wd * pk;
+      const float mk = beta1 * mr[j] + c1 * gk;
+      const float vk = beta2 * vr[j] + (c2 * gk) * gk;
+      mr[j] = mk;
+      vr[j] = vk;
+      pr[j] = pk - (step_size * mk) / (std::sqrt(vk) * inv_bc2_sqrt + eps);
     }
   }
+}
+
+// The scalars arrive as doubles: 1 - beta is formed in double and then rounded, as PyTorch passes it.
+void AdamSweep(int64_t rows, int64_t cols, float* p, int64_t p_stride, const float* g, float* m, float* v,
+               double beta1_d, double beta2_d, double wd_d, double eps_d, double step_size_d,
+               double inv_bc2_sqrt_d) {
+  const float beta1 = static_cast<float>(beta1_d);
+  const float beta2 = static_cast<float>(beta2_d);
+  const float wd = static_cast<float>(wd_d);
+  const float eps = static_cast<float>(eps_d);
+  const float step_size = static_cast<float>(step_size_d);
+  const float inv_bc2_sqrt = static_cast<float>(inv_bc2_sqrt_d);
+  const float c1 = static_cast<float>(1.0 - beta1_d);
+  const float c2 = static_cast<float>(1.0 - beta2_d);
+  // split by rows (a row of a strided view is contiguous); by elements when there is a single row
+  if (rows == 1 || p_stride == cols) {
+    const int64_t n = rows * cols;
+    ParallelFor(n, kParallelElements, [=](int64_t begin, int64_t end) {
+      AdamRows(0, 1, end - begin, p + begin, 0, g + begin, m + begin, v + begin, beta1, beta2, wd, eps, step_size,
+               inv_bc2_sqrt, c1, c2);
+    });
+    return;
+  }
+  const int64_t min_rows = cols > 0 ? (kParallelElements + cols - 1) / cols : rows;
+  ParallelFor(rows, min_rows > 0 ? min_rows : 1, [=](int64_t begin, int64_t end) {
+    AdamRows(begin, end, cols, p, p_stride, g, m, v, beta1, beta2, wd, eps, step_size, inv_bc2_sqrt, c1, c2);
+  });
 }
 
 // adamUpdate(rows, cols, p, pOff, pStride, g, m, v, beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt)

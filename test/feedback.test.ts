@@ -9,6 +9,7 @@ import { Network } from '../src/nn/network.js';
 import { Sgd } from '../src/optim/sgd.js';
 import { FaRule } from '../src/rules/fa.js';
 import { PepitaRule } from '../src/rules/pepita.js';
+import { NormalStream } from '../src/core/normal-stream.js';
 import { pepitaStepWithMirroring } from '../src/rules/pepita-mirroring.js';
 import { createBackwardMatrices } from '../src/feedback/backward-matrices.js';
 
@@ -82,7 +83,8 @@ describe.each(engines.map((e) => [e.name, e] as const))('%s engine: feedback', (
     );
     const mirror = new WeightMirror(net, feedback, engine, 128, sgd, options);
     const mirrorRng = rng.derive('mirror');
-    for (let i = 0; i < 300; i++) mirror.step(mirrorRng);
+    const streams = { rng: mirrorRng, normals: NormalStream.fromRng(mirrorRng.derive('normals')) };
+    for (let i = 0; i < 300; i++) mirror.step(streams);
     const after = factors.map((f, l) => angleToTranspose(f, net.weights[l]!));
     after.forEach((a, l) => expect(a, `layer ${l}: ${before[l]} -> ${a}`).toBeLessThan(45));
     expect(entryStd(feedback.matrix) / feedback.targetStd).toBeCloseTo(1, 4);
@@ -150,7 +152,10 @@ describe.each(engines.map((e) => [e.name, e] as const))(
       const teacher = new Matrix(3, 12);
       rng.fillNormal(teacher.data);
       const step = (epoch: number) =>
-        pepitaStepWithMirroring(engine, rule, mirror, epoch, teacherBatch(rng, teacher, 16), sgd, null, rng);
+        pepitaStepWithMirroring(engine, rule, mirror, epoch, teacherBatch(rng, teacher, 16), sgd, null, {
+          rng,
+          normals: NormalStream.fromRng(rng),
+        });
       const snapshot = () => ({ w: net.weights[0]!.data.slice(), f: feedback.matrix.data.slice() });
       let before = snapshot();
       const state = step(0); // pre-mirroring: F moves, W does not

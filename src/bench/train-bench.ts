@@ -10,6 +10,8 @@ import { DATASETS, type DatasetName } from '../data/datasets.js';
 import type { TrainConfig } from '../train/config.js';
 import { buildModel } from '../train/model.js';
 
+import { roofline, watchSteps, type RooflineReport } from './roofline.js';
+
 export interface TrainBenchOptions {
   /** The run to time (its rule, network, optimiser, dropout and batch size); built like `topdown train`'s. */
   config: TrainConfig;
@@ -17,6 +19,8 @@ export interface TrainBenchOptions {
   warmup: number;
   /** Called after each timed batch (for progress display). */
   onBatch?: (done: number, total: number) => void;
+  /** Measure the step's roofline after the timed batches (default true). */
+  roofline?: boolean;
 }
 
 export interface TrainBenchResult {
@@ -29,7 +33,12 @@ export interface TrainBenchResult {
   ms_per_batch: number;
   /** Median over the timed batches, less sensitive to interruptions than the mean. */
   median_ms_per_batch: number;
+  /** The step's products alone and its elementwise bytes, against the median step (see roofline.ts). */
+  roofline?: RooflineReport;
 }
+
+/** Steps watched for the roofline (after the timed ones). */
+const WATCHED_STEPS = 5;
 
 const POOL = 8;
 
@@ -63,6 +72,8 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
   }
   const total = performance.now() - start;
   times.sort((a, b) => a - b);
+  const median = times[times.length >> 1]!;
+  const watched = o.roofline === false ? null : watchSteps(engine, WATCHED_STEPS, (i) => step(o.batches + i));
   return {
     rule: config.rule,
     data: config.data,
@@ -71,6 +82,7 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
     batches: o.batches,
     samples_per_s: (batch * o.batches) / (total / 1000),
     ms_per_batch: total / o.batches,
-    median_ms_per_batch: times[times.length >> 1]!,
+    median_ms_per_batch: median,
+    ...(watched ? { roofline: roofline(engine, watched, median) } : {}),
   };
 }

@@ -69,9 +69,9 @@ export abstract class Engine {
 
   /**
    * One Adam sweep (torch.optim.Adam) over a parameter p (rows x cols at pOff, row stride pStride) and its
-   * contiguous gradient g and moments m, v: g' = g + wd p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
-   * p -= stepSize m / (sqrt(v) invBc2Sqrt + eps). Double arithmetic per element, float32 storage; every engine
-   * gives the same bits. g is only read.
+   * contiguous gradient g and moments m, v: g' = g + wd p; m = b1 m + (1 - b1) g'; v = b2 v + ((1 - b2) g') g';
+   * p -= (stepSize m) / (sqrt(v) invBc2Sqrt + eps). Float32 arithmetic as PyTorch's, every operation rounded
+   * once (the scalars too), so every engine gives the same bits. g is only read.
    */
   abstract adamUpdate(
     p: Float32Array,
@@ -206,9 +206,17 @@ export class JsEngine extends Engine {
     v: Float32Array,
     s: AdamScalars,
   ): void {
-    const { beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt } = s;
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
+    // float32 arithmetic, each operation rounded (Math.fround), as the native sweep computes without FMA
+    const f = Math.fround;
+    const beta1 = f(s.beta1);
+    const beta2 = f(s.beta2);
+    const wd = f(s.weightDecay);
+    const eps = f(s.eps);
+    const stepSize = f(s.stepSize);
+    const invBc2Sqrt = f(s.invBc2Sqrt);
+    // 1 - beta formed in double, then rounded, as PyTorch passes it
+    const c1 = f(1 - s.beta1);
+    const c2 = f(1 - s.beta2);
     for (let r = 0; r < rows; r++) {
       const pRow = pOff + r * pStride;
       const bRow = r * cols;
@@ -216,12 +224,12 @@ export class JsEngine extends Engine {
         const k = pRow + j;
         const b = bRow + j;
         const pk = p[k]!;
-        const gk = g[b]! + weightDecay * pk;
-        const mk = beta1 * m[b]! + c1 * gk;
-        const vk = beta2 * v[b]! + c2 * gk * gk;
+        const gk = f(g[b]! + f(wd * pk));
+        const mk = f(f(beta1 * m[b]!) + f(c1 * gk));
+        const vk = f(f(beta2 * v[b]!) + f(f(c2 * gk) * gk));
         m[b] = mk;
         v[b] = vk;
-        p[k] = pk - (stepSize * mk) / (Math.sqrt(vk) * invBc2Sqrt + eps);
+        p[k] = f(pk - f(f(stepSize * mk) / f(f(f(Math.sqrt(vk)) * invBc2Sqrt) + eps)));
       }
     }
   }

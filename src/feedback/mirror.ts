@@ -11,6 +11,7 @@ import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import { parseSection, type OptionSection } from '../core/options.js';
+import type { NormalStream } from '../core/normal-stream.js';
 import type { Rng } from '../core/rng.js';
 import { activate } from '../nn/activations.js';
 import { normalizeActivity } from '../nn/forward.js';
@@ -81,6 +82,12 @@ export function mirrorSchedule(
   return { preMirroring, mirror: preMirroring || (epoch + 1) % options.period === 0 };
 }
 
+/** The random streams of mirroring: the noise's normals and the dropout masks' generator. */
+export interface MirrorStreams {
+  normals: NormalStream;
+  rng: Rng;
+}
+
 /** Runs mirroring steps; owns its noise buffers (no allocation per step). */
 export class WeightMirror {
   readonly options: ResolvedMirrorOptions;
@@ -89,6 +96,7 @@ export class WeightMirror {
   private readonly unnormalized: Float32Array[];
   private readonly mask: Float32Array[];
   private readonly norms: Float64Array;
+  private readonly normals: Float64Array;
 
   /**
    * @param sink - the factors' optimiser (plain SGD with `learningRate` and `weightDecay`, no momentum),
@@ -118,20 +126,27 @@ export class WeightMirror {
       this.mask.push(new Float32Array(batch * s[l + 1]!));
     }
     this.norms = new Float64Array(batch);
+    this.normals = new Float64Array(batch * Math.max(...s.slice(0, -1)));
   }
 
-  /** One mirroring update of every factor, then F's renormalisation. */
-  step(rng: Rng): void {
+  /**
+   * One mirroring update of every factor, then F's renormalisation. The noise comes from `streams.normals`
+   * (a ziggurat stream: the noise is the step's largest draw), the dropout masks from `streams.rng`.
+   */
+  step(streams: MirrorStreams): void {
     const net = this.net;
     const b = this.batch;
+    const sigma = this.options.noise;
     for (let l = 0; l < net.depth; l++) {
       const xi = this.noise[l]!;
-      rng.fillNormal(xi.data, 0, this.options.noise);
+      const n = xi.data.length;
+      const z = this.normals;
+      streams.normals.fill(z, 0, n);
       let mean = 0;
-      for (let i = 0; i < xi.data.length; i++) mean += xi.data[i]!;
-      mean /= xi.data.length;
-      for (let i = 0; i < xi.data.length; i++) xi.data[i] = xi.data[i]! - mean;
-      this.block(l, rng);
+      for (let i = 0; i < n; i++) mean += z[i]!;
+      mean /= n;
+      for (let i = 0; i < n; i++) xi.data[i] = sigma * (z[i]! - mean);
+      this.block(l, streams.rng);
       this.sink.addOuter(l, -1 / b, xi, this.response[l]!);
     }
     this.sink.step();

@@ -71,8 +71,8 @@ export function resolveAdamOptions(options: AdamOptions): ResolvedAdamOptions {
  *
  * As a {@link GradientSink}, `addOuter` writes g into a per-parameter float32 gradient buffer with the
  * engine's gemm (beta = 0 for the parameter's first write in a step, so the buffer is never cleared; 1 for
- * later writes). {@link Adam.step} then updates m, v and p in one fused TypeScript sweep per buffer (float64
- * arithmetic per element). Parameters not written in a step are left alone (m, v and t unchanged), like
+ * later writes). {@link Adam.step} then updates m, v and p in one fused sweep per buffer (the engine's
+ * `adamUpdate`: float32 arithmetic as PyTorch's, the same bits on every engine). Parameters not written in a step are left alone (m, v and t unchanged), like
  * PyTorch parameters without a grad. Biases are updated the same way, weight decay included, sharing their
  * weight's step count. Strided parameter views are updated in place. Nothing is allocated per step except
  * the row of ones for bias sums, when a larger batch than any before appears.

@@ -10,7 +10,8 @@ import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { StateGroup, StateSet, type Stateful } from '../core/state.js';
-import { mirrorSchedule, WeightMirror, type MirrorConfig } from '../feedback/mirror.js';
+import { NormalStream } from '../core/normal-stream.js';
+import { mirrorSchedule, WeightMirror, type MirrorConfig, type MirrorStreams } from '../feedback/mirror.js';
 import { forward, type DropoutMasks, type ForwardState } from '../nn/forward.js';
 import { Sgd } from '../optim/sgd.js';
 import type { GradientSink } from '../optim/sink.js';
@@ -20,7 +21,7 @@ import type { Batch, InputView, LearningRule, MetricValue, RuleContext } from '.
 
 /**
  * Trains on `batch` in 0-based epoch `slot` (pre-mirroring epochs included); returns the clean pass (for loss
- * and accuracy). `mirrorRng` supplies the mirroring noise and its dropout masks.
+ * and accuracy). `streams` supply the mirroring noise and its dropout masks.
  */
 export function pepitaStepWithMirroring(
   engine: Engine,
@@ -30,7 +31,7 @@ export function pepitaStepWithMirroring(
   batch: Batch,
   sink: GradientSink,
   masks: DropoutMasks | null,
-  mirrorRng: Rng,
+  streams: MirrorStreams,
 ): ForwardState {
   const schedule = mirrorSchedule(slot, mirror.options);
   let state: ForwardState;
@@ -40,7 +41,7 @@ export function pepitaStepWithMirroring(
   } else {
     state = rule.train(batch, sink, masks);
   }
-  if (schedule.mirror) mirror.step(mirrorRng);
+  if (schedule.mirror) mirror.step(streams);
   return state;
 }
 
@@ -50,6 +51,7 @@ class MirroredPepita implements LearningRule {
   readonly state: Stateful;
   readonly prelude: { phase: string; epochs: number } | undefined;
   private slot = 0;
+  private normals: NormalStream;
 
   constructor(
     private readonly engine: Engine,
@@ -57,12 +59,17 @@ class MirroredPepita implements LearningRule {
     private readonly mirror: WeightMirror,
     private rng: Rng,
   ) {
+    this.normals = NormalStream.fromRng(rng.derive('noise-normals'));
     this.name = rule.name;
     const pre = mirror.options.preMirrorEpochs;
     this.prelude = pre > 0 ? { phase: 'pre-mirror', epochs: pre } : undefined;
     this.state = new StateGroup({
       feedback: rule.state,
-      mirror: new StateSet().rng('noise', { get: () => this.rng, set: (r) => (this.rng = r) }),
+      mirror: new StateSet().rng('noise', { get: () => this.rng, set: (r) => (this.rng = r) }).value(
+        'noiseNormals',
+        () => this.normals.state(),
+        (s) => (this.normals = NormalStream.fromState(s)),
+      ),
     });
   }
 
@@ -71,16 +78,10 @@ class MirroredPepita implements LearningRule {
   }
 
   train(batch: Batch, sink: GradientSink, masks: DropoutMasks | null): ForwardState {
-    return pepitaStepWithMirroring(
-      this.engine,
-      this.rule,
-      this.mirror,
-      this.slot,
-      batch,
-      sink,
-      masks,
-      this.rng,
-    );
+    return pepitaStepWithMirroring(this.engine, this.rule, this.mirror, this.slot, batch, sink, masks, {
+      rng: this.rng,
+      normals: this.normals,
+    });
   }
 
   twoPasses(batch: Batch): { first: ForwardState; second: ForwardState } {

@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
 
+import type { RooflineReport } from '../../bench/roofline.js';
 import { benchTrain } from '../../bench/train-bench.js';
 import type { OptionField } from '../../core/options.js';
 import { TopdownUsageError } from '../../core/errors.js';
 import { ruleLabel } from '../../rules/registry.js';
-import { resolveTrainConfig } from '../../train/config.js';
+import { resolveMergedConfig, resolveTrainConfig } from '../../train/config.js';
+import { presetConfig, PRESETS } from '../../train/presets.js';
 import { ruleOptions } from '../../train/model.js';
 import { engineFromFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
@@ -49,7 +51,11 @@ export function registerBenchTrain(bench: Command, io: CliIO): void {
     .option('--batches <n>', 'timed batches', positiveInt('--batches'), 50)
     .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), 5)
     .addOption(new Option('--batch <n>', 'the same as --batch-size').argParser(positiveInt('--batch')))
-    .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine...');
+    .addOption(
+      new Option('--preset <name>', "time a preset's step (flags override it)").choices(Object.keys(PRESETS)),
+    )
+    .option('--no-roofline', "skip timing the step's products alone (the roofline)")
+    .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine, roofline...');
   addFlags(
     command,
     benchFields().map((row) => commanderOption(row.field, rulesNote(row.rules), row.defaultNote)),
@@ -66,13 +72,17 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
     if (given.batchSize !== undefined) throw new TopdownUsageError('give --batch or --batch-size, not both');
     given.batchSize = flags.batch;
   }
-  const config = resolveTrainConfig({ [BENCH_DATA.key]: BENCH_DATA.value, ...given }, 'flags');
+  const preset = flags.preset ? (presetConfig(flags.preset as string) as Record<string, unknown>) : {};
+  const config = flags.preset
+    ? resolveMergedConfig([preset, `preset ${flags.preset as string}`], [given, 'flags'])
+    : resolveTrainConfig({ [BENCH_DATA.key]: BENCH_DATA.value, ...given }, 'flags');
   const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
   const batches = flags.batches as number;
   const result = benchTrain(engine, {
     config,
     batches,
     warmup: flags.warmup as number,
+    roofline: flags.roofline !== false,
     onBatch: io.errIsTTY
       ? (done, total) => io.err(`\r\x1b[K${config.rule}: batch ${done}/${total}`)
       : undefined,
@@ -97,6 +107,17 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
       `rule ${label} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
       `engine ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
       `${result.samples_per_s.toFixed(0)} samples/s (${result.ms_per_batch.toFixed(2)} ms per batch, median ${result.median_ms_per_batch.toFixed(2)}) over ${result.batches} batches`,
+      ...(result.roofline ? rooflineLines(result.roofline, result.median_ms_per_batch) : []),
     ].join('\n') + '\n',
   );
+}
+
+function rooflineLines(r: RooflineReport, stepMs: number): string[] {
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const elementwiseMs = r.roofline_ms - r.gemm_ms;
+  return [
+    `roofline ${r.roofline_ms.toFixed(2)} ms: ${r.gemm_calls} products (${r.gemm_gflop.toFixed(2)} GFLOP) alone ${r.gemm_ms.toFixed(2)} ms (${(r.gemm_gflop / (r.gemm_ms / 1000)).toFixed(0)} GFLOP/s) + ${mb(r.elementwise_bytes.activities + r.elementwise_bytes.optimizer)} MB elementwise (activities ${mb(r.elementwise_bytes.activities)}, optimiser ${mb(r.elementwise_bytes.optimizer)}) at ${r.bandwidth_gbps.toFixed(1)} GB/s ${elementwiseMs.toFixed(2)} ms`,
+    `in the step: products ${r.gemm_in_step_ms.toFixed(2)} ms, optimiser sweeps ${r.sweep_in_step_ms.toFixed(2)} ms, the rest ${Math.max(0, stepMs - r.gemm_in_step_ms - r.sweep_in_step_ms).toFixed(2)} ms`,
+    `step / roofline ${r.step_over_roofline.toFixed(2)}`,
+  ];
 }

@@ -1,0 +1,216 @@
+/**
+ * A training step's roofline: what its matrix products cost measured alone at the same shapes, plus the bytes
+ * its elementwise passes must move at the machine's streaming bandwidth. The products are found by watching
+ * the engine during real steps (any rule, any optimiser), so nothing here knows a rule.
+ *
+ * Bytes counted as the least the step must move: every product's output that is an activity gets one
+ * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep reads and
+ * writes its parameter and buffers (SGD 16 bytes a weight, Adam 28).
+ */
+import type { AdamScalars, Engine } from '../core/engine.js';
+import type { SgemmFn } from '../core/sgemm-type.js';
+
+/** One matrix product seen during a step. */
+export interface GemmCall {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  lda: number;
+  ldb: number;
+  ldc: number;
+  /** The output's storage, to tell activities from optimiser buffers. */
+  output: ArrayBufferLike;
+}
+
+/** What a watched step did, besides its products. */
+export interface StepRecord {
+  gemms: GemmCall[];
+  /** Buffers the optimiser sweeps updated (their products are gradients, not activities). */
+  swept: Set<ArrayBufferLike>;
+  /** Bytes the optimiser sweeps must read and write. */
+  sweepBytes: number;
+  /** Time spent in products and in sweeps during the watched steps, in ms. */
+  gemmMs: number;
+  sweepMs: number;
+}
+
+/** The roofline report (field names as in `bench train --json`). */
+export interface RooflineReport {
+  /** Products per step. */
+  gemm_calls: number;
+  /** Floating-point operations of the products per step (2 per multiply-add), in GFLOP. */
+  gemm_gflop: number;
+  /** Median time of one step's products replayed alone at the same shapes, in ms. */
+  gemm_ms: number;
+  /** Time the products took inside the step (watched steps), in ms. */
+  gemm_in_step_ms: number;
+  /** Time the optimiser sweeps took inside the step, in ms. */
+  sweep_in_step_ms: number;
+  /** The least bytes the step's elementwise passes move, by kind. */
+  elementwise_bytes: { activities: number; optimizer: number };
+  /** Streaming bandwidth of one sweep on this engine, GB/s (measured in the same run). */
+  bandwidth_gbps: number;
+  /** gemm_ms + elementwise bytes / bandwidth. */
+  roofline_ms: number;
+  /** The measured step time over roofline_ms. */
+  step_over_roofline: number;
+}
+
+/** Runs `steps` with the engine watched, and returns what they did per step. */
+export function watchSteps(engine: Engine, steps: number, step: (i: number) => void): StepRecord {
+  const record: StepRecord = { gemms: [], swept: new Set(), sweepBytes: 0, gemmMs: 0, sweepMs: 0 };
+  const inner: SgemmFn = engine.sgemm;
+  const sgd = engine.sgdUpdate.bind(engine);
+  const adam = engine.adamUpdate.bind(engine);
+  let recording = true;
+  const target = engine as unknown as Record<string, unknown>;
+  target.sgemm = ((transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
+    const t0 = performance.now();
+    inner(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    record.gemmMs += performance.now() - t0;
+    if (recording) {
+      record.gemms.push({ transA, transB, m, n, k, alpha, beta, lda, ldb, ldc, output: c.buffer });
+    }
+  }) satisfies SgemmFn;
+  target.sgdUpdate = (w: Float32Array, v: Float32Array, lr: number, wd: number) => {
+    const t0 = performance.now();
+    sgd(w, v, lr, wd);
+    record.sweepMs += performance.now() - t0;
+    if (recording) {
+      record.swept.add(v.buffer);
+      record.sweepBytes += 16 * w.length;
+    }
+  };
+  target.adamUpdate = (
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    rows: number,
+    cols: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamScalars,
+  ) => {
+    const t0 = performance.now();
+    adam(p, pOff, pStride, rows, cols, g, m, v, s);
+    record.sweepMs += performance.now() - t0;
+    if (recording) {
+      record.swept.add(g.buffer);
+      record.sweepBytes += 28 * rows * cols;
+    }
+  };
+  try {
+    for (let i = 0; i < steps; i++) {
+      step(i);
+      recording = false; // the first step gives the list; the rest only add time
+    }
+  } finally {
+    delete target.sgemm;
+    delete target.sgdUpdate;
+    delete target.adamUpdate;
+    target.sgemm = inner;
+  }
+  record.gemmMs /= steps;
+  record.sweepMs /= steps;
+  return record;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+/** Median time of the products of one step, replayed alone on buffers of the same shapes. */
+export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9): number {
+  const buffers = new Map<string, { a: Float32Array; b: Float32Array; c: Float32Array }>();
+  const calls = gemms.map((g) => {
+    const rowsA = g.transA ? g.k : g.m;
+    const rowsB = g.transB ? g.n : g.k;
+    const key = `${g.transA}${g.transB}:${g.m}x${g.n}x${g.k}:${g.lda},${g.ldb},${g.ldc}`;
+    let buf = buffers.get(key);
+    if (!buf) {
+      buf = {
+        a: new Float32Array(rowsA * g.lda).fill(0.5),
+        b: new Float32Array(rowsB * g.ldb).fill(0.25),
+        c: new Float32Array(g.m * g.ldc),
+      };
+      buffers.set(key, buf);
+    }
+    return { g, buf };
+  });
+  const once = (): void => {
+    for (const { g, buf } of calls) {
+      engine.sgemm(
+        g.transA,
+        g.transB,
+        g.m,
+        g.n,
+        g.k,
+        g.alpha,
+        buf.a,
+        0,
+        g.lda,
+        buf.b,
+        0,
+        g.ldb,
+        g.beta,
+        buf.c,
+        0,
+        g.ldc,
+      );
+    }
+  };
+  once();
+  once();
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    once();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Streaming bandwidth of the engine's SGD sweep over arrays far larger than the caches, in GB/s. */
+export function sweepBandwidth(engine: Engine, elements = 1 << 23, reps = 5): number {
+  const w = new Float32Array(elements).fill(1);
+  const v = new Float32Array(elements).fill(1e-3);
+  engine.sgdUpdate(w, v, 0, 0);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    engine.sgdUpdate(w, v, 0, 0);
+    times.push(performance.now() - t0);
+  }
+  return (16 * elements) / (median(times) / 1000) / 1e9;
+}
+
+/** The roofline of a step measured at `stepMs`, from a watched step record. */
+export function roofline(engine: Engine, record: StepRecord, stepMs: number): RooflineReport {
+  let flops = 0;
+  let activityBytes = 0;
+  for (const g of record.gemms) {
+    flops += 2 * g.m * g.n * g.k;
+    if (!record.swept.has(g.output)) activityBytes += 8 * g.m * g.n;
+  }
+  const gemmMs = replayGemms(engine, record.gemms);
+  const bandwidth = sweepBandwidth(engine);
+  const bytes = activityBytes + record.sweepBytes;
+  const rooflineMs = gemmMs + (bytes / (bandwidth * 1e9)) * 1000;
+  return {
+    gemm_calls: record.gemms.length,
+    gemm_gflop: flops / 1e9,
+    gemm_ms: gemmMs,
+    gemm_in_step_ms: record.gemmMs,
+    sweep_in_step_ms: record.sweepMs,
+    elementwise_bytes: { activities: activityBytes, optimizer: record.sweepBytes },
+    bandwidth_gbps: bandwidth,
+    roofline_ms: rooflineMs,
+    step_over_roofline: stepMs / rooflineMs,
+  };
+}
