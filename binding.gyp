@@ -18,7 +18,8 @@
       ],
       "cflags_cc": [
         "-O3",
-        "-std=c++17"
+        "-std=c++17",
+        "-fno-math-errno"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -303,7 +303,7 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
 // v = b2 v + ((1 - b2) g') g'; p -= (step_size m) / (sqrt(v) inv_bc2_sqrt + eps). Every operation is one
 // correctly rounded float32 operation (no FMA contraction), so the TypeScript sweep, which rounds each step
 // with Math.fround, gives the same bits. Vectorised (AVX-512, AVX2 or baseline) and split over the threads.
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off", "no-math-errno"))) void AdamRows(
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void AdamRows(
     int64_t row_begin, int64_t row_end, int64_t cols, float* p, int64_t p_stride, const float* g, float* m,
     float* v, float beta1, float beta2, float wd, float eps, float step_size, float inv_bc2_sqrt, float c1,
     float c2) {
@@ -320,7 +320,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contrac
       const float vk = beta2 * vr[j] + (c2 * gk) * gk;
       mr[j] = mk;
       vr[j] = vk;
-      pr[j] = pk - (step_size * mk) / (std::sqrt(vk) * inv_bc2_sqrt + eps);
+      pr[j] = pk - (step_size * mk) / (__builtin_sqrtf(vk) * inv_bc2_sqrt + eps);
     }
   }
 }

@@ -205,9 +205,12 @@ describe('Forward-Forward', () => {
       const labels = Array.from({ length: 20 }, () => rng.int(0, classes - 1));
       labels.forEach((c, i) => targets.set(i, c, 1));
       rule.train({ x, targets }, sink, null);
-      const neg = rule.negative.input;
+      // the paired pass: 20 positives, then the negatives
       const perSample = negatives === 'all' ? classes - 1 : 1;
-      expect(neg.rows).toBe(20 * perSample);
+      const pair = rule.paired.input;
+      expect(pair.rows).toBe(20 + 20 * perSample);
+      for (let r = 0; r < 20; r++) expect(readEmbeddedLabel(pair, r, classes)).toBe(labels[r]);
+      const neg = pair.view(20, 0, 20 * perSample, pair.cols);
       for (let r = 0; r < neg.rows; r++) {
         const label = readEmbeddedLabel(neg, r, classes);
         expect(label).not.toBe(labels[r % 20]);

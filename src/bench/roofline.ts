@@ -5,7 +5,7 @@
  *
  * Bytes counted as the least the step must move: every product's output that is an activity gets one
  * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep reads and
- * writes its parameter and buffers (SGD 16 bytes a weight, Adam 28).
+ * writes its parameter and buffers (SGD 16 bytes a weight, 12 without weight decay; Adam 28).
  */
 import type { AdamScalars, Engine } from '../core/engine.js';
 import type { SgemmFn } from '../core/sgemm-type.js';
@@ -82,7 +82,7 @@ export function watchSteps(engine: Engine, steps: number, step: (i: number) => v
     record.sweepMs += performance.now() - t0;
     if (recording) {
       record.swept.add(v.buffer);
-      record.sweepBytes += 16 * w.length;
+      record.sweepBytes += (wd === 0 ? 12 : 16) * w.length; // without decay v is only read
     }
   };
   target.adamUpdate = (
@@ -120,13 +120,16 @@ export function watchSteps(engine: Engine, steps: number, step: (i: number) => v
   return record;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1]!;
 }
 
-/** Median time of the products of one step, replayed alone on buffers of the same shapes. */
-export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9): number {
+/**
+ * A function that runs the products of one step alone, on buffers of the same shapes allocated once, and
+ * returns how long they took in ms.
+ */
+export function gemmReplayer(engine: Engine, gemms: readonly GemmCall[]): () => number {
   const buffers = new Map<string, { a: Float32Array; b: Float32Array; c: Float32Array }>();
   const calls = gemms.map((g) => {
     const rowsA = g.transA ? g.k : g.m;
@@ -143,7 +146,8 @@ export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9
     }
     return { g, buf };
   });
-  const once = (): void => {
+  return () => {
+    const t0 = performance.now();
     for (const { g, buf } of calls) {
       engine.sgemm(
         g.transA,
@@ -164,48 +168,59 @@ export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9
         g.ldc,
       );
     }
+    return performance.now() - t0;
   };
-  once();
-  once();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    once();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
 }
 
-/** Streaming bandwidth of the engine's SGD sweep over arrays far larger than the caches, in GB/s. */
+/** Median time of the products of one step, replayed alone (after two untimed replays). */
+export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9): number {
+  const replay = gemmReplayer(engine, gemms);
+  replay();
+  replay();
+  return median(Array.from({ length: reps }, replay));
+}
+
+/**
+ * Streaming bandwidth of the engine's SGD sweep with decay (reads and writes two arrays, 16 bytes an
+ * element) over arrays far larger than the caches, in GB/s.
+ */
 export function sweepBandwidth(engine: Engine, elements = 1 << 23, reps = 5): number {
   const w = new Float32Array(elements).fill(1);
   const v = new Float32Array(elements).fill(1e-3);
-  engine.sgdUpdate(w, v, 0, 0);
+  engine.sgdUpdate(w, v, 1e-6, 1e-6); // also maps the pages
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    engine.sgdUpdate(w, v, 0, 0);
+    engine.sgdUpdate(w, v, 1e-6, 1e-6);
     times.push(performance.now() - t0);
   }
   return (16 * elements) / (median(times) / 1000) / 1e9;
 }
 
-/** The roofline of a step measured at `stepMs`, from a watched step record. */
-export function roofline(engine: Engine, record: StepRecord, stepMs: number): RooflineReport {
+/**
+ * The roofline of a step measured at `stepMs`, from a watched step record; `gemmMs` is the products' time
+ * alone when already measured (e.g. interleaved with the timed steps), else they are replayed here.
+ */
+export function roofline(
+  engine: Engine,
+  record: StepRecord,
+  stepMs: number,
+  gemmMs?: number,
+): RooflineReport {
   let flops = 0;
   let activityBytes = 0;
   for (const g of record.gemms) {
     flops += 2 * g.m * g.n * g.k;
     if (!record.swept.has(g.output)) activityBytes += 8 * g.m * g.n;
   }
-  const gemmMs = replayGemms(engine, record.gemms);
+  const gemmAlone = gemmMs ?? replayGemms(engine, record.gemms);
   const bandwidth = sweepBandwidth(engine);
   const bytes = activityBytes + record.sweepBytes;
-  const rooflineMs = gemmMs + (bytes / (bandwidth * 1e9)) * 1000;
+  const rooflineMs = gemmAlone + (bytes / (bandwidth * 1e9)) * 1000;
   return {
     gemm_calls: record.gemms.length,
     gemm_gflop: flops / 1e9,
-    gemm_ms: gemmMs,
+    gemm_ms: gemmAlone,
     gemm_in_step_ms: record.gemmMs,
     sweep_in_step_ms: record.sweepMs,
     elementwise_bytes: { activities: activityBytes, optimizer: record.sweepBytes },

@@ -10,7 +10,7 @@ import { DATASETS, type DatasetName } from '../data/datasets.js';
 import type { TrainConfig } from '../train/config.js';
 import { buildModel } from '../train/model.js';
 
-import { roofline, watchSteps, type RooflineReport } from './roofline.js';
+import { gemmReplayer, median as medianOf, roofline, watchSteps, type RooflineReport } from './roofline.js';
 
 export interface TrainBenchOptions {
   /** The run to time (its rule, network, optimiser, dropout and batch size); built like `topdown train`'s. */
@@ -62,18 +62,28 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
     model.rule.train(pool[i % POOL]!, model.optimizer, model.masks);
   };
   for (let i = 0; i < o.warmup; i++) step(i);
+  // The products of a step, replayed alone after every timed step: interleaving keeps the ratio of the
+  // two honest on a machine whose speed drifts.
+  const replay =
+    o.roofline === false
+      ? null
+      : gemmReplayer(engine, watchSteps(engine, 1, (i) => step(o.warmup + i)).gemms);
+  replay?.();
   const times: number[] = [];
-  const start = performance.now();
+  const replays: number[] = [];
+  let total = 0;
   for (let i = 0; i < o.batches; i++) {
     const t0 = performance.now();
     step(i);
-    times.push(performance.now() - t0);
+    const dt = performance.now() - t0;
+    times.push(dt);
+    total += dt;
+    if (replay) replays.push(replay());
     o.onBatch?.(i + 1, o.batches);
   }
-  const total = performance.now() - start;
   times.sort((a, b) => a - b);
   const median = times[times.length >> 1]!;
-  const watched = o.roofline === false ? null : watchSteps(engine, WATCHED_STEPS, (i) => step(o.batches + i));
+  const watched = replay ? watchSteps(engine, WATCHED_STEPS, (i) => step(o.batches + i)) : null;
   return {
     rule: config.rule,
     data: config.data,
@@ -83,6 +93,6 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
     samples_per_s: (batch * o.batches) / (total / 1000),
     ms_per_batch: total / o.batches,
     median_ms_per_batch: median,
-    ...(watched ? { roofline: roofline(engine, watched, median) } : {}),
+    ...(watched ? { roofline: roofline(engine, watched, median, medianOf(replays)) } : {}),
   };
 }

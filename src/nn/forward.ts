@@ -49,6 +49,8 @@ export class ForwardState {
   readonly unnormalized: (Matrix | null)[];
   /** Norms used by normalisation: one per sample (sample-l2) or one in all (batch-frobenius). */
   readonly norms: (Float64Array | null)[];
+  /** The squared norms behind `norms` (sum of squares of the activity before normalisation, in float64). */
+  readonly squares: (Float64Array | null)[];
   /** Rows of the current batch. */
   rows = 0;
   private inputMatrix: Matrix;
@@ -68,15 +70,16 @@ export class ForwardState {
     this.post = [];
     this.unnormalized = [];
     this.norms = [];
+    this.squares = [];
     for (let l = 0; l < net.depth; l++) {
       const d = net.width(l + 1);
       this.pre.push(new Matrix(maxBatch, d));
       this.post.push(new Matrix(maxBatch, d));
       const hidden = l + 1 < net.depth;
       this.unnormalized.push(hidden && norm !== 'none' ? new Matrix(maxBatch, d) : null);
-      this.norms.push(
-        hidden && norm !== 'none' ? new Float64Array(norm === 'batch-frobenius' ? 1 : maxBatch) : null,
-      );
+      const groups = norm === 'batch-frobenius' ? 1 : maxBatch;
+      this.norms.push(hidden && norm !== 'none' ? new Float64Array(groups) : null);
+      this.squares.push(hidden && norm !== 'none' ? new Float64Array(groups) : null);
     }
     this.inputMatrix = new Matrix(0, net.width(0));
   }
@@ -179,10 +182,45 @@ export function finishLayer(state: ForwardState, l: number, masks: DropoutMasks 
       activate(act, a, target, rows, d);
       for (let i = 0; i < n; i++) target[i] = target[i]! * mask[i]!;
     }
+  } else if (unnormalized && act === 'relu' && net.config.normalization !== 'batch-frobenius') {
+    // one pass for Forward-Forward's layers: relu and the squared norm together, then the scaling
+    reluThenNormalizeRows(net.config.normalization, a, target, state.post[l]!.data, rows, d, state, l);
+    return;
   } else {
     activate(act, a, target, rows, d);
   }
   if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
+}
+
+/** g = relu(a) and h = g scaled to its per-sample target length, recording norms and squares as normalize does. */
+function reluThenNormalizeRows(
+  kind: Normalization,
+  a: Float32Array,
+  g: Float32Array,
+  h: Float32Array,
+  rows: number,
+  d: number,
+  state: ForwardState,
+  l: number,
+): void {
+  const norms = state.norms[l]!;
+  const squares = state.squares[l]!;
+  const target = kind === 'sample-rms' ? Math.sqrt(d) : 1;
+  for (let r = 0; r < rows; r++) {
+    const o = r * d;
+    let s = 0;
+    for (let j = o; j < o + d; j++) {
+      const v = a[j]!;
+      const gj = v < 0 ? 0 : v;
+      g[j] = gj;
+      s += gj * gj;
+    }
+    const norm = Math.sqrt(s);
+    squares[r] = s;
+    norms[r] = norm;
+    const inv = target / Math.max(norm, NORM_FLOOR);
+    for (let j = o; j < o + d; j++) h[j] = g[j]! * inv;
+  }
 }
 
 function normalize(
@@ -193,7 +231,7 @@ function normalize(
   rows: number,
   d: number,
 ): void {
-  normalizeActivity(state.net.config.normalization, g, h, rows, d, state.norms[l]!);
+  normalizeActivity(state.net.config.normalization, g, h, rows, d, state.norms[l]!, state.squares[l]!);
 }
 
 /**
@@ -208,6 +246,7 @@ export function normalizeActivity(
   rows: number,
   d: number,
   norms: Float64Array,
+  squares?: Float64Array,
 ): void {
   if (kind === 'none') throw new TopdownUsageError('normalizeActivity called without a normalisation');
   const perSample = kind !== 'batch-frobenius';
@@ -220,6 +259,7 @@ export function normalizeActivity(
     for (let j = o; j < o + len; j++) s += g[j]! * g[j]!;
     const norm = Math.sqrt(s);
     norms[k] = norm;
+    if (squares) squares[k] = s;
     const inv = target / Math.max(norm, NORM_FLOOR);
     for (let j = o; j < o + len; j++) h[j] = g[j]! * inv;
   }

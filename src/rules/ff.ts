@@ -161,15 +161,25 @@ export class FfRule implements LearningRule {
   readonly classifiers: readonly ExtraClassifier[];
   /** Running mean activity of each hidden layer's units (1 x d_l), for peer normalisation. */
   readonly peerMeans: Matrix[];
-  /** The passes of the last step. */
-  readonly positive: ForwardState;
-  readonly negative: ForwardState;
+  /** The passes of {@link FfRule.twoPasses} and their inputs, allocated at its first call. */
+  private diagnosticPasses: {
+    positive: ForwardState;
+    negative: ForwardState;
+    xPos: Scratch;
+    xNeg: Scratch;
+  } | null = null;
+  private readonly maxBatch: number;
+  /** The neutral pass of the last step (the read-out's input). */
   readonly neutral: ForwardState;
+  /**
+   * The positive and negative passes of the last step as one pass over b + b k rows (positives first): one
+   * product per layer instead of two, and one update product over both, which runs faster than two halves.
+   */
+  readonly paired: ForwardState;
   private readonly hidden: number;
   private readonly negPerSample: number;
-  private readonly xPos: Scratch;
-  private readonly xNeg: Scratch;
   private readonly xNeu: Scratch;
+  private readonly xPair: Scratch;
   private readonly deltas: Scratch[];
   private readonly derivative: Float32Array;
   private readonly error: Scratch;
@@ -208,15 +218,15 @@ export class FfRule implements LearningRule {
     this.hidden = L - 1;
     this.negPerSample = this.options.negatives === 'all' ? this.classes - 1 : 1;
     const maxNeg = maxBatch * this.negPerSample;
-    this.positive = new ForwardState(net, maxBatch);
-    this.negative = new ForwardState(net, maxNeg);
+    this.maxBatch = maxBatch;
     this.neutral = new ForwardState(net, maxBatch);
+    this.paired = new ForwardState(net, maxBatch + maxNeg);
     const d0 = net.width(0);
-    this.xPos = new Scratch(maxBatch, d0);
-    this.xNeg = new Scratch(maxNeg, d0);
     this.xNeu = new Scratch(maxBatch, d0);
-    this.deltas = Array.from({ length: this.hidden }, (_, l) => new Scratch(maxNeg, net.width(l + 1)));
-    this.derivative = new Float32Array(maxNeg * Math.max(...net.sizes.slice(1, -1)));
+    this.xPair = new Scratch(maxBatch + maxNeg, d0);
+    const pairRows = maxBatch + maxNeg;
+    this.deltas = Array.from({ length: this.hidden }, (_, l) => new Scratch(pairRows, net.width(l + 1)));
+    this.derivative = new Float32Array(pairRows * Math.max(...net.sizes.slice(1, -1)));
     this.error = new Scratch(maxBatch, this.classes);
     this.labels = new Int32Array(maxBatch);
     this.negLabels = new Int32Array(maxNeg);
@@ -298,23 +308,22 @@ export class FfRule implements LearningRule {
     this.prepareInput(xNeu);
     forward(engine, this.neutral, xNeu, null);
 
-    const xPos = this.labelledInput(batch.x, labels, this.xPos.rows(b));
     const nNeg = b * this.negPerSample;
     this.drawNegatives(b);
-    const xNeg = this.xNeg.rows(nNeg);
+    const xPair = this.xPair.rows(b + nNeg);
+    this.labelledInput(batch.x, labels, xPair.view(0, 0, b, xPair.cols));
     for (let k = 0; k < this.negPerSample; k++) {
-      const rows = xNeg.view(k * b, 0, b, xNeg.cols);
+      const rows = xPair.view(b + k * b, 0, b, xPair.cols);
       this.labelledInput(batch.x, this.negLabels.subarray(k * b, (k + 1) * b), rows);
     }
-    forward(engine, this.positive, xPos, null);
-    forward(engine, this.negative, xNeg, null);
+    const pair = this.paired;
+    forward(engine, pair, xPair, null);
 
     for (let l = 0; l < this.hidden; l++) {
-      const lossPos = this.layerDelta(this.positive, l, +1);
-      this.applyPeerNormalization(l);
-      sink.addOuter(l, 1, this.deltas[l]!.rows(b), this.positive.postView(l - 1));
-      const lossNeg = this.layerDelta(this.negative, l, -1);
-      sink.addOuter(l, 1, this.deltas[l]!.rows(nNeg), this.negative.postView(l - 1));
+      const lossPos = this.layerDelta(pair, l, +1, 0, b);
+      this.applyPeerNormalization(l, b);
+      const lossNeg = this.layerDelta(pair, l, -1, b, nNeg);
+      sink.addOuter(l, 1, this.deltas[l]!.rows(b + nNeg), pair.postView(l - 1));
       this.sums.loss[l]! += lossPos + lossNeg;
     }
     const e = this.error.rows(b);
@@ -332,37 +341,44 @@ export class FfRule implements LearningRule {
     for (let i = 0; i < b; i++) {
       this.negLabels[i] = (this.labels[i]! + 1 + this.diagnosticRng.int(0, this.classes - 2)) % this.classes;
     }
+    const d0 = this.net.width(0);
+    const p = (this.diagnosticPasses ??= {
+      positive: new ForwardState(this.net, this.maxBatch),
+      negative: new ForwardState(this.net, this.maxBatch),
+      xPos: new Scratch(this.maxBatch, d0),
+      xNeg: new Scratch(this.maxBatch, d0),
+    });
     forward(
       this.engine,
-      this.positive,
-      this.labelledInput(batch.x, this.labels.subarray(0, b), this.xPos.rows(b)),
+      p.positive,
+      this.labelledInput(batch.x, this.labels.subarray(0, b), p.xPos.rows(b)),
       null,
     );
-    const xNeg = this.labelledInput(batch.x, this.negLabels.subarray(0, b), this.xNeg.rows(b));
-    forward(this.engine, this.negative, xNeg, null);
-    return { first: this.positive, second: this.negative };
+    const xNeg = this.labelledInput(batch.x, this.negLabels.subarray(0, b), p.xNeg.rows(b));
+    forward(this.engine, p.negative, xNeg, null);
+    return { first: p.positive, second: p.negative };
   }
 
   /**
-   * Writes dL/da of hidden layer l for the pass `state` into the layer's delta buffer and returns the mean loss
-   * of that pass: sign +1 for positive data (push G up), -1 for negative data.
+   * Writes dL/da of hidden layer l for rows [start, start + n) of the pass `state` into the same rows of the
+   * layer's delta buffer and returns their mean loss: sign +1 for positive data (push G up), -1 for negative.
    */
-  private layerDelta(state: ForwardState, l: number, sign: 1 | -1): number {
-    const n = state.rows;
+  private layerDelta(state: ForwardState, l: number, sign: 1 | -1, start: number, n: number): number {
     const d = this.net.width(l + 1);
     const h = state.unnormalized[l]!.data;
     const a = state.pre[l]!.data;
-    const delta = this.deltas[l]!.rows(n).data;
+    const delta = this.deltas[l]!.rows(start + n).data;
     const theta = this.threshold(l);
     const mean = this.options.goodness === 'mean';
     const act = this.net.activationOf(l);
-    if (act !== 'relu') activationDerivative(act, a, h, this.derivative, n * d);
+    if (act !== 'relu') activationDerivative(act, a, h, this.derivative, (start + n) * d);
+    // the layer's normalisation already summed the squares of this activity, in the same order
+    const squares = state.squares[l]!;
     let loss = 0;
     let gSum = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < start + n; i++) {
       const o = i * d;
-      let g = 0;
-      for (let j = 0; j < d; j++) g += h[o + j]! * h[o + j]!;
+      let g = squares[i]!;
       if (mean) g /= d;
       gSum += g;
       const z = sign * (theta - g); // loss softplus(z); dz/dG = -sign
@@ -379,12 +395,14 @@ export class FfRule implements LearningRule {
     return loss / n;
   }
 
-  /** Adds the peer-normalisation gradient to the positive pass's delta of layer l and updates the means. */
-  private applyPeerNormalization(l: number): void {
+  /**
+   * Adds the peer-normalisation gradient to the positive rows' (the first n of the paired pass) delta of
+   * layer l and updates the means.
+   */
+  private applyPeerNormalization(l: number, n: number): void {
     const lambda = this.options.peerNormalization;
     if (lambda === 0) return;
-    const state = this.positive;
-    const n = state.rows;
+    const state = this.paired;
     const d = this.net.width(l + 1);
     const h = state.unnormalized[l]!.data;
     const a = state.pre[l]!.data;
