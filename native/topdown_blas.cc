@@ -80,6 +80,28 @@ bool GetF32(const Napi::Env& env, const Napi::Value& value, const char* name, F3
 }
 
 // Non-negative integer argument (offsets, sizes, leading dimensions).
+struct F64View {
+  double* data;
+  size_t length;
+};
+
+bool GetF64(const Napi::Env& env, const Napi::Value& value, const char* name, F64View* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (!value.IsTypedArray() ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float64_array) {
+    Napi::TypeError::New(env, std::string(name) + " must be a Float64Array").ThrowAsJavaScriptException();
+    return false;
+  }
+  out->data = static_cast<double*>(data);
+  out->length = length;
+  return true;
+}
+
 bool GetIndex(const Napi::Env& env, const Napi::Value& value, const char* name, int64_t* out) {
   double d;
   if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || std::floor(d) != d) {
@@ -374,6 +396,71 @@ void AdamUpdate(const Napi::CallbackInfo& info) {
   AdamSweep(rows, cols, p.data + p_off, p_stride, g.data, m.data, v.data, s[0], s[1], s[2], s[3], s[4], s[5]);
 }
 
+// Rows of a hidden layer with relu and per-sample length normalisation (Forward-Forward's layers):
+// g = relu(a); squares[r] = sum_j g_rj^2 (float64, four partial sums); norms[r] = sqrt(squares[r]);
+// h = g * target / max(norm, floor). Split over the threads by rows.
+typedef double v4d __attribute__((vector_size(32)));
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ReluNormalizePart(
+    int64_t r0, int64_t r1, int64_t d, const float* a, float* g, float* h, double target, double floor,
+    double* norms, double* squares) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* ar = a + r * d;
+    float* gr = g + r * d;
+    float* hr = h + r * d;
+    v4d acc = {0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+      v4d x;
+      for (int t = 0; t < 4; ++t) {
+        const float v = ar[j + t] < 0.0f ? 0.0f : ar[j + t];
+        gr[j + t] = v;
+        x[t] = v;
+      }
+      acc += x * x;
+    }
+    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; j < d; ++j) {
+      const float v = ar[j] < 0.0f ? 0.0f : ar[j];
+      gr[j] = v;
+      s += static_cast<double>(v) * v;
+    }
+    const double norm = std::sqrt(s);
+    squares[r] = s;
+    norms[r] = norm;
+    const double inv = target / (norm > floor ? norm : floor);
+    for (int64_t k = 0; k < d; ++k) hr[k] = static_cast<float>(gr[k] * inv);
+  }
+}
+
+// reluNormalizeRows(rows, d, a, g, h, target, floor, norms, squares)
+void ReluNormalizeRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t rows, d;
+  F32View a, g, h;
+  F64View norms, squares;
+  double target, floor;
+  if (info.Length() != 9 || !GetIndex(env, info[0], "rows", &rows) || !GetIndex(env, info[1], "d", &d) ||
+      !GetF32(env, info[2], "a", &a) || !GetF32(env, info[3], "g", &g) || !GetF32(env, info[4], "h", &h) ||
+      !GetDouble(env, info[5], "target", &target) || !GetDouble(env, info[6], "floor", &floor) ||
+      !GetF64(env, info[7], "norms", &norms) || !GetF64(env, info[8], "squares", &squares)) {
+    if (!env.IsExceptionPending())
+      Napi::TypeError::New(env, "reluNormalizeRows expects 9 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "a", a, 0, rows * d) || !CheckVector(env, "g", g, 0, rows * d) ||
+      !CheckVector(env, "h", h, 0, rows * d))
+    return;
+  if (static_cast<int64_t>(norms.length) < rows || static_cast<int64_t>(squares.length) < rows) {
+    Napi::RangeError::New(env, "norms and squares need one entry per row").ThrowAsJavaScriptException();
+    return;
+  }
+  const int64_t min_rows = kParallelElements / (d > 0 ? d : 1) + 1;
+  ParallelFor(rows, min_rows, [=](int64_t begin, int64_t end) {
+    ReluNormalizePart(begin, end, d, a.data, g.data, h.data, target, floor, norms.data, squares.data);
+  });
+}
+
 void SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t threads;
@@ -400,6 +487,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sger", Napi::Function::New(env, Sger, "sger"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
+  exports.Set("reluNormalizeRows", Napi::Function::New(env, ReluNormalizeRows, "reluNormalizeRows"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;

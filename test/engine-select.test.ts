@@ -98,6 +98,7 @@ describe('blas engine dispatch', () => {
       sger: () => void calls.push('sger'),
       sgdUpdate: () => void calls.push('sgdUpdate'),
       adamUpdate: () => void calls.push('adamUpdate'),
+      reluNormalizeRows: () => void calls.push('reluNormalizeRows'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
     };

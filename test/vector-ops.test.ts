@@ -25,6 +25,37 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
       expect(() => engine.axpy(1, new Float32Array(3), new Float32Array(4))).toThrow(TopdownUsageError);
     });
 
+    it('reluNormalizeRows: relu, then every row scaled to its target length, against a float64 loop', () => {
+      const rng = Rng.fromSeed(12);
+      // rows x d on both sides of the native switch, odd widths (the vector loops' tails), threads' splits
+      for (const [rows, d, target] of [
+        [1, 3, 1],
+        [5, 7, Math.sqrt(7)],
+        [3, 300, 1],
+        [300, 2001, Math.sqrt(2001)],
+      ] as const) {
+        const a = randomArray(rng, rows * d);
+        for (let i = 0; i < d; i++) a[i] = -Math.abs(a[i]!); // an all-negative row: zero, not NaN
+        const g = new Float32Array(rows * d);
+        const h = new Float32Array(rows * d);
+        const norms = new Float64Array(rows);
+        const squares = new Float64Array(rows);
+        engine.reluNormalizeRows(a, g, h, rows, d, target, 1e-30, norms, squares);
+        for (let r = 0; r < rows; r++) {
+          let s = 0;
+          for (let j = 0; j < d; j++) s += Math.max(a[r * d + j]!, 0) ** 2;
+          expect(squares[r]).toBeCloseTo(s, 10);
+          expect(norms[r]).toBeCloseTo(Math.sqrt(s), 10);
+          for (let j = 0; j < d; j++) {
+            const k = r * d + j;
+            expect(g[k]).toBe(Math.max(a[k]!, 0));
+            const want = s > 0 ? (g[k]! * target) / Math.sqrt(s) : 0;
+            expect(Math.abs(h[k]! - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want)));
+          }
+        }
+      }
+    });
+
     it('scal computes x *= alpha, and alpha = 0 clears NaN', () => {
       const rng = Rng.fromSeed(11);
       for (const n of LENGTHS) {

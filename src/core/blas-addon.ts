@@ -54,6 +54,17 @@ export interface BlasAddon {
     stepSize: number,
     invBc2Sqrt: number,
   ): void;
+  reluNormalizeRows(
+    rows: number,
+    d: number,
+    a: Float32Array,
+    g: Float32Array,
+    h: Float32Array,
+    target: number,
+    floor: number,
+    norms: Float64Array,
+    squares: Float64Array,
+  ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
 }

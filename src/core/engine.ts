@@ -152,6 +152,24 @@ export abstract class Engine {
     return kernels.softmaxRows(x, out);
   }
 
+  /**
+   * g = relu(a) and h = g scaled per row (rows x d, contiguous) to length `target`, recording each row's
+   * norm and squared norm (see `kernels.reluNormalizeRows`).
+   */
+  reluNormalizeRows(
+    a: Float32Array,
+    g: Float32Array,
+    h: Float32Array,
+    rows: number,
+    d: number,
+    target: number,
+    floor: number,
+    norms: Float64Array,
+    squares: Float64Array,
+  ): void {
+    kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
+  }
+
   /** out = erf(x / scale) elementwise. */
   erf(x: Float32Array, out: Float32Array = x, scale = 1): Float32Array {
     return kernels.erfInPlace(x, out, scale);
@@ -352,6 +370,24 @@ export class BlasEngine extends Engine {
       stepSize,
       invBc2Sqrt,
     );
+  }
+
+  override reluNormalizeRows(
+    a: Float32Array,
+    g: Float32Array,
+    h: Float32Array,
+    rows: number,
+    d: number,
+    target: number,
+    floor: number,
+    norms: Float64Array,
+    squares: Float64Array,
+  ): void {
+    if (rows * d < SMALL_VECTOR_LENGTH) {
+      kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
+    } else {
+      this.addon.reluNormalizeRows(rows, d, a, g, h, target, floor, norms, squares);
+    }
   }
 
   sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {

@@ -112,3 +112,35 @@ export function softmaxRows(x: Matrix, out: Matrix = x): Matrix {
   }
   return out;
 }
+
+/**
+ * Rows of a relu layer normalised per sample: g = relu(a); squares[r] = sum_j g_rj^2 (float64, in order);
+ * norms[r] = sqrt(squares[r]); h = g * target / max(norm, floor) (in float64, then rounded).
+ */
+export function reluNormalizeRows(
+  a: Float32Array,
+  g: Float32Array,
+  h: Float32Array,
+  rows: number,
+  d: number,
+  target: number,
+  floor: number,
+  norms: Float64Array,
+  squares: Float64Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * d;
+    let s = 0;
+    for (let j = o; j < o + d; j++) {
+      const v = a[j]!;
+      const gj = v < 0 ? 0 : v;
+      g[j] = gj;
+      s += gj * gj;
+    }
+    const norm = Math.sqrt(s);
+    squares[r] = s;
+    norms[r] = norm;
+    const inv = target / Math.max(norm, floor);
+    for (let j = o; j < o + d; j++) h[j] = g[j]! * inv;
+  }
+}

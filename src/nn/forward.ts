@@ -160,7 +160,12 @@ export function computePreActivation(engine: Engine, state: ForwardState, l: num
 }
 
 /** h_l from a_l: activation, then (hidden layers) dropout and normalisation. */
-export function finishLayer(state: ForwardState, l: number, masks: DropoutMasks | null): void {
+export function finishLayer(
+  engine: Engine,
+  state: ForwardState,
+  l: number,
+  masks: DropoutMasks | null,
+): void {
   const net = state.net;
   const d = net.width(l + 1);
   const rows = state.rows;
@@ -184,43 +189,14 @@ export function finishLayer(state: ForwardState, l: number, masks: DropoutMasks 
     }
   } else if (unnormalized && act === 'relu' && net.config.normalization !== 'batch-frobenius') {
     // one pass for Forward-Forward's layers: relu and the squared norm together, then the scaling
-    reluThenNormalizeRows(net.config.normalization, a, target, state.post[l]!.data, rows, d, state, l);
+    const length = net.config.normalization === 'sample-rms' ? Math.sqrt(d) : 1;
+    const [norms, squares] = [state.norms[l]!, state.squares[l]!];
+    engine.reluNormalizeRows(a, target, state.post[l]!.data, rows, d, length, NORM_FLOOR, norms, squares);
     return;
   } else {
     activate(act, a, target, rows, d);
   }
   if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
-}
-
-/** g = relu(a) and h = g scaled to its per-sample target length, recording norms and squares as normalize does. */
-function reluThenNormalizeRows(
-  kind: Normalization,
-  a: Float32Array,
-  g: Float32Array,
-  h: Float32Array,
-  rows: number,
-  d: number,
-  state: ForwardState,
-  l: number,
-): void {
-  const norms = state.norms[l]!;
-  const squares = state.squares[l]!;
-  const target = kind === 'sample-rms' ? Math.sqrt(d) : 1;
-  for (let r = 0; r < rows; r++) {
-    const o = r * d;
-    let s = 0;
-    for (let j = o; j < o + d; j++) {
-      const v = a[j]!;
-      const gj = v < 0 ? 0 : v;
-      g[j] = gj;
-      s += gj * gj;
-    }
-    const norm = Math.sqrt(s);
-    squares[r] = s;
-    norms[r] = norm;
-    const inv = target / Math.max(norm, NORM_FLOOR);
-    for (let j = o; j < o + d; j++) h[j] = g[j]! * inv;
-  }
 }
 
 function normalize(
@@ -329,7 +305,7 @@ export function forwardFrom(
 ): void {
   for (let l = from; l < state.net.depth; l++) {
     computePreActivation(engine, state, l);
-    finishLayer(state, l, masks);
+    finishLayer(engine, state, l, masks);
   }
 }
 

@@ -306,7 +306,7 @@ export class PepitaRule implements LearningRule {
     const a1 = mod.preView(0);
     a1.copyFrom(clean.preView(0));
     engine.gemm(false, true, b, w1f.rows, w1f.cols, this.options.sign === 'minus' ? -1 : 1, e, w1f, 1, a1);
-    finishLayer(mod, 0, masks);
+    finishLayer(engine, mod, 0, masks);
     forwardFrom(engine, mod, 1, masks);
   }
 }
