@@ -116,12 +116,17 @@ for (let round = 1; round <= rounds; round++) {
   for (const name of chosen) {
     const c = CASES[name];
     process.stderr.write(`\rround ${round}/${rounds}: ${name}        `);
-    const r = (results[name] ??= { ours: [], peer: [], roofline: [], plain: [] });
+    const r = (results[name] ??= { ours: [], peer: [], roofline: [], rooflineMs: [], peerMs: [], plain: [] });
     const ours = run(process.execPath, [cli, 'bench', 'train', '--json', ...c.ours], {});
     r.ours.push(ours.samples_per_s);
-    if (ours.roofline) r.roofline.push(ours.roofline.step_over_roofline);
+    if (ours.roofline) {
+      r.roofline.push(ours.roofline.step_over_roofline);
+      r.rooflineMs.push(ours.roofline.roofline_ms);
+    }
     if (c.peer) {
-      r.peer.push(run(python, [peer, '--threads', String(threads), ...c.peer], peerEnv).samples_per_s);
+      const theirs = run(python, [peer, '--threads', String(threads), ...c.peer], peerEnv);
+      r.peer.push(theirs.samples_per_s);
+      r.peerMs.push(theirs.median_ms_per_batch);
     } else {
       // mirroring's yardstick: plain PEPITA on the same net, measured alongside
       const plain = run(
@@ -143,6 +148,9 @@ const rows = chosen.map((name) => {
   if (r.peer.length) {
     row.torch_samples_per_s = Math.round(median(r.peer));
     row.ratio = Number((ours / median(r.peer)).toFixed(2));
+    // the ratio topdown would reach with its step at its roofline
+    if (r.rooflineMs.length)
+      row.ratio_at_roofline = Number((median(r.peerMs) / median(r.rooflineMs)).toFixed(2));
     row.ratio_range = [
       Number((Math.min(...r.ours) / Math.max(...r.peer)).toFixed(2)),
       Number((Math.max(...r.ours) / Math.min(...r.peer)).toFixed(2)),
