@@ -175,7 +175,7 @@ if (json) {
     if (row.step_over_roofline) parts.push(`step/roofline ${row.step_over_roofline.toFixed(2)}`);
     if (row.ratio)
       parts.push(
-        `torch ${String(row.torch_samples_per_s).padStart(6)} samples/s  ratio ${row.ratio.toFixed(2)}x (${row.ratio_range[0]}-${row.ratio_range[1]})`,
+        `torch ${String(row.torch_samples_per_s).padStart(6)} samples/s  ratio ${row.ratio.toFixed(2)}x (${row.ratio_range[0]}-${row.ratio_range[1]}; ${row.ratio_at_roofline}x at the roofline)`,
       );
     if (row.epoch_time_over_plain)
       parts.push(
