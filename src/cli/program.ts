@@ -8,6 +8,7 @@ import { registerBenchTrain } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerReproduceCommand } from './commands/reproduce.js';
 import { registerShowSamplesCommand } from './commands/show-samples.js';
 import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -74,6 +75,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
   registerDataCommands(program, io);
   registerTheoryCommand(program, io);
   registerShowSamplesCommand(program, io);
+  registerReproduceCommand(program, io);
 
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput());

@@ -1,0 +1,212 @@
+import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { Command } from 'commander';
+
+import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
+import { DATASETS } from '../../data/datasets.js';
+import { findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
+import { stepCost } from '../../rules/costs.js';
+import type { RuleName } from '../../rules/registry.js';
+import { jobFor, type Job } from '../../runner/job.js';
+import { LocalRunner, runFolder, runState, type RunnerProgress } from '../../runner/local.js';
+import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
+import { resolveMergedConfig, type TrainConfig } from '../../train/config.js';
+import type { CliIO } from '../io.js';
+import { nonEmpty, positiveInt } from '../parse.js';
+
+interface ReproduceFlags {
+  list?: boolean;
+  cells?: string;
+  seeds?: number;
+  epochs?: number;
+  trainSubset?: number;
+  testSubset?: number;
+  workers?: number;
+  threads?: number;
+  dataDir?: string;
+  out: string;
+}
+
+/** A nominal rate for cost estimates: multiply-adds per second of the matrix products on two cores. */
+const NOMINAL_MACS_PER_S = 50e9;
+
+export function registerReproduceCommand(program: Command, io: CliIO): void {
+  program
+    .command('reproduce [name]')
+    .description(
+      "reproduce one of the paper's tables or figures: every configuration x seed as a run folder, run in parallel, resumable",
+    )
+    .option('--list', 'list the experiments, with the cost of their full budget')
+    .option('--cells <list>', 'only these cells of the experiment (comma-separated ids)', nonEmpty('--cells'))
+    .option(
+      '--seeds <n>',
+      'seeds per configuration (default: the experiment full budget)',
+      positiveInt('--seeds'),
+    )
+    .option('--epochs <n>', 'epochs per run (default: the experiment full budget)', positiveInt('--epochs'))
+    .option('--train-subset <n>', 'train on the first N training examples', positiveInt('--train-subset'))
+    .option('--test-subset <n>', 'evaluate on the first N test examples', positiveInt('--test-subset'))
+    .option(
+      '--workers <n>',
+      'runs at once (default: one per core, at most the runs left)',
+      positiveInt('--workers'),
+    )
+    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
+    .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
+    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
+    .action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
+}
+
+/** The jobs of an experiment at a budget: every cell x seed, with the flags' overrides. */
+export function experimentJobs(
+  experiment: Experiment,
+  budget: { seeds?: number; epochs?: number; trainSubset?: number; testSubset?: number },
+  cells?: ReadonlySet<string>,
+): Job[] {
+  const seeds = budget.seeds ?? experiment.seeds;
+  const overrides: Record<string, unknown> = {};
+  if (budget.epochs !== undefined) overrides.epochs = budget.epochs;
+  if (budget.trainSubset !== undefined) overrides.trainSubset = budget.trainSubset;
+  if (budget.testSubset !== undefined) overrides.testSubset = budget.testSubset;
+  const jobs: Job[] = [];
+  for (const cell of experiment.cells) {
+    if (cells && !cells.has(cell.id)) continue;
+    const base = experiment.configs.get(cell.id)!;
+    const config = Object.keys(overrides).length
+      ? resolveMergedConfig([base, `experiment ${experiment.name}`], [overrides, 'flags'])
+      : base;
+    for (let seed = 0; seed < seeds; seed++) jobs.push(jobFor(config, seed, `${experiment.name}/${cell.id}`));
+  }
+  return jobs;
+}
+
+/** Multiply-adds of a run (its steps' products, from the rule's cost model), evaluation excluded. */
+function runMacs(config: TrainConfig): number {
+  const spec = DATASETS[config.data];
+  const sizes = [spec.features, ...config.hidden, spec.classes];
+  const options = Object.fromEntries(
+    Object.entries(config).filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v)),
+  );
+  const cost = stepCost({ sizes, batch: config.batchSize, rule: config.rule as RuleName, options });
+  const examples = config.trainSubset ?? spec.trainCount;
+  return cost.macs * Math.floor(examples / config.batchSize) * config.epochs;
+}
+
+function formatHours(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function listAll(io: CliIO): void {
+  const rows = listExperiments().map((e) => {
+    const jobs = experimentJobs(e, {});
+    const macs = jobs.reduce((s, j) => s + runMacs(j.config), 0);
+    return [e.name, `${jobs.length} runs`, `~${formatHours(macs / NOMINAL_MACS_PER_S)}`, e.description];
+  });
+  const widths = [0, 1, 2].map((j) => Math.max(...rows.map((r) => r[j]!.length)));
+  for (const r of rows) io.out(`${r.map((c, j) => (j < 3 ? c.padEnd(widths[j]!) : c)).join('  ')}\n`);
+  io.out(
+    `(full budgets; times at a nominal ${NOMINAL_MACS_PER_S / 1e9} GMAC/s of matrix products; preview with --epochs, --train-subset, --seeds)\n`,
+  );
+}
+
+function progressLine(p: RunnerProgress): string {
+  const eta = p.etaSeconds === null ? '' : `, ETA ${formatHours(p.etaSeconds)}`;
+  const failed = p.failed ? `, ${p.failed} failed` : '';
+  return `runs: ${p.done} done, ${p.running} running, ${p.queued} queued${failed}; epochs ${p.epochsDone}/${p.epochsDone + p.epochsLeft}${eta}`;
+}
+
+function describe(job: Job, outcome: JobOutcome): string {
+  switch (outcome.status) {
+    case 'done':
+      return `${job.label}: ${outcome.testAcc === null ? 'done' : `test ${(100 * outcome.testAcc).toFixed(2)}%`} after ${outcome.epochs} epochs`;
+    case 'failed':
+      return `${job.label} failed${outcome.attempts > 1 ? ` (${outcome.attempts} attempts)` : ''}: ${outcome.error}`;
+    case 'interrupted':
+      return `${job.label}: interrupted (resumable)`;
+  }
+}
+
+async function runReproduce(name: string | undefined, flags: ReproduceFlags, io: CliIO): Promise<void> {
+  if (flags.list) {
+    listAll(io);
+    return;
+  }
+  if (!name) throw new TopdownUsageError('name an experiment (topdown reproduce --list shows them)');
+  const experiment = findExperiment(name);
+  const jobs = dedupe(experimentJobs(experiment, flags, cellList(experiment, flags.cells)));
+  await runJobs(jobs, flags, io);
+}
+
+function cellList(experiment: Experiment, list: string | undefined): Set<string> | undefined {
+  if (list === undefined) return undefined;
+  const ids = new Set(list.split(',').map((s) => s.trim()));
+  const unknown = [...ids].filter((id) => !experiment.configs.has(id));
+  if (unknown.length) {
+    throw new TopdownUsageError(
+      `--cells: ${unknown.map((u) => `"${u}"`).join(', ')} not in ${experiment.name}; its cells: ${[...experiment.configs.keys()].join(', ')}`,
+    );
+  }
+  return ids;
+}
+
+function dedupe(jobs: Job[]): Job[] {
+  const seen = new Set<string>();
+  return jobs.filter((j) => !seen.has(j.id) && seen.add(j.id));
+}
+
+/** Runs jobs with the local runner, one progress display, Ctrl-C honoured; shared by reproduce and sweep. */
+export async function runJobs(
+  jobs: Job[],
+  flags: { workers?: number; threads?: number; dataDir?: string; out: string },
+  io: CliIO,
+): Promise<void> {
+  const cores = availableParallelism();
+  const out = resolvePath(flags.out);
+  const left = jobs.filter((j) => runState(runFolder(out, j)).epochs < j.config.epochs).length;
+  const workers = Math.max(1, Math.min(flags.workers ?? cores, Math.max(1, left)));
+  const threads = flags.threads ?? Math.max(1, Math.floor(cores / workers));
+  const cli = fileURLToPath(new URL('../main.js', import.meta.url));
+  const live = io.errIsTTY;
+  io.err(
+    `${jobs.length} runs in ${out}/runs, ${workers} at a time with ${threads} thread${threads === 1 ? '' : 's'} each\n`,
+  );
+  const runner = new LocalRunner(new MemoryQueue(), {
+    out,
+    workers,
+    threads,
+    dataDir: flags.dataDir ? resolvePath(flags.dataDir) : undefined,
+    cli,
+    onProgress: (p) => {
+      if (live) io.err(`\r\x1b[K${progressLine(p)}`);
+    },
+    onRunEnd: (job, outcome) => io.err(`${live ? '\r\x1b[K' : ''}${describe(job, outcome)}\n`),
+  });
+  let signals = 0;
+  const stop = (): void => {
+    signals++;
+    if (signals === 1)
+      io.err('\ntopdown: stopping: every run saves a checkpoint; press Ctrl-C again to stop them at once\n');
+    runner.stop();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let outcomes;
+  try {
+    outcomes = await runner.run(jobs);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  if (live) io.err('\r\x1b[K');
+  const count = (s: JobOutcome['status']) => outcomes.filter((o) => o.outcome.status === s).length;
+  const summary = `${count('done')} of ${jobs.length} runs done, ${count('failed')} failed, ${count('interrupted')} interrupted; results in ${out}/runs`;
+  if (runner.stopped)
+    throw new TopdownInterruptedError(`stopped: ${summary}; run the same command again to resume`, 130);
+  io.err(`${summary}\n`);
+  if (count('failed') > 0)
+    throw new TopdownUsageError(`${count('failed')} run(s) failed (see above); the others are kept`);
+}

@@ -1,0 +1,153 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { experimentJobs } from '../src/cli/commands/reproduce.js';
+import { listExperiments, loadExperimentFile } from '../src/experiments/experiment.js';
+import { runId } from '../src/runner/job.js';
+import { runState } from '../src/runner/local.js';
+
+import { untimedMetrics, writeSyntheticMnist } from './train-helpers.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+let tmp: string;
+let data: string;
+let experiment: string;
+
+function topdown(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** An experiment of two small cells on synthetic MNIST-shaped data (and optionally one that cannot run). */
+function writeExperiment(file: string, epochs: number, failing = false): void {
+  const cell = (id: string, rule: string) =>
+    `  - { id: ${id}, config: { rule: ${rule}, data: mnist, hidden: [16], batchSize: 50, trainSubset: 400, testSubset: 100, lr: 0.05 } }\n`;
+  writeFileSync(
+    file,
+    `name: ${file.split('/').pop()!.replace('.yaml', '')}\ndescription: a tiny test experiment\nseeds: 2\nepochs: ${epochs}\ncells:\n` +
+      cell('pepita', 'pepita') +
+      cell('bp', 'bp') +
+      (failing
+        ? '  - { id: missing-data, config: { rule: bp, data: fashion-mnist, hidden: [8], trainSubset: 100 } }\n'
+        : ''),
+  );
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'topdown-reproduce-'));
+  data = join(tmp, 'data');
+  writeSyntheticMnist(data, 3, 400, 100);
+  experiment = join(tmp, 'tiny.yaml');
+  writeExperiment(experiment, 2);
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const runs = (out: string): string[] => readdirSync(join(out, 'runs')).sort();
+
+describe('experiments as data', () => {
+  it('every shipped experiment loads, validates its cells, and reproduce --list prints it with a cost', () => {
+    const all = listExperiments();
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['baselines', 'fig3c', 'fig-s1']));
+    for (const e of all) expect(e.configs.size).toBe(e.cells.length);
+    const r = topdown(['reproduce', '--list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^baselines\s+120 runs\s+~[\d.]+ h\s+BP, FA, DRTP and PEPITA/m);
+  });
+
+  it('a bad cell is one line naming the file and the cell', () => {
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\ndescription: x\nseeds: 1\ncells:\n  - { id: a, config: { lr: -1 } }\n');
+    expect(() => loadExperimentFile(bad)).toThrow(/bad.yaml: .*cell a.*lr/);
+  });
+
+  it('a run is named by its configuration without epochs or engine settings; seeds make distinct runs', () => {
+    const e = loadExperimentFile(experiment);
+    const short = experimentJobs(e, { epochs: 1 });
+    const long = experimentJobs(e, { epochs: 5 });
+    expect(short.map((j) => j.id)).toEqual(long.map((j) => j.id));
+    expect(new Set(short.map((j) => j.id)).size).toBe(4);
+    expect(runId({ ...short[0]!.config, threads: 7, engine: 'js' })).toBe(short[0]!.id);
+    expect(experimentJobs(e, { trainSubset: 200 })[0]!.id).not.toBe(short[0]!.id);
+  });
+});
+
+describe('the runner', () => {
+  it('runs every cell x seed on 2 workers, then skips them all; more epochs extend the same runs', () => {
+    const out = join(tmp, 'out-a');
+    const first = topdown(['reproduce', experiment, '--workers', '2', '--data-dir', data, '--out', out]);
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toMatch(/4 runs in .*, 2 at a time with 1 thread each/);
+    expect(first.err).toMatch(/4 of 4 runs done, 0 failed, 0 interrupted/);
+    expect(runs(out)).toHaveLength(4);
+    for (const id of runs(out)) expect(runState(join(out, 'runs', id)).epochs).toBe(2);
+    const again = topdown(['reproduce', experiment, '--workers', '2', '--data-dir', data, '--out', out]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toMatch(/4 of 4 runs done/);
+    const before = untimedMetrics(join(out, 'runs', runs(out)[0]!));
+    expect(untimedMetrics(join(out, 'runs', runs(out)[0]!))).toEqual(before);
+    const longer = topdown(['reproduce', experiment, '--epochs', '3', '--data-dir', data, '--out', out]);
+    expect(longer.code, longer.err).toBe(0);
+    expect(runs(out)).toHaveLength(4);
+    for (const id of runs(out)) expect(runState(join(out, 'runs', id)).epochs).toBe(3);
+  });
+
+  it('Ctrl-C stops every run with a checkpoint (exit 130); running again resumes them bit for bit', async () => {
+    const file = join(tmp, 'slow.yaml');
+    writeExperiment(file, 6);
+    const reference = join(tmp, 'out-ref');
+    const ref = topdown(['reproduce', file, '--workers', '2', '--data-dir', data, '--out', reference]);
+    expect(ref.code, ref.err).toBe(0);
+    const out = join(tmp, 'out-int');
+    const child = spawn(process.execPath, [
+      cli,
+      'reproduce',
+      file,
+      '--workers',
+      '2',
+      '--data-dir',
+      data,
+      '--out',
+      out,
+    ]);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // wait until a run has finished an epoch, then interrupt
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const dir = join(out, 'runs');
+        if (existsSync(dir) && readdirSync(dir).some((id) => runState(join(dir, id)).epochs >= 1)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(
+      /stopped: \d of 4 runs done, 0 failed, [12] interrupted; results in .*; run the same command again/,
+    );
+    const resumed = topdown(['reproduce', file, '--workers', '2', '--data-dir', data, '--out', out]);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(runs(out)).toEqual(runs(reference));
+    for (const id of runs(reference)) {
+      expect(untimedMetrics(join(out, 'runs', id))).toEqual(untimedMetrics(join(reference, 'runs', id)));
+    }
+  });
+
+  it('a run that fails is reported in one line and the others are kept', () => {
+    const file = join(tmp, 'failing.yaml');
+    writeExperiment(file, 1, true);
+    const out = join(tmp, 'out-fail');
+    const r = topdown(['reproduce', file, '--data-dir', data, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/failing\/missing-data seed 0 failed: .*fashion-mnist/);
+    expect(r.err).toMatch(/4 of 6 runs done, 2 failed/);
+    expect(runs(out).filter((id) => runState(join(out, 'runs', id)).epochs === 1)).toHaveLength(4);
+  });
+});
