@@ -90,6 +90,14 @@ describe('the runner', () => {
     expect(again.err).toMatch(/4 of 4 runs done/);
     const before = untimedMetrics(join(out, 'runs', runs(out)[0]!));
     expect(untimedMetrics(join(out, 'runs', runs(out)[0]!))).toEqual(before);
+    // the manifest lets report aggregate the directory
+    const report = topdown(['report', out, '--json']);
+    expect(report.code, report.err).toBe(0);
+    const cells = JSON.parse(report.out).cells;
+    expect(cells.map((c: { cell: string; seeds: number }) => [c.cell, c.seeds])).toEqual([
+      ['pepita', 2],
+      ['bp', 2],
+    ]);
     const longer = topdown(['reproduce', experiment, '--epochs', '3', '--data-dir', data, '--out', out]);
     expect(longer.code, longer.err).toBe(0);
     expect(runs(out)).toHaveLength(4);

@@ -8,6 +8,7 @@ import { registerBenchTrain } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerReproduceCommand } from './commands/reproduce.js';
 import { registerShowSamplesCommand } from './commands/show-samples.js';
 import { registerTheoryCommand } from './commands/theory.js';
@@ -76,6 +77,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
   registerTheoryCommand(program, io);
   registerShowSamplesCommand(program, io);
   registerReproduceCommand(program, io);
+  registerReportCommand(program, io);
 
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput());

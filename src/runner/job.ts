@@ -15,6 +15,8 @@ export interface Job {
   config: TrainConfig;
   /** Who asked for it: e.g. `baselines/pepita-cifar10`, seed 2. */
   label: string;
+  /** The seed (also in config). */
+  seed: number;
 }
 
 /**
@@ -32,5 +34,5 @@ export function runId(config: TrainConfig): string {
 /** A job for `config` with `seed`. */
 export function jobFor(config: TrainConfig, seed: number, label: string): Job {
   const withSeed = { ...config, seed } as TrainConfig;
-  return { id: runId(withSeed), config: withSeed, label: `${label} seed ${seed}` };
+  return { id: runId(withSeed), config: withSeed, label: `${label} seed ${seed}`, seed };
 }

@@ -137,7 +137,8 @@ export class LocalRunner {
     if (code === 0 && after.epochs >= job.config.epochs) {
       return { status: 'done', testAcc: after.testAcc, epochs: after.epochs };
     }
-    if (this.stopping && code !== null && INTERRUPTED.has(code)) return { status: 'interrupted' };
+    // a child stopped before it could install its handler dies of the signal itself (code null)
+    if (this.stopping && (code === null || INTERRUPTED.has(code))) return { status: 'interrupted' };
     const error = errorLine || `topdown train exited with ${code === null ? 'a signal' : `code ${code}`}`;
     if (code !== USAGE_ERROR && !this.stopping) {
       const attempts = await this.queue.retry(job, error);

@@ -13,6 +13,7 @@ import { jobFor, type Job } from '../../runner/job.js';
 import { LocalRunner, runFolder, runState, type RunnerProgress } from '../../runner/local.js';
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
 import { resolveMergedConfig, type TrainConfig } from '../../train/config.js';
+import { experimentManifest, writeManifest } from '../../reports/manifest.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty, positiveInt } from '../parse.js';
 
@@ -137,8 +138,10 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   }
   if (!name) throw new TopdownUsageError('name an experiment (topdown reproduce --list shows them)');
   const experiment = findExperiment(name);
-  const jobs = dedupe(experimentJobs(experiment, flags, cellList(experiment, flags.cells)));
-  await runJobs(jobs, flags, io);
+  const cells = cellList(experiment, flags.cells);
+  const jobs = experimentJobs(experiment, flags, cells);
+  writeManifest(resolvePath(flags.out), experimentManifest(experiment, flags, jobs, cells));
+  await runJobs(dedupe(jobs), flags, io);
 }
 
 function cellList(experiment: Experiment, list: string | undefined): Set<string> | undefined {

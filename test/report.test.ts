@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { meanStd, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
+import type { Manifest } from '../src/reports/manifest.js';
+import { buildReport } from '../src/reports/report.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+let out: string;
+
+/** A run folder whose test accuracy follows `acc` per epoch (a fraction), plus a config.json. */
+function fakeRun(id: string, acc: number[], phase = false): void {
+  const dir = join(out, 'runs', id);
+  mkdirSync(dir, { recursive: true });
+  const lines = acc.map((a, i) => JSON.stringify({ epoch: i + 1, test_acc: a, samples_per_s: 1000 + i }));
+  if (phase) lines.unshift(JSON.stringify({ epoch: 0, phase: 'pre-mirror', test_acc: 0.99 }));
+  writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      rule: 'pepita',
+      data: 'mnist',
+      hidden: [16],
+      batchSize: 32,
+      feedback: { init: 'uniform' },
+    }),
+  );
+}
+
+const manifest: Manifest = {
+  experiment: 'toy',
+  description: 'a toy table',
+  kind: 'table',
+  metric: 'test_acc',
+  budget: { seeds: 3, epochs: 3, trainSubset: null, testSubset: null },
+  cells: [
+    {
+      id: 'a',
+      label: 'A',
+      dataset: 'mnist',
+      rule: 'pepita',
+      published: { mean: 90, std: 1, source: 'test' },
+      runs: ['r1', 'r2', 'r3'],
+    },
+    { id: 'b', label: 'B', dataset: 'mnist', rule: 'pepita', published: null, runs: ['r4'] },
+  ],
+};
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'topdown-report-'));
+  fakeRun('r1', [0.5, 0.8, 0.9], true);
+  fakeRun('r2', [0.5, 0.8, 0.92]);
+  fakeRun('r3', [0.5, 0.8]); // not at the budget yet
+  fakeRun('r4', [0.4, 0.6, 0.7]);
+  mkdirSync(join(out, 'experiments'));
+  writeFileSync(join(out, 'experiments', 'toy.json'), JSON.stringify(manifest));
+});
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('aggregation', () => {
+  it('mean and sample std, z in published stds and the verdict, by hand', () => {
+    expect(meanStd([90, 92])).toEqual({ mean: 91, std: Math.SQRT2 });
+    expect(meanStd([5])).toEqual({ mean: 5, std: 0 });
+    const a = summarizeCell(out, manifest, manifest.cells[0]!);
+    // seeds at epoch 3: r1 90%, r2 92% (r3 has 2 epochs; r1's pre-mirror line is not an epoch)
+    expect(a.seeds).toBe(2);
+    expect(a.seeds_planned).toBe(3);
+    expect(a.mean).toBeCloseTo(91, 10);
+    expect(a.std).toBeCloseTo(Math.SQRT2, 10);
+    expect(a.z).toBeCloseTo(1, 10);
+    expect(a.verdict).toBe('consistent');
+    expect(a.samples_per_s).toBe(1001);
+    expect(verdictOf(-2.5, 3, true)).toBe('below');
+    expect(verdictOf(2.5, 3, true)).toBe('above');
+    expect(verdictOf(null, 0, true)).toBe('no runs yet');
+    const b = summarizeCell(out, manifest, manifest.cells[1]!);
+    expect(b.verdict).toBe('no published value');
+    expect(b.mean).toBeCloseTo(70, 10);
+  });
+
+  it('the slowness fit finds the least-squares s of spec 7.2 (checked by a dense scan) and orders fast before slow', () => {
+    const curve = (s: number) =>
+      Array.from({ length: 60 }, (_, i) => (97 * (i + 1)) / (s + i + 1) + 0.3 * Math.sin(i));
+    for (const s0 of [0.5, 2, 8]) {
+      const data = [10, ...curve(s0)];
+      const fit = slowness(curve(s0), 10, 60);
+      expect(fit.aMax).toBe(Math.max(...data));
+      const loss = (s: number) => data.reduce((t, a, x) => t + ((fit.aMax * x) / (s + x) - a) ** 2, 0);
+      let best = 0;
+      let bestLoss = Infinity;
+      for (let s = 0.001; s < 50; s *= 1.0005) {
+        const l = loss(s);
+        if (l < bestLoss) [best, bestLoss] = [s, l];
+      }
+      expect(fit.s / best).toBeCloseTo(1, 2);
+    }
+    expect(slowness(curve(0.5), 10).s).toBeLessThan(slowness(curve(8), 10).s);
+  });
+
+  it('topdown report writes report.md and report.json with the cells, the budget and the costs', () => {
+    const r = spawnSync(process.execPath, [cli, 'report', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(json.budget.toy).toEqual(manifest.budget);
+    expect(json.cells[0]).toMatchObject({
+      experiment: 'toy',
+      dataset: 'mnist',
+      rule: 'pepita',
+      metric: 'test_acc',
+      seeds: 2,
+      published_mean: 90,
+      published_std: 1,
+    });
+    expect(json.cells[0].mean).toBeCloseTo(91, 10);
+    expect(json.cells[0].z).toBeCloseTo(1, 10);
+    expect(json.costs[0]).toMatchObject({ rule: 'pepita', sizes: [784, 16, 10], batch: 32 });
+    expect(json.costs[0].macs_per_step).toBeGreaterThan(0);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(
+      /^- \*\*toy\*\*: 3 epochs, 3 seeds per configuration, full training set, full test set$/m,
+    );
+    expect(md).toMatch(
+      /^\| A \| mnist \| pepita \| 2\/3 \| 91\.00 \+- 1\.41 \| 90\.00 \+- 1\.00 \| 1\.0 \| consistent \|/m,
+    );
+    // every table row has as many cells as its header
+    for (const block of md.split('\n\n').filter((b) => b.startsWith('|'))) {
+      const rows = block.trim().split('\n');
+      const width = rows[0]!.split('|').length;
+      for (const row of rows) expect(row.split('|').length).toBe(width);
+    }
+    expect(buildReport(out).curves[0]).toMatchObject({ epoch: [1, 2, 3], seeds: [3, 3, 2] });
+  });
+});
