@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meanStd, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
 import type { Manifest } from '../src/reports/manifest.js';
 import { buildReport } from '../src/reports/report.js';
+import { trainingFigureSpec, writeTrainingFigure } from '../src/reports/training-figure.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 let out: string;
@@ -134,5 +135,37 @@ describe('aggregation', () => {
       for (const row of rows) expect(row.split('|').length).toBe(width);
     }
     expect(buildReport(out).curves[0]).toMatchObject({ epoch: [1, 2, 3], seeds: [3, 3, 2] });
+    // the experiment's figure, from the Vega-Lite spec: a line and a band per cell, as SVG and PNG
+    expect(md).toMatch(/^!\[toy\]\(figures\/toy.svg\)$/m);
+    const svg = readFileSync(join(out, 'figures', 'toy.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toMatch(/test accuracy \(%\)/);
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(4);
+    expect(svg).toContain('>A<');
+    expect(svg).toContain('>B<');
+    const png = readFileSync(join(out, 'figures', 'toy.png'));
+    expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(png.length).toBeGreaterThan(5000);
+  });
+
+  it('every run gets a training-curve figure: accuracy, loss and the angle (ticked every 45 degrees)', async () => {
+    const dir = join(out, 'runs', 'curves');
+    mkdirSync(dir, { recursive: true });
+    const line = (e: number) =>
+      JSON.stringify({
+        epoch: e,
+        train_acc: 0.5 + e / 10,
+        test_acc: 0.4 + e / 10,
+        train_loss: 2 / e,
+        test_loss: 2.2 / e,
+        angle_deg: 90 - 5 * e,
+      });
+    writeFileSync(join(dir, 'metrics.jsonl'), [1, 2, 3, 4].map(line).join('\n') + '\n');
+    const spec = trainingFigureSpec([], 'empty');
+    expect(spec).toBeNull();
+    expect(await writeTrainingFigure(dir, 'pepita on mnist')).toEqual(['curves.svg', 'curves.png']);
+    const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+    for (const text of ['accuracy (%)', 'loss', 'angle (deg)', '>135<', '>train<', '>test<'])
+      expect(svg).toContain(text);
   });
 });

@@ -7,12 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { writeAtomic } from '../core/files.js';
+import { ensureFolder, writeAtomic } from '../core/files.js';
 import { DATASETS, type DatasetName } from '../data/datasets.js';
 import { stepCost } from '../rules/costs.js';
 import type { RuleName } from '../rules/registry.js';
 import type { TrainConfig } from '../train/config.js';
 
+import { linesSpec } from './chart-specs.js';
+import { pngAvailable, svgToPng } from './png.js';
+import { renderSvg, type TopLevelSpec } from './vega.js';
 import { curveOf, summarizeCell, type CellCurve, type CellSummary } from './aggregate.js';
 import { readManifests, type Manifest } from './manifest.js';
 
@@ -94,7 +97,7 @@ function budgetLine(name: string, b: Manifest['budget']): string {
 }
 
 /** report.md: the budget first, then a table per experiment and the cost table. */
-export function reportMarkdown(report: Report): string {
+export function reportMarkdown(report: Report, figures: readonly string[] = []): string {
   const lines: string[] = ['# topdown results', '', '## Budget', ''];
   for (const [name, b] of Object.entries(report.budget)) lines.push(budgetLine(name, b));
   lines.push(
@@ -113,6 +116,7 @@ export function reportMarkdown(report: Report): string {
         `| ${c.label} | ${c.dataset} | ${c.rule} | ${c.seeds}/${c.seeds_planned} | ${ours} | ${paper} | ${c.z === null ? '-' : c.z.toFixed(1)} | ${c.verdict} | ${c.slowness === null ? '-' : c.slowness.toFixed(3)} |`,
       );
     }
+    if (figures.includes(name)) lines.push('', `![${name}](figures/${name}.svg)`);
   }
   lines.push('', '## Cost per step', '');
   lines.push(
@@ -127,10 +131,54 @@ export function reportMarkdown(report: Report): string {
   return lines.join('\n') + '\n';
 }
 
-/** Writes report.md and report.json into `dir`; returns the report. */
-export function writeReport(out: string, dir = out): Report {
+/** The figure of one experiment: its cells' seed-mean curves with std bands, one panel per dataset. */
+export function experimentFigureSpec(report: Report, experiment: string): TopLevelSpec | null {
+  const curves = report.curves.filter((c) => c.experiment === experiment && c.epoch.length > 0);
+  if (!curves.length) return null;
+  const cells = new Map(report.cells.filter((c) => c.experiment === experiment).map((c) => [c.cell, c]));
+  const metric = curves[0]!.metric;
+  const angle = metric.includes('angle');
+  const what = angle ? 'alignment angle (deg)' : metric === 'test_acc' ? 'test accuracy (%)' : metric;
+  return linesSpec(
+    curves.map((c) => ({
+      name: c.label,
+      panel: cells.get(c.cell)?.dataset,
+      x: c.epoch,
+      y: c.mean,
+      std: c.std,
+    })),
+    {
+      title: `${experiment}: ${what} vs epoch (mean +- std over seeds)`,
+      xTitle: 'epoch',
+      yTitle: what,
+      angle,
+    },
+  );
+}
+
+/**
+ * Writes report.md, report.json and `figures/<experiment>.svg|png` into `dir`; returns the report. Without
+ * the PNG renderer, figures are SVG only.
+ */
+export async function writeReport(out: string, dir = out): Promise<Report> {
   const report = buildReport(out);
+  const figures: string[] = [];
+  for (const name of Object.keys(report.budget)) {
+    const spec = experimentFigureSpec(report, name);
+    if (!spec) continue;
+    ensureFolder(join(dir, 'figures'));
+    const svg = await renderSvg(spec);
+    writeAtomic(join(dir, 'figures', `${name}.svg`), svg);
+    if (pngAvailable()) {
+      const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 600);
+      writeAtomic(
+        join(dir, 'figures', `${name}.png`),
+        svgToPng(svg, { width: 2 * width, background: 'white' }),
+      );
+    }
+    figures.push(name);
+  }
   writeAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomic(join(dir, 'report.md'), reportMarkdown(report));
+  writeAtomic(join(dir, 'report.md'), reportMarkdown(report, figures));
   return report;
 }

@@ -14,10 +14,10 @@ export function registerReportCommand(program: Command, io: CliIO): void {
     )
     .option('--out <dir>', 'write the report there (default: the results directory)', nonEmpty('--out'))
     .option('--json', 'print report.json on stdout too')
-    .action((dir: string, flags: { out?: string; json?: boolean }) => {
+    .action(async (dir: string, flags: { out?: string; json?: boolean }) => {
       const out = resolvePath(dir);
       const target = flags.out ? resolvePath(flags.out) : out;
-      const report = writeReport(out, target);
+      const report = await writeReport(out, target);
       const done = report.cells.filter((c) => c.seeds > 0).length;
       io.err(
         `wrote ${target}/report.md and report.json: ${report.cells.length} cells, ${done} with results\n`,

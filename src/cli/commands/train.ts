@@ -6,7 +6,8 @@ import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js
 import type { OptionField } from '../../core/options.js';
 import { loadDataset, resolveDataDir } from '../../data/index.js';
 import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
-import { optionSections, ruleDefinition, RULE_NAMES } from '../../rules/registry.js';
+import { writeTrainingFigure } from '../../reports/training-figure.js';
+import { optionSections, ruleDefinition, ruleLabel, RULE_NAMES } from '../../rules/registry.js';
 import {
   coreFields,
   readConfigFile,
@@ -218,6 +219,12 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   }
   if (config.goodnessHistogramEpochs.length) {
     writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));
+  }
+  try {
+    await writeTrainingFigure(folder.dir, `${ruleLabel(config)} on ${config.data}`);
+  } catch (error) {
+    // the run is saved; a figure that cannot be drawn is worth a line, not a failure
+    io.err(`topdown: no training-curve figure: ${(error as Error).message.split('\n')[0]}\n`);
   }
   const last = history.last;
   const training = history.epochs.filter((e) => e.phase === undefined);
