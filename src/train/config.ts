@@ -120,6 +120,9 @@ export const CORE_SCHEMA = z
     decayTiming: z.enum(['end', 'start']).default('end').meta({
       description: 'decay at the end of the milestone epoch (ICLR code) or its start (ICML code)',
     }),
+    tensorboard: z.boolean().default(false).meta({
+      description: "also write the run's scalars as TensorBoard event files (RUN/tensorboard/)",
+    }),
     goodnessHistogramEpochs: z.array(nonNegativeInt).default([]).meta({
       description:
         "epochs (0 = before training) at which to record the test-set distribution of ||h_1||^2 - ||h_1'||^2 between the rule's two passes",

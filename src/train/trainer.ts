@@ -634,8 +634,15 @@ function countCorrect(y: Matrix, labels: Uint8Array, predicted: Int32Array): num
   return correct;
 }
 
-/** What a resumed run may change: where the data are, how it computes, how long it trains. */
-export const RESUMABLE_CHANGES: readonly string[] = ['dataDir', 'engine', 'threads', 'epochs', 'maxMemory'];
+/** What a resumed run may change: where the data are, how it computes, how long it trains, what it logs. */
+export const RESUMABLE_CHANGES: readonly string[] = [
+  'dataDir',
+  'engine',
+  'threads',
+  'epochs',
+  'maxMemory',
+  'tensorboard',
+];
 
 /** JSON with mapping keys sorted, so that equal values compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 
 import { Command, Option } from 'commander';
 
@@ -6,6 +6,7 @@ import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js
 import type { OptionField } from '../../core/options.js';
 import { loadDataset, resolveDataDir } from '../../data/index.js';
 import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
+import { scalarTags, TfEventsWriter } from '../../reports/tensorboard.js';
 import { writeTrainingFigure } from '../../reports/training-figure.js';
 import { optionSections, ruleDefinition, ruleLabel, RULE_NAMES } from '../../rules/registry.js';
 import {
@@ -182,6 +183,13 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   process.once('exit', release);
   session.sink = folder;
   folder.writeConfig(config);
+  if (config.tensorboard) {
+    const events = new TfEventsWriter(join(folder.dir, 'tensorboard'));
+    callbacks.push({
+      onEpochEnd: (logs) => events.scalars(logs.epoch, scalarTags(logs as Record<string, unknown>)),
+      onTrainEnd: () => events.close(),
+    });
+  }
   // Training yields to the event loop between batches: the first Ctrl-C (or SIGTERM) stops after the
   // current batch with a checkpoint of the epoch so far, a second one quits at once (the last checkpoint,
   // written atomically, stays intact).
