@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { experimentJobs } from '../src/cli/commands/reproduce.js';
+import { experimentJobs, gridPoints, parseGrid } from '../src/cli/commands/reproduce.js';
 import { listExperiments, loadExperimentFile } from '../src/experiments/experiment.js';
 import { runId } from '../src/runner/job.js';
 import { runState } from '../src/runner/local.js';
@@ -157,5 +157,48 @@ describe('the runner', () => {
     expect(r.err).toMatch(/failing\/missing-data seed 0 failed: .*fashion-mnist/);
     expect(r.err).toMatch(/4 of 6 runs done, 2 failed/);
     expect(runs(out).filter((id) => runState(join(out, 'runs', id)).epochs === 1)).toHaveLength(4);
+  });
+});
+
+describe('sweep', () => {
+  it('parses a grid with the flags parsers and expands every combination', () => {
+    const axes = parseGrid(['lr=0.1,0.01', 'hidden=16,16/8', 'rule=bp,pepita', 'bias=true,false']);
+    expect(axes).toEqual([
+      { key: 'lr', values: [0.1, 0.01] },
+      { key: 'hidden', values: [[16, 16], [8]] },
+      { key: 'rule', values: ['bp', 'pepita'] },
+      { key: 'bias', values: [true, false] },
+    ]);
+    expect(gridPoints(axes)).toHaveLength(16);
+    expect(gridPoints(axes.slice(0, 2))).toEqual([
+      { lr: 0.1, hidden: [16, 16] },
+      { lr: 0.1, hidden: [8] },
+      { lr: 0.01, hidden: [16, 16] },
+      { lr: 0.01, hidden: [8] },
+    ]);
+    expect(() => parseGrid(['nope=1'])).toThrow(/no train option "nope"/);
+    expect(() => parseGrid(['lr=-1'])).toThrow(/--lr must be a number >= 0/);
+    expect(() => parseGrid(['rule=xyz'])).toThrow(/--rule must be one of/);
+    expect(() => parseGrid(['lr'])).toThrow(/expected key=value1,value2/);
+  });
+
+  it('runs the grid x seeds on the runner and leaves a manifest the report reads', () => {
+    const config = join(tmp, 'base.yaml');
+    writeFileSync(
+      config,
+      'data: mnist\nhidden: [8]\nepochs: 1\ntrainSubset: 200\ntestSubset: 50\nbatchSize: 50\n',
+    );
+    const out = join(tmp, 'out-sweep');
+    const args = ['sweep', config, '--grid', 'lr=0.1,0.01', '--seeds', '2', '--data-dir', data, '--out', out];
+    const r = topdown(args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/4 of 4 runs done/);
+    const report = topdown(['report', out, '--json']);
+    const cells = JSON.parse(report.out).cells.map((c: { cell: string; seeds: number }) => [c.cell, c.seeds]);
+    expect(cells).toEqual([
+      ['lr=0.1', 2],
+      ['lr=0.01', 2],
+    ]);
+    expect(topdown(args).err).toMatch(/4 of 4 runs done/);
   });
 });

@@ -9,7 +9,7 @@ import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
 import { registerReportCommand } from './commands/report.js';
-import { registerReproduceCommand } from './commands/reproduce.js';
+import { registerReproduceCommand, registerSweepCommand } from './commands/reproduce.js';
 import { registerShowSamplesCommand } from './commands/show-samples.js';
 import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -77,6 +77,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
   registerTheoryCommand(program, io);
   registerShowSamplesCommand(program, io);
   registerReproduceCommand(program, io);
+  registerSweepCommand(program, io);
   registerReportCommand(program, io);
 
   const configure = (command: Command): void => {

@@ -3,7 +3,7 @@
  * section's flat alias), with its parser, choices, help text and default taken from the schema, and the
  * Markdown table the README shows. Nothing here knows a particular option.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import { TopdownUsageError } from '../core/errors.js';
 import {
@@ -93,6 +93,48 @@ export function commanderOption(field: OptionField, note: string, defaultNote?: 
       });
     default:
       return option;
+  }
+}
+
+/**
+ * Parses a value as the flag of `field` parses it (ranges and choices checked), e.g. for a sweep's grid;
+ * booleans are `true` or `false`.
+ */
+export function parseFieldValue(field: OptionField, text: string): unknown {
+  try {
+    return parseAs(field, text);
+  } catch (error) {
+    // the flag parsers speak commander's language; outside commander a usage error is the one line
+    if (error instanceof InvalidArgumentError) throw new TopdownUsageError(error.message);
+    throw error;
+  }
+}
+
+function parseAs(field: OptionField, text: string): unknown {
+  switch (field.kind) {
+    case 'enum':
+      if (!(field.choices ?? []).includes(text)) {
+        throw new TopdownUsageError(
+          `--${field.flag} must be one of ${(field.choices ?? []).join(', ')}; got "${text}"`,
+        );
+      }
+      return text;
+    case 'integer':
+      return numberParser(field.flag, true, field.range)(text);
+    case 'number':
+      return numberParser(field.flag, false, field.range)(text);
+    case 'list':
+      return listParser(field.flag, field.integerItems, field.range)(text);
+    case 'number-or-list': {
+      const list = listParser(field.flag)(text);
+      return list.length === 1 && !text.includes(',') ? list[0]! : list;
+    }
+    case 'boolean':
+      if (text !== 'true' && text !== 'false')
+        throw new TopdownUsageError(`--${field.flag} takes true or false; got "${text}"`);
+      return text === 'true';
+    default:
+      return text;
   }
 }
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { resolve as resolvePath } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from 'commander';
@@ -12,10 +12,13 @@ import type { RuleName } from '../../rules/registry.js';
 import { jobFor, type Job } from '../../runner/job.js';
 import { LocalRunner, runFolder, runState, type RunnerProgress } from '../../runner/local.js';
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
-import { resolveMergedConfig, type TrainConfig } from '../../train/config.js';
+import { readConfigFile, resolveMergedConfig, type TrainConfig } from '../../train/config.js';
 import { experimentManifest, writeManifest } from '../../reports/manifest.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty, positiveInt } from '../parse.js';
+import { parseFieldValue } from '../schema-flags.js';
+
+import { trainFields } from './train.js';
 
 interface ReproduceFlags {
   list?: boolean;
@@ -212,4 +215,114 @@ export async function runJobs(
   io.err(`${summary}\n`);
   if (count('failed') > 0)
     throw new TopdownUsageError(`${count('failed')} run(s) failed (see above); the others are kept`);
+}
+
+/** One `--grid key=v1,v2` (list options: `key=1024,1024/512`, values split on `/`). */
+export interface GridAxis {
+  key: string;
+  values: unknown[];
+}
+
+/** Parses `--grid` arguments against the train options (the same parsers as the flags). */
+export function parseGrid(specs: readonly string[]): GridAxis[] {
+  const fields = trainFields().map((f) => f.field);
+  return specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1)
+      throw new TopdownUsageError(`--grid "${spec}": expected key=value1,value2,...`);
+    const name = spec.slice(0, eq).trim().replace(/^--/, '');
+    const field = fields.find((f) => f.flag === name || f.alias === name);
+    if (!field)
+      throw new TopdownUsageError(`--grid "${spec}": no train option "${name}" (see topdown train --help)`);
+    const listy = field.kind === 'list' || field.kind === 'number-or-list';
+    const texts = spec
+      .slice(eq + 1)
+      .split(listy ? '/' : ',')
+      .map((t) => t.trim());
+    return { key: field.alias, values: texts.map((t) => parseFieldValue(field, t)) };
+  });
+}
+
+/** Every combination of the grid's values, as config overrides (the first axis varies slowest). */
+export function gridPoints(axes: readonly GridAxis[]): Record<string, unknown>[] {
+  let points: Record<string, unknown>[] = [{}];
+  for (const axis of axes) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.key]: v })));
+  return points;
+}
+
+const pointId = (p: Record<string, unknown>): string =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('x') : String(v)}`)
+    .join(',');
+
+/** `topdown sweep CONFIG --grid key=v1,v2 ...`: the grid's configurations x seeds on the same runner. */
+export function registerSweepCommand(program: Command, io: CliIO): void {
+  program
+    .command('sweep <config>')
+    .description(
+      'train every combination of a grid of options over a config file, x seeds, on the reproduce runner',
+    )
+    .option(
+      '--grid <key=values>',
+      'a train option and its values, comma-separated (list options: values split on "/"); repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--seeds <n>', 'seeds per configuration (default 1)', positiveInt('--seeds'), 1)
+    .option('--epochs <n>', 'epochs per run (default: the config file)', positiveInt('--epochs'))
+    .option(
+      '--name <name>',
+      'the sweep name in the results directory (default: the config file name)',
+      nonEmpty('--name'),
+    )
+    .option(
+      '--workers <n>',
+      'runs at once (default: one per core, at most the runs left)',
+      positiveInt('--workers'),
+    )
+    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
+    .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
+    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
+    .action(async (file: string, flags: SweepFlags) => {
+      const base = readConfigFile(file);
+      const axes = parseGrid(flags.grid ?? []);
+      const name = flags.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
+      const cells = gridPoints(axes).map((point) => ({
+        id: pointId(point) || 'config',
+        label: pointId(point) || name,
+        config: point,
+      }));
+      const configs = new Map(
+        cells.map((c) => [
+          c.id,
+          resolveMergedConfig(
+            [base, `config file ${file}`],
+            [{ ...c.config, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }, 'grid'],
+          ),
+        ]),
+      );
+      const experiment: Experiment = {
+        name,
+        description: `sweep of ${file} over ${axes.map((a) => a.key).join(', ') || 'nothing'}`,
+        seeds: flags.seeds,
+        kind: 'table',
+        metric: 'test_acc',
+        cells: cells.map((c) => ({ ...c, config: {} })),
+        configs,
+        file,
+      };
+      const jobs = experimentJobs(experiment, { seeds: flags.seeds });
+      writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, jobs));
+      await runJobs(dedupe(jobs), flags, io);
+    });
+}
+
+interface SweepFlags {
+  grid?: string[];
+  seeds: number;
+  epochs?: number;
+  name?: string;
+  workers?: number;
+  threads?: number;
+  dataDir?: string;
+  out: string;
 }
