@@ -146,6 +146,27 @@ describe('encodePng', () => {
     expect(Array.from(raw)).toEqual([0, 0, 255, 0, 7, 9]);
   });
 
+  it("'symmetric-each' scales each image by its own max |v|, so a small perturbation stays visible", () => {
+    const stripes = (values: number[]): GridImage => greyImage(8, 8, (x) => values[Math.floor(x / 2)]!);
+    const rows: GridRow[] = [
+      {
+        label: 'each',
+        images: [stripes([0, 0.02, -0.04, 0.01]), stripes([0, 1e-4, -2e-4, 0])],
+        scaling: 'symmetric-each',
+      },
+    ];
+    const options: ImageGridOptions = { width: 8, height: 8, channels: 1, scale: 4 };
+    const img = decodePng(imageGridPng(rows, options));
+    const boxes = imageBoxes(imageGridSvg(rows, options));
+    const grey = (k: number, s: number) => rgbAt(img, boxes[k]!.x + s * 8 + 4, boxes[k]!.y + 16)[0];
+    expect(grey(0, 2)).toBe(0);
+    expect(Math.abs(grey(0, 1) - 191)).toBeLessThanOrEqual(1);
+    // the second image, 200 times smaller, still spans the whole range
+    expect(grey(1, 2)).toBe(0);
+    expect(Math.abs(grey(1, 1) - 191)).toBeLessThanOrEqual(1);
+    expect(Math.abs(grey(1, 0) - 128)).toBeLessThanOrEqual(1);
+  });
+
   it('is deterministic', () => {
     const pixels = bytes(32 * 32 * 3, 1);
     expect(Buffer.from(encodePng(pixels, 32, 32, 3)).equals(Buffer.from(encodePng(pixels, 32, 32, 3)))).toBe(

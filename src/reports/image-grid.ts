@@ -17,7 +17,7 @@ import { escapeXml, estimateTextWidth, FIGURE_FONT_FAMILY } from './chart-svg.js
 import { MAX_PNG_WIDTH, svgToPng } from './png.js';
 
 /** How an image's values become grey levels (or colour intensities) from 0 (black) to 255 (white). */
-export type GridScaling = 'clip01' | 'minmax' | 'symmetric';
+export type GridScaling = 'clip01' | 'minmax' | 'symmetric' | 'symmetric-each';
 
 /** How an image's values are ordered in its flat array. */
 export type GridLayout = 'hwc' | 'chw';
@@ -45,6 +45,8 @@ export interface GridRow {
    *   white (over all its channels, so colours keep their balance); a constant image is mid-grey.
    * - `'symmetric'`: for signed values such as perturbations; over the whole row, 0 is mid-grey (128) and
    *   `±max|v|` white and black; an all-zero row is mid-grey.
+   * - `'symmetric-each'`: as `'symmetric'` with each image's own max|v|, so that a small perturbation next
+   *   to a large one stays visible.
    */
   scaling?: GridScaling;
 }
@@ -234,7 +236,12 @@ function validateRows(rows: readonly GridRow[], shape: GridShape): void {
     if (typeof row.label !== 'string') usage(`image grid row ${r} needs a string label`);
     if (!Array.isArray(row.images)) usage(`image grid row ${r} ("${row.label}") needs an images array`);
     const scaling = row.scaling ?? 'clip01';
-    if (scaling !== 'clip01' && scaling !== 'minmax' && scaling !== 'symmetric')
+    if (
+      scaling !== 'clip01' &&
+      scaling !== 'minmax' &&
+      scaling !== 'symmetric' &&
+      scaling !== 'symmetric-each'
+    )
       usage(`image grid row ${r} ("${row.label}"): unknown scaling ${String(scaling)}`);
     row.images.forEach((image: GridImage, c: number) => {
       const where = `image grid row ${r} ("${row.label}"), image ${c}`;
@@ -299,8 +306,16 @@ function toBytes(
       gain = 0;
       offset = 127.5;
     }
-  } else if (scaling === 'symmetric') {
-    gain = rowMax > 0 ? 127.5 / rowMax : 0;
+  } else if (scaling === 'symmetric' || scaling === 'symmetric-each') {
+    let max = rowMax;
+    if (scaling === 'symmetric-each') {
+      max = 0;
+      for (let i = 0; i < pixels.length; i++) {
+        const v = Math.abs(pixels[i]!);
+        if (Number.isFinite(v) && v > max) max = v;
+      }
+    }
+    gain = max > 0 ? 127.5 / max : 0;
     offset = 127.5;
   }
   for (let i = 0; i < pixels.length; i++) {

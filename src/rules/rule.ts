@@ -50,6 +50,8 @@ export interface InputView {
   captions: string[];
   /** Values centred on 0 (grey = 0). */
   signed?: boolean;
+  /** With `signed`: each image scaled by its own max |value| (else one scale for the row). */
+  perImage?: boolean;
 }
 
 export interface LearningRule {

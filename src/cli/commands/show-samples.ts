@@ -107,7 +107,9 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
       grid.push({
         label: `${def.name}: ${view.label}`,
         images: imagesOf(view.images, (i) => view.captions[i] ?? ''),
-        ...(view.signed ? { scaling: 'symmetric' as const } : {}),
+        ...(view.signed
+          ? { scaling: view.perImage ? ('symmetric-each' as const) : ('symmetric' as const) }
+          : {}),
       });
     }
   }
