@@ -7,43 +7,59 @@ import { writeAtomic } from '../core/files.js';
 import { HISTOGRAM_FILE } from '../train/run-folder.js';
 import type { GoodnessHistogram } from '../train/trainer.js';
 
-import { renderFigureSvg, type Series } from './chart-svg.js';
 import { svgToPng } from './png.js';
+import { renderSvg, type TopLevelSpec } from './vega.js';
 
-/** SVG of one density curve per recorded epoch (bin centres vs density). */
-export function goodnessHistogramSvg(records: GoodnessHistogram[]): string {
-  const series: Series[] = records.map((r) => {
+/** The spec of one density curve per recorded epoch (bin centres vs density), a rule at 0. */
+export function goodnessHistogramSpec(records: GoodnessHistogram[]): TopLevelSpec {
+  const values = records.flatMap((r) => {
     const width = r.edges[1]! - r.edges[0]!;
     const total = r.counts.reduce((a, b) => a + b, 0) || 1;
-    return {
-      label: `epoch ${r.epoch} (mean ${r.mean.toPrecision(3)}, std ${r.std.toPrecision(3)})`,
-      x: r.counts.map((_, k) => (r.edges[k]! + r.edges[k + 1]!) / 2),
-      y: r.counts.map((c) => c / (total * (width || 1))),
-      style: 'line',
-    };
+    const label = `epoch ${r.epoch} (mean ${r.mean.toPrecision(3)}, std ${r.std.toPrecision(3)})`;
+    return r.counts.map((c, k) => ({
+      x: (r.edges[k]! + r.edges[k + 1]!) / 2,
+      density: c / (total * (width || 1)),
+      epoch: label,
+    }));
   });
   const [first, second] = records[0]?.passes ?? ['first', 'second'];
-  const passes = `${first} - ${second} pass`;
-  return renderFigureSvg(
-    [
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `||h_1||^2 differences, ${first} - ${second} pass (test set)`,
+    width: 520,
+    height: 300,
+    layer: [
       {
-        title: `||h_1||^2 differences, ${passes} (test set)`,
-        xLabel: '||h_1||^2 - ||h_1\u2032||^2',
-        yLabel: 'density',
-        series,
-        verticalLines: [0],
-        legend: 'upper right',
+        data: { values },
+        mark: { type: 'line', strokeWidth: 1.8, interpolate: 'step' },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: '||h_1||^2 - ||h_1\u2032||^2' },
+          y: { field: 'density', type: 'quantitative', title: 'density' },
+          color: { field: 'epoch', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: [{ x: 0 }] },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+        encoding: { x: { field: 'x', type: 'quantitative' } },
       },
     ],
-    { width: 640, height: 400 },
-  );
+  } as TopLevelSpec;
+}
+
+/** SVG of the goodness-difference histograms. */
+export function goodnessHistogramSvg(records: GoodnessHistogram[]): Promise<string> {
+  return renderSvg(goodnessHistogramSpec(records));
 }
 
 /**
  * Writes goodness-histograms.svg (and .png when the renderer is available) from the run folder's
  * goodness-histograms.jsonl; returns the files written (none when there is no record).
  */
-export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string) => void): string[] {
+export async function writeGoodnessHistogramFigure(
+  dir: string,
+  onWarning?: (m: string) => void,
+): Promise<string[]> {
   const source = join(dir, HISTOGRAM_FILE);
   if (!existsSync(source)) return [];
   const records = readFileSync(source, 'utf8')
@@ -52,7 +68,7 @@ export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as GoodnessHistogram);
   if (!records.length) return [];
-  const svg = goodnessHistogramSvg(records);
+  const svg = await goodnessHistogramSvg(records);
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => {
     writeAtomic(join(dir, name), data);
@@ -60,7 +76,8 @@ export function writeGoodnessHistogramFigure(dir: string, onWarning?: (m: string
   };
   put('goodness-histograms.svg', svg);
   try {
-    put('goodness-histograms.png', svgToPng(svg));
+    const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 640);
+    put('goodness-histograms.png', svgToPng(svg, { width: 2 * width, background: 'white' }));
   } catch (error) {
     if (!(error instanceof TopdownUnavailableError)) throw error;
     onWarning?.(`goodness-histograms.png not written: ${error.message}`);

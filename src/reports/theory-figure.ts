@@ -1,8 +1,14 @@
-/** Figures in the style of the paper's Fig. 2b (eps_g vs t) and 2c (angles vs t) from a theory experiment. */
-import type { Curve, ExperimentResult } from '../theory/experiment.js';
+/**
+ * Figures in the style of the paper's Fig. 2b (eps_g vs t) and 2c (angles vs t) from a theory experiment, as
+ * one Vega-Lite spec: the error of every rule on top (ODE lines, simulation points), then the three angles of
+ * each rule in panels that wrap three to a row, angle axes ticked every 45 degrees.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+
+import type { ExperimentResult } from '../theory/experiment.js';
 import type { TheoryRule } from '../theory/problem.js';
 
-import { DEFAULT_COLORS, renderFigureSvg, type MarkerShape, type Panel, type Series } from './chart-svg.js';
+import { renderSvg } from './vega.js';
 
 const RULE_LABEL: Record<TheoryRule, string> = {
   pepita: 'PEPITA',
@@ -11,86 +17,110 @@ const RULE_LABEL: Record<TheoryRule, string> = {
   fa: 'FA',
   bp: 'BP',
 };
-const RULE_MARKER: Record<TheoryRule, MarkerShape> = {
-  pepita: 'circle',
-  afa: 'cross',
-  dfa: 'square',
-  fa: 'diamond',
-  bp: 'triangle',
-};
 const ANGLES = [
   ['teacher', 'Teacher-Student'],
   ['degenerate', 'Degenerate Teacher-Student'],
   ['feedback', 'Feedback-Student'],
 ] as const;
 
-function rulesOf(result: ExperimentResult): TheoryRule[] {
-  return [...new Set(result.curves.map((c) => c.rule))];
-}
+const finite = (v: number) => Number.isFinite(v);
 
-function curveSeries(curve: Curve, y: number[], label: string, color: string, marker: MarkerShape): Series {
-  return curve.kind === 'ode'
-    ? { label, x: curve.t, y, style: 'line', color }
-    : { label, x: curve.t, y, style: 'markers', marker, color, openMarkers: curve.rule !== 'afa' };
-}
-
-/** The eps_g panel: ODE lines and simulation markers for every rule. */
-function errorPanel(result: ExperimentResult): Panel {
-  const rules = rulesOf(result);
-  const series = result.curves.map((c) => {
-    const color = DEFAULT_COLORS[rules.indexOf(c.rule) % DEFAULT_COLORS.length]!;
-    const label =
-      c.kind === 'ode' ? `Theory (${c.system.toUpperCase()} ODE)` : `${RULE_LABEL[c.rule]} (simulation)`;
-    return curveSeries(c, c.eg, label, color, RULE_MARKER[c.rule]);
-  });
-  // Two rules sharing one ODE system draw the same line twice; keep the first.
-  const seen = new Set<string>();
-  const unique = series.filter((s) => {
-    if (s.style !== 'line') return true;
-    const key = `${s.label}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  return {
-    title: 'Generalisation error',
-    xLabel: 't (steps / D)',
-    yLabel: result.problem.egConvention === 'mse' ? 'eps_g (mean squared error)' : 'eps_g',
-    xScale: 'log',
-    series: unique,
-    legend: 'upper right',
-  };
-}
-
-/** The angles panel of one rule: ODE lines and simulation markers for the three angles. */
-function anglePanel(result: ExperimentResult, rule: TheoryRule): Panel {
-  const series: Series[] = [];
-  for (const curve of result.curves.filter((c) => c.rule === rule)) {
-    ANGLES.forEach(([key, name], i) => {
-      const values = curve.angles[key];
-      if (!values.some(Number.isFinite)) return;
-      const label = `${name}${curve.kind === 'ode' ? ' (ODE)' : ' (sim.)'}`;
-      series.push(
-        curveSeries(curve, values, label, DEFAULT_COLORS[i]!, curve.kind === 'sim' ? 'circle' : 'circle'),
-      );
-    });
-  }
-  return {
-    title: `Angles, ${RULE_LABEL[rule]}`,
-    xLabel: 't (steps / D)',
-    yLabel: 'angle (degrees)',
-    xScale: 'log',
-    yRange: [0, 180],
-    series,
-    legend: 'lower left',
-  };
-}
-
-/** SVG of the eps_g panel and one angles panel per rule. */
-export function theoryFigureSvg(result: ExperimentResult): string {
+/** The figure's spec (t > 0 only: the axis is logarithmic). */
+export function theoryFigureSpec(result: ExperimentResult): TopLevelSpec {
   const p = result.problem;
-  const panels = [errorPanel(result), ...rulesOf(result).map((rule) => anglePanel(result, rule))];
-  return renderFigureSvg(panels, {
-    title: `Teacher-student, D = ${p.D}, K = ${p.K}, M = ${p.M}, lr = ${p.lr}, erf`,
-  });
+  const errors = result.curves.flatMap((c) =>
+    c.t.flatMap((t, i) =>
+      t > 0 && finite(c.eg[i]!)
+        ? [
+            {
+              t,
+              eg: c.eg[i],
+              rule: RULE_LABEL[c.rule],
+              kind: c.kind === 'ode' ? `${c.system.toUpperCase()} ODE` : 'simulation',
+            },
+          ]
+        : [],
+    ),
+  );
+  const angles = result.curves.flatMap((c) =>
+    ANGLES.flatMap(([key, name]) =>
+      c.t.flatMap((t, i) => {
+        const v = c.angles[key][i]!;
+        return t > 0 && finite(v)
+          ? [{ t, angle: v, rule: RULE_LABEL[c.rule], which: name, kind: c.kind }]
+          : [];
+      }),
+    ),
+  );
+  const x = { field: 't', type: 'quantitative', scale: { type: 'log' }, title: 't (steps / D)' } as const;
+  const errorSpec = {
+    title: 'Generalisation error',
+    width: 420,
+    height: 240,
+    data: { values: errors },
+    layer: [
+      {
+        transform: [{ filter: "datum.kind !== 'simulation'" }],
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          x,
+          y: {
+            field: 'eg',
+            type: 'quantitative',
+            title: p.egConvention === 'mse' ? 'eps_g (mean squared error)' : 'eps_g',
+          },
+          color: { field: 'rule', type: 'nominal', title: 'rule' },
+          strokeDash: { field: 'kind', type: 'nominal', title: 'theory' },
+        },
+      },
+      {
+        transform: [{ filter: "datum.kind === 'simulation'" }],
+        mark: { type: 'point', filled: false, size: 30 },
+        encoding: {
+          x,
+          y: { field: 'eg', type: 'quantitative' },
+          color: { field: 'rule', type: 'nominal', title: 'rule' },
+        },
+      },
+    ],
+  };
+  const angleY = {
+    field: 'angle',
+    type: 'quantitative',
+    title: 'angle (degrees)',
+    scale: { domain: [0, 180] },
+    axis: { values: [0, 45, 90, 135, 180] },
+  } as const;
+  const anglesSpec = {
+    data: { values: angles },
+    facet: { field: 'rule', type: 'nominal', title: null, header: { labelExpr: "'Angles, ' + datum.label" } },
+    columns: 3,
+    spec: {
+      width: 260,
+      height: 180,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'ode'" }],
+          mark: { type: 'line', strokeWidth: 2 },
+          encoding: { x, y: angleY, color: { field: 'which', type: 'nominal', title: 'angle' } },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'sim'" }],
+          mark: { type: 'point', filled: false, size: 24 },
+          encoding: { x, y: angleY, color: { field: 'which', type: 'nominal', title: 'angle' } },
+        },
+      ],
+    },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Teacher-student, D = ${p.D}, K = ${p.K}, M = ${p.M}, lr = ${p.lr}, erf (lines: ODE, circles: simulation)`,
+    vconcat: [errorSpec, anglesSpec],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
+  } as unknown as TopLevelSpec;
+}
+
+/** SVG of the theory figure. */
+export function theoryFigureSvg(result: ExperimentResult): Promise<string> {
+  return renderSvg(theoryFigureSpec(result));
 }

@@ -16,11 +16,11 @@ export interface TheoryOutputOptions {
 }
 
 /** Writes the files into `dir` (created if needed) and returns their names. */
-export function writeTheoryOutputs(
+export async function writeTheoryOutputs(
   result: ExperimentResult,
   dir: string,
   options: TheoryOutputOptions = {},
-): string[] {
+): Promise<string[]> {
   try {
     ensureFolder(dir);
   } catch (error) {
@@ -37,10 +37,11 @@ export function writeTheoryOutputs(
   put('theory.json', JSON.stringify(result) + '\n');
   put('theory.csv', theoryCsv(result));
   if (options.plot) {
-    const svg = theoryFigureSvg(result);
+    const svg = await theoryFigureSvg(result);
     put('figure.svg', svg);
     try {
-      put('figure.png', svgToPng(svg));
+      const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 800);
+      put('figure.png', svgToPng(svg, { width: 2 * width, background: 'white' }));
     } catch (error) {
       if (!(error instanceof TopdownUnavailableError)) throw error;
       options.onWarning?.(`figure.png not written: ${error.message}`);

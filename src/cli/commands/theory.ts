@@ -293,7 +293,7 @@ async function runTheory(flags: TheoryFlags, io: CliIO): Promise<void> {
   });
   if (live) io.err('\r\x1b[K');
   if (flags.out) {
-    const written = writeTheoryOutputs(result, flags.out, {
+    const written = await writeTheoryOutputs(result, flags.out, {
       plot: Boolean(flags.plot),
       onWarning: (message) => io.err(`topdown: ${message}\n`),
     });

@@ -226,7 +226,7 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
     );
   }
   if (config.goodnessHistogramEpochs.length) {
-    writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));
+    await writeGoodnessHistogramFigure(folder.dir, (m) => io.err(`topdown: ${m}\n`));
   }
   try {
     await writeTrainingFigure(folder.dir, `${ruleLabel(config)} on ${config.data}`);
