@@ -36,8 +36,21 @@ interface ReproduceFlags {
 /** A nominal rate for cost estimates: multiply-adds per second of the matrix products on two cores. */
 const NOMINAL_MACS_PER_S = 50e9;
 
+/** The runner's options, shared by reproduce and sweep. */
+function addRunnerOptions(command: Command): Command {
+  return command
+    .option(
+      '--workers <n>',
+      'runs at once (default: one per core, at most the runs left)',
+      positiveInt('--workers'),
+    )
+    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
+    .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
+    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results');
+}
+
 export function registerReproduceCommand(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('reproduce [name]')
     .description(
       "reproduce one of the paper's tables or figures: every configuration x seed as a run folder, run in parallel, resumable",
@@ -51,16 +64,9 @@ export function registerReproduceCommand(program: Command, io: CliIO): void {
     )
     .option('--epochs <n>', 'epochs per run (default: the experiment full budget)', positiveInt('--epochs'))
     .option('--train-subset <n>', 'train on the first N training examples', positiveInt('--train-subset'))
-    .option('--test-subset <n>', 'evaluate on the first N test examples', positiveInt('--test-subset'))
-    .option(
-      '--workers <n>',
-      'runs at once (default: one per core, at most the runs left)',
-      positiveInt('--workers'),
-    )
-    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
-    .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
-    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
-    .action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
+    .option('--test-subset <n>', 'evaluate on the first N test examples', positiveInt('--test-subset'));
+  addRunnerOptions(command);
+  command.action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
 }
 
 /** The jobs of an experiment at a budget: every cell x seed, with the flags' overrides. */
@@ -257,7 +263,7 @@ const pointId = (p: Record<string, unknown>): string =>
 
 /** `topdown sweep CONFIG --grid key=v1,v2 ...`: the grid's configurations x seeds on the same runner. */
 export function registerSweepCommand(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('sweep <config>')
     .description(
       'train every combination of a grid of options over a config file, x seeds, on the reproduce runner',
@@ -267,53 +273,46 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
       'a train option and its values, comma-separated (list options: values split on "/"); repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option('--seeds <n>', 'seeds per configuration (default 1)', positiveInt('--seeds'), 1)
+    .option('--seeds <n>', 'seeds per configuration', positiveInt('--seeds'), 1)
     .option('--epochs <n>', 'epochs per run (default: the config file)', positiveInt('--epochs'))
     .option(
       '--name <name>',
       'the sweep name in the results directory (default: the config file name)',
       nonEmpty('--name'),
-    )
-    .option(
-      '--workers <n>',
-      'runs at once (default: one per core, at most the runs left)',
-      positiveInt('--workers'),
-    )
-    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
-    .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
-    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
-    .action(async (file: string, flags: SweepFlags) => {
-      const base = readConfigFile(file);
-      const axes = parseGrid(flags.grid ?? []);
-      const name = flags.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
-      const cells = gridPoints(axes).map((point) => ({
-        id: pointId(point) || 'config',
-        label: pointId(point) || name,
-        config: point,
-      }));
-      const configs = new Map(
-        cells.map((c) => [
-          c.id,
-          resolveMergedConfig(
-            [base, `config file ${file}`],
-            [{ ...c.config, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }, 'grid'],
-          ),
-        ]),
-      );
-      const experiment: Experiment = {
-        name,
-        description: `sweep of ${file} over ${axes.map((a) => a.key).join(', ') || 'nothing'}`,
-        seeds: flags.seeds,
-        kind: 'table',
-        metric: 'test_acc',
-        cells: cells.map((c) => ({ ...c, config: {} })),
-        configs,
-        file,
-      };
-      const jobs = experimentJobs(experiment, { seeds: flags.seeds });
-      writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, jobs));
-      await runJobs(dedupe(jobs), flags, io);
-    });
+    );
+  addRunnerOptions(command);
+  command.action(async (file: string, flags: SweepFlags) => {
+    const base = readConfigFile(file);
+    const axes = parseGrid(flags.grid ?? []);
+    const name = flags.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
+    const cells = gridPoints(axes).map((point) => ({
+      id: pointId(point) || 'config',
+      label: pointId(point) || name,
+      config: point,
+    }));
+    const configs = new Map(
+      cells.map((c) => [
+        c.id,
+        resolveMergedConfig(
+          [base, `config file ${file}`],
+          [{ ...c.config, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }, 'grid'],
+        ),
+      ]),
+    );
+    const experiment: Experiment = {
+      name,
+      description: `sweep of ${file} over ${axes.map((a) => a.key).join(', ') || 'nothing'}`,
+      seeds: flags.seeds,
+      kind: 'table',
+      metric: 'test_acc',
+      cells: cells.map((c) => ({ ...c, config: {} })),
+      configs,
+      file,
+    };
+    const jobs = experimentJobs(experiment, { seeds: flags.seeds });
+    writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, jobs));
+    await runJobs(dedupe(jobs), flags, io);
+  });
 }
 
 interface SweepFlags {
