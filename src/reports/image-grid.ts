@@ -13,7 +13,7 @@
 import { deflateSync } from 'node:zlib';
 
 import { TopdownUsageError } from '../core/errors.js';
-import { escapeXml, estimateTextWidth, FIGURE_FONT_FAMILY } from './chart-svg.js';
+import { escapeXml, estimateTextWidth, FIGURE_FONT_FAMILY } from './svg-text.js';
 import { MAX_PNG_WIDTH, svgToPng } from './png.js';
 
 /** How an image's values become grey levels (or colour intensities) from 0 (black) to 255 (white). */

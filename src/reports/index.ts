@@ -1,29 +1,10 @@
 /**
- * Reports: figures as SVG (pure, deterministic) and their PNG rasterisation.
+ * Reports: figures as Vega-Lite specs rendered to SVG, their PNG rasterisation, image grids.
  * @packageDocumentation
  */
-export {
-  DEFAULT_COLORS,
-  DEFAULT_MARKERS,
-  estimateTextWidth,
-  escapeXml,
-  FIGURE_FONT_FAMILY,
-  linearTicks,
-  logTicks,
-  renderFigureSvg,
-  type AxisRange,
-  type AxisScale,
-  type AxisTicks,
-  type DashPattern,
-  type FigureOptions,
-  type LegendPosition,
-  type MarkerShape,
-  type Panel,
-  type ReferenceLine,
-  type Series,
-  type SeriesStyle,
-  type Tick,
-} from './chart-svg.js';
+export { estimateTextWidth, escapeXml, FIGURE_FONT_FAMILY } from './svg-text.js';
+export { FIGURE_CONFIG, renderFigure, renderSvg, type TopLevelSpec } from './vega.js';
+export { linesSpec, type LinesOptions, type Series } from './chart-specs.js';
 export { MAX_PNG_WIDTH, pngAvailable, svgToPng, type PngOptions } from './png.js';
 export {
   encodePng,

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
-import { FIGURE_FONT_FAMILY } from './chart-svg.js';
+import { FIGURE_FONT_FAMILY } from './svg-text.js';
 
 /** Options for {@link svgToPng}. */
 export interface PngOptions {

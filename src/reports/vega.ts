@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import { FIGURE_FONT_FAMILY } from './chart-svg.js';
+import { FIGURE_FONT_FAMILY } from './svg-text.js';
 import { svgToPng } from './png.js';
 
 export type { TopLevelSpec } from 'vega-lite';
