@@ -30,20 +30,6 @@ const OTHER_WIDTHS: ReadonlyMap<string, number> = new Map([
   ['Θ', 787],
 ]);
 
-const SUPERSCRIPTS: Readonly<Record<string, string>> = {
-  '0': '⁰',
-  '1': '¹',
-  '2': '²',
-  '3': '³',
-  '4': '⁴',
-  '5': '⁵',
-  '6': '⁶',
-  '7': '⁷',
-  '8': '⁸',
-  '9': '⁹',
-  '-': '⁻',
-};
-
 /**
  * The width of `text` set in DejaVu Sans at `fontSize` pixels (bold text is taken as 8% wider); characters
  * outside the table count as 0.62 em, or 1 em for wide East Asian ones.
