@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { meanStd, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
 import type { Manifest } from '../src/reports/manifest.js';
-import { buildReport } from '../src/reports/report.js';
+import { buildReport, readNotes, reportMarkdown } from '../src/reports/report.js';
 import { trainingFigureSpec, writeTrainingFigure } from '../src/reports/training-figure.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -146,6 +146,87 @@ describe('aggregation', () => {
     const png = readFileSync(join(out, 'figures', 'toy.png'));
     expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(png.length).toBeGreaterThan(5000);
+  });
+
+  it('curve experiments: prelude epochs first, readings against the seed-mean curve and the histograms', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topdown-report-curves-'));
+    try {
+      const run = join(dir, 'runs', 'c1');
+      mkdirSync(run, { recursive: true });
+      const lines = [
+        { epoch: -1, phase: 'pre-mirror', angle_deg: 90 },
+        { epoch: 0, phase: 'pre-mirror', angle_deg: 88 },
+        { epoch: 1, angle_deg: 60, test_acc: 0.5 },
+        { epoch: 2, angle_deg: 40, test_acc: 0.6 },
+      ];
+      writeFileSync(join(run, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const histogram = (epoch: number, counts: number[]) =>
+        JSON.stringify({
+          epoch,
+          edges: [-0.2, -0.1, 0, 0.1, 0.2],
+          counts,
+          mean: 0,
+          std: 0.1,
+          p05: -0.15,
+          median: 0.01,
+          p95: 0.15,
+          n: 10,
+        });
+      writeFileSync(
+        join(run, 'goodness-histograms.jsonl'),
+        [histogram(0, [1, 2, 6, 1]), histogram(2, [0, 8, 2, 0])].join('\n') + '\n',
+      );
+      const curves: Manifest = {
+        experiment: 'angles',
+        description: 'angle curves',
+        kind: 'curves',
+        metric: 'angle_deg',
+        budget: { seeds: 1, epochs: 2, trainSubset: 100, testSubset: null },
+        cells: [
+          {
+            id: 'wm',
+            label: 'WM',
+            dataset: 'cifar10',
+            rule: 'pepita',
+            published: null,
+            runs: ['c1'],
+            readings: [
+              { feature: 'start', value: 90, tol: 1, source: 's' },
+              { at: 2, value: 30, tol: 5, source: 's' },
+              { at: 5, value: 10, tol: 5, source: 's' },
+              { at: 2, metric: 'goodness.mode', value: -0.05, tol: 0.01, source: 's' },
+              { at: 0, metric: 'goodness.peak_density', value: 6, tol: 0.1, source: 's' },
+            ],
+          },
+        ],
+      };
+      mkdirSync(join(dir, 'experiments'));
+      writeFileSync(join(dir, 'experiments', 'angles.json'), JSON.stringify(curves));
+      const report = buildReport(dir);
+      expect(report.curves[0]).toMatchObject({ epoch: [-1, 0, 1, 2], mean: [90, 88, 60, 40] });
+      expect(report.readings.map((r) => [r.reading, r.ours[0]!.value, r.verdict])).toEqual([
+        ['start', 90, 'matches'],
+        ['epoch 2', 40, 'differs'],
+        ['epoch 5', null, 'not reached'],
+        ['epoch 2', -0.05, 'matches'],
+        // 6 of 10 samples in a bin 0.1 wide: density 6
+        ['epoch 0', 6, 'matches'],
+      ]);
+      expect(report.histograms.map((h) => [h.epoch, h.mode, h.peak_density])).toEqual([
+        [0, 0.05, 6],
+        [2, -0.05, 8],
+      ]);
+      mkdirSync(join(dir, 'notes'));
+      writeFileSync(join(dir, 'notes', 'angles.md'), 'The angle falls faster than published: see why.\n');
+      const md = reportMarkdown(report, [], readNotes(dir, ['angles', 'other']));
+      expect(md).toContain('### Notes\n\nThe angle falls faster than published: see why.');
+      expect(md).toContain('### Against the published figure');
+      expect(md).toContain('| WM | epoch 2 | angle_deg | 30 +- 5 | 40 | differs |');
+      expect(md).toContain('### Goodness-difference histograms');
+      expect(md).toMatch(/- \*\*angles\*\*: 2 epochs, 1 seed per configuration, first 100 training examples/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('every run gets a training-curve figure: accuracy, loss and the angle (ticked every 45 degrees)', async () => {

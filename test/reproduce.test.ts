@@ -1,11 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { experimentJobs, gridPoints, parseGrid } from '../src/cli/commands/reproduce.js';
+import { gridPoints, parseGrid } from '../src/cli/commands/reproduce.js';
+import { experimentPlan, planJobs } from '../src/experiments/plan.js';
+import type { TrainJob } from '../src/runner/job.js';
 import { listExperiments, loadExperimentFile } from '../src/experiments/experiment.js';
 import { runId } from '../src/runner/job.js';
 import { runState } from '../src/runner/local.js';
@@ -53,10 +55,35 @@ describe('experiments as data', () => {
   it('every shipped experiment loads, validates its cells, and reproduce --list prints it with a cost', () => {
     const all = listExperiments();
     expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['baselines', 'fig3c', 'fig-s1']));
-    for (const e of all) expect(e.configs.size).toBe(e.cells.length);
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['fig2-theory', 'fig-s2', 'fig2a']));
+    for (const e of all) expect(e.configs.size + e.problems.size).toBe(e.cells.length);
+    const theory = all.find((e) => e.name === 'fig2-theory')!;
+    expect(theory.problems.get('pepita-afa')).toMatchObject({ D: 500, K: 2, M: 2, lr: 0.05 });
     const r = topdown(['reproduce', '--list']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^baselines\s+120 runs\s+~[\d.]+ h\s+BP, FA, DRTP and PEPITA/m);
+    expect(r.out).toMatch(/^fig2-theory\s+1 runs\s+~\d+ s\s+teacher-student theory/m);
+  });
+
+  it('theory cells are checked against the theory problem, and kinds are not mixed', () => {
+    const write = (name: string, body: string): string => {
+      const f = join(tmp, `${name}.yaml`);
+      writeFileSync(f, `name: ${name}\ndescription: x\nseeds: 1\n${body}`);
+      return f;
+    };
+    const noRules = write('t1', 'kind: theory\ncells:\n  - { id: a, theory: { D: 20 } }\n');
+    expect(() => loadExperimentFile(noRules)).toThrow(/cell a: a theory cell needs `theory`.*and `rules`/);
+    const badProblem = write('t2', 'kind: theory\ncells:\n  - { id: a, rules: [afa], theory: { D: 1 } }\n');
+    expect(() => loadExperimentFile(badProblem)).toThrow(/cell a: D: /);
+    const mixed = write('t3', 'cells:\n  - { id: a, rules: [afa], theory: { D: 20 } }\n');
+    expect(() => loadExperimentFile(mixed)).toThrow(/`theory` and `rules` need kind: theory/);
+    const badReading = write(
+      't4',
+      'kind: curves\ncells:\n  - { id: a, readings: [{ value: 1, tol: 1, source: s }] }\n',
+    );
+    expect(() => loadExperimentFile(badReading)).toThrow(
+      /readings.0: a reading names either `at` or `feature`/,
+    );
   });
 
   it('a bad cell is one line naming the file and the cell', () => {
@@ -67,12 +94,14 @@ describe('experiments as data', () => {
 
   it('a run is named by its configuration without epochs or engine settings; seeds make distinct runs', () => {
     const e = loadExperimentFile(experiment);
-    const short = experimentJobs(e, { epochs: 1 });
-    const long = experimentJobs(e, { epochs: 5 });
+    const jobs = (budget: Parameters<typeof experimentPlan>[1]) =>
+      planJobs(experimentPlan(e, budget)) as TrainJob[];
+    const short = jobs({ epochs: 1 });
+    const long = jobs({ epochs: 5 });
     expect(short.map((j) => j.id)).toEqual(long.map((j) => j.id));
     expect(new Set(short.map((j) => j.id)).size).toBe(4);
     expect(runId({ ...short[0]!.config, threads: 7, engine: 'js' })).toBe(short[0]!.id);
-    expect(experimentJobs(e, { trainSubset: 200 })[0]!.id).not.toBe(short[0]!.id);
+    expect(jobs({ trainSubset: 200 })[0]!.id).not.toBe(short[0]!.id);
   });
 });
 
@@ -157,6 +186,75 @@ describe('the runner', () => {
     expect(r.err).toMatch(/failing\/missing-data seed 0 failed: .*fashion-mnist/);
     expect(r.err).toMatch(/4 of 6 runs done, 2 failed/);
     expect(runs(out).filter((id) => runState(join(out, 'runs', id)).epochs === 1)).toHaveLength(4);
+  });
+});
+
+describe('theory experiments on the runner', () => {
+  it('runs a theory cell once (ODEs and simulations), skips it after, and the report compares its shape', () => {
+    const file = join(tmp, 'tiny-theory.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: tiny-theory',
+        'description: a small teacher-student problem',
+        'seeds: 2',
+        'kind: theory',
+        'metric: eg',
+        'cells:',
+        '  - id: afa',
+        '    rules: [pepita, afa]',
+        '    theory: { D: 40, K: 2, M: 2, lr: 0.5, tMax: 30, points: 12, feedback: { draw: student-mix } }',
+        '    readings:',
+        '      - { feature: start, value: 100, tol: 1, source: test }',
+        '      - { metric: angle_feedback, at: 30, value: 0, tol: 180, source: test }',
+        '',
+      ].join('\n'),
+    );
+    const out = join(tmp, 'out-theory');
+    const first = topdown(['reproduce', file, '--out', out]);
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toMatch(/tiny-theory\/afa \(2 simulations per rule\): done/);
+    expect(runs(out)).toHaveLength(1);
+    const folder = join(out, 'runs', runs(out)[0]!);
+    for (const f of ['theory.json', 'theory.csv', 'problem.json', 'figure.svg']) {
+      expect(existsSync(join(folder, f)), f).toBe(true);
+    }
+    const result = JSON.parse(readFileSync(join(folder, 'theory.json'), 'utf8'));
+    expect(result.curves.map((c: { rule: string; kind: string }) => `${c.rule} ${c.kind}`).sort()).toEqual([
+      'afa ode',
+      'afa sim',
+      'pepita ode',
+      'pepita sim',
+    ]);
+    expect(result.curves.find((c: { kind: string }) => c.kind === 'sim').seeds).toBe(2);
+    const stamp = statSync(join(folder, 'theory.json')).mtimeMs;
+    const again = topdown(['reproduce', file, '--out', out]);
+    expect(again.code, again.err).toBe(0);
+    expect(statSync(join(folder, 'theory.json')).mtimeMs).toBe(stamp);
+
+    const report = topdown(['report', out, '--json']);
+    expect(report.code, report.err).toBe(0);
+    const json = JSON.parse(report.out);
+    expect(json.kinds['tiny-theory']).toBe('theory');
+    // the ODE once (PEPITA's is AFA's), each rule's simulation
+    expect(json.theory.map((t: { series: string }) => t.series)).toEqual([
+      'AFA ODE',
+      'PEPITA sim',
+      'AFA sim',
+    ]);
+    const start = json.theory[0].start;
+    expect(start).toBeCloseTo(result.curves[0].eg[0], 12);
+    const [byStart, byAngle] = json.readings;
+    expect(byStart.ours.map((o: { value: number }) => o.value)).toEqual([start, start, start]);
+    expect(byStart.verdict).toBe('differs');
+    expect(byAngle.verdict).toBe('matches');
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('teacher-student theory, ODEs and 2 simulations per rule');
+    expect(md).toContain('### Shapes of the curves');
+    expect(md).toContain('![tiny-theory, afa](figures/tiny-theory-afa.svg)');
+    const svg = readFileSync(join(out, 'figures', 'tiny-theory-afa.svg'), 'utf8');
+    expect(svg).toContain('Generalisation error');
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(10);
   });
 });
 

@@ -2,7 +2,8 @@
  * Experiments as data: one YAML (or JSON) file per artefact of the paper in `experiments/`, naming its cells
  * (a configuration each, from a preset and/or options of `topdown train`), the seeds and epochs of its full
  * budget, and the published numbers each cell is compared with. Every cell's configuration is validated by
- * the training config's schema when the experiment is loaded.
+ * the training config's schema when the experiment is loaded. Theory experiments (kind `theory`) name a
+ * teacher-student problem and rules per cell instead, validated by the theory problem's schema.
  */
 import { readdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 import { TopdownUsageError } from '../core/errors.js';
+import { resolveTheoryProblem, THEORY_RULES, type TheoryProblem } from '../theory/problem.js';
 import { readConfigFile, resolveMergedConfig, type TrainConfig } from '../train/config.js';
 import { presetConfig } from '../train/presets.js';
 
@@ -22,6 +24,27 @@ const PublishedSchema = z
     source: z.string().min(1),
   })
   .strict();
+
+/**
+ * A value the spec reads off a published figure: the curve's value at an epoch (or time t), or one of its
+ * shape features, with the tolerance within which a reproduction counts as matching it.
+ */
+const ReadingSchema = z
+  .object({
+    /** The epoch (training curves) or time t (theory curves) the value is read at. */
+    at: z.number().optional(),
+    /** Or a shape feature of the curve (see `curveFeatures` in reports/shape.ts). */
+    feature: z.enum(['start', 'final', 'max', 'min', 'plateau', 'escape']).optional(),
+    /** The quantity read: the experiment's metric by default; for theory curves eps_g or an angle. */
+    metric: z.string().optional(),
+    value: z.number(),
+    tol: z.number().positive(),
+    source: z.string().min(1),
+  })
+  .strict()
+  .refine((r) => (r.at === undefined) !== (r.feature === undefined), {
+    message: 'a reading names either `at` or `feature`',
+  });
 
 const CellSchema = z
   .object({
@@ -35,6 +58,12 @@ const CellSchema = z
     config: z.record(z.string(), z.unknown()).default({}),
     /** The published test accuracy, when the paper reports one. */
     published: PublishedSchema.optional(),
+    /** Values the spec reads off the published figure, compared with the cell's curve. */
+    readings: z.array(ReadingSchema).default([]),
+    /** Theory cells: the teacher-student problem (as in a `topdown theory --config` file). */
+    theory: z.record(z.string(), z.unknown()).optional(),
+    /** Theory cells: the rules simulated and integrated from the same initial weights. */
+    rules: z.array(z.enum(THEORY_RULES)).min(1).optional(),
   })
   .strict();
 
@@ -46,8 +75,11 @@ const ExperimentSchema = z
     seeds: z.number().int().positive(),
     /** Epochs of the full budget (each cell may set its own in `config`; this wins when given). */
     epochs: z.number().int().positive().optional(),
-    /** What the experiment reports: a table of final accuracies, or curves of a metric vs epoch. */
-    kind: z.enum(['table', 'curves']).default('table'),
+    /**
+     * What the experiment reports: a table of final accuracies, curves of a metric vs epoch, or teacher-student
+     * theory curves (seeds: the simulations averaged per rule).
+     */
+    kind: z.enum(['table', 'curves', 'theory']).default('table'),
     /** The metric the curves show (kind: curves). */
     metric: z.string().default('test_acc'),
     cells: z.array(CellSchema).min(1),
@@ -55,14 +87,17 @@ const ExperimentSchema = z
   .strict();
 
 export type Published = z.infer<typeof PublishedSchema>;
+export type Reading = z.infer<typeof ReadingSchema>;
 export type ExperimentCell = z.infer<typeof CellSchema>;
 
 /** A loaded experiment: the file's content with every cell's configuration resolved. */
 export interface Experiment extends z.infer<typeof ExperimentSchema> {
   /** The file it came from. */
   file: string;
-  /** The resolved configuration of each cell (full budget, seed 0), by cell id. */
+  /** The resolved configuration of each training cell (full budget, seed 0), by cell id. */
   configs: Map<string, TrainConfig>;
+  /** The resolved problem of each theory cell, by cell id. */
+  problems: Map<string, TheoryProblem>;
 }
 
 /** The folder of the experiments shipped with topdown. */
@@ -82,12 +117,25 @@ export function loadExperimentFile(file: string): Experiment {
     throw new TopdownUsageError(`experiment ${file}: name "${experiment.name}" differs from the file name`);
   }
   const configs = new Map<string, TrainConfig>();
+  const problems = new Map<string, TheoryProblem>();
+  const seen = new Set<string>();
   for (const cell of experiment.cells) {
-    if (configs.has(cell.id))
-      throw new TopdownUsageError(`experiment ${file}: cell "${cell.id}" appears twice`);
-    configs.set(cell.id, cellConfig(experiment, cell, file));
+    if (seen.has(cell.id)) throw new TopdownUsageError(`experiment ${file}: cell "${cell.id}" appears twice`);
+    seen.add(cell.id);
+    const where = `experiment ${file}, cell ${cell.id}`;
+    if (experiment.kind === 'theory') {
+      if (!cell.theory || !cell.rules)
+        throw new TopdownUsageError(`${where}: a theory cell needs \`theory\` (the problem) and \`rules\``);
+      if (cell.preset || Object.keys(cell.config).length)
+        throw new TopdownUsageError(`${where}: a theory cell takes \`theory\`, not \`preset\` or \`config\``);
+      problems.set(cell.id, resolveTheoryProblem(cell.theory, where));
+    } else {
+      if (cell.theory || cell.rules)
+        throw new TopdownUsageError(`${where}: \`theory\` and \`rules\` need kind: theory`);
+      configs.set(cell.id, cellConfig(experiment, cell, file));
+    }
   }
-  return { ...experiment, file, configs };
+  return { ...experiment, file, configs, problems };
 }
 
 /** A cell's configuration: its preset, then its options, then the experiment's epochs. */
@@ -116,6 +164,11 @@ export function listExperiments(dir = EXPERIMENTS_DIR): Experiment[] {
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort()
     .map((f) => loadExperimentFile(join(dir, f)));
+}
+
+/** The ids of an experiment's cells, in file order. */
+export function cellIds(experiment: Experiment): string[] {
+  return experiment.cells.map((c) => c.id);
 }
 
 /** The experiment called `name` (shipped), or the experiment file at that path. */

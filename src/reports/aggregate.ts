@@ -11,8 +11,11 @@ import type { Manifest, ManifestCell } from './manifest.js';
 /** One metrics line of a training epoch (prelude lines excluded). */
 export type EpochLine = Record<string, unknown> & { epoch: number };
 
-/** The training epochs of a run folder, in order (empty when it has none yet). */
-export function readEpochs(folder: string): EpochLine[] {
+/**
+ * The training epochs of a run folder, in order (empty when it has none yet); with `prelude`, also the
+ * prelude epochs before training (pre-mirroring: epochs ..., -1, 0).
+ */
+export function readEpochs(folder: string, prelude = false): EpochLine[] {
   let text: string;
   try {
     text = readFileSync(join(folder, 'metrics.jsonl'), 'utf8');
@@ -28,7 +31,9 @@ export function readEpochs(folder: string): EpochLine[] {
     } catch {
       continue; // a line cut by a crash
     }
-    if (m.phase !== undefined || typeof m.epoch !== 'number' || m.epoch < 1) continue;
+    if (typeof m.epoch !== 'number') continue;
+    const isPrelude = m.phase !== undefined || m.epoch < 1;
+    if (isPrelude && !(prelude && m.phase !== undefined)) continue;
     byEpoch.set(m.epoch, m as EpochLine);
   }
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
@@ -160,9 +165,19 @@ function classesOf(dataset: string): number {
   return dataset === 'cifar100' ? 100 : 10;
 }
 
-/** The seed-mean curve of `metric` over epochs 1..budget (points where at least one seed has a value). */
-export function curveOf(out: string, manifest: Manifest, cell: ManifestCell, metric: string): CellCurve {
-  const runs = cell.runs.map((id) => readEpochs(join(out, 'runs', id)));
+/**
+ * The seed-mean curve of `metric` over epochs 1..budget (points where at least one seed has a value); with
+ * `prelude`, prelude epochs (numbered up to 0) come first.
+ */
+export function curveOf(
+  out: string,
+  manifest: Manifest,
+  cell: ManifestCell,
+  metric: string,
+  prelude = false,
+): CellCurve {
+  const runs = cell.runs.map((id) => readEpochs(join(out, 'runs', id), prelude));
+  const first = Math.min(1, ...runs.flatMap((lines) => lines.map((l) => l.epoch)));
   const curve: CellCurve = {
     experiment: manifest.experiment,
     cell: cell.id,
@@ -173,7 +188,7 @@ export function curveOf(out: string, manifest: Manifest, cell: ManifestCell, met
     std: [],
     seeds: [],
   };
-  for (let e = 1; e <= manifest.budget.epochs; e++) {
+  for (let e = first; e <= manifest.budget.epochs; e++) {
     const values = runs
       .map((lines) =>
         metricValue(

@@ -52,6 +52,31 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[]): Promise<stri
   return renderSvg(goodnessHistogramSpec(records));
 }
 
+/** The histograms a run folder recorded (goodness-histograms.jsonl; none when it has no such file). */
+export function readGoodnessHistograms(dir: string): GoodnessHistogram[] {
+  const source = join(dir, HISTOGRAM_FILE);
+  if (!existsSync(source)) return [];
+  const records: GoodnessHistogram[] = [];
+  for (const line of readFileSync(source, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line) as GoodnessHistogram);
+    } catch {
+      // a line cut by a crash
+    }
+  }
+  return records;
+}
+
+/** Summary figures of one histogram: its mode (bin centre of the highest bin) and the density there. */
+export function histogramPeak(h: GoodnessHistogram): { mode: number; density: number } {
+  let k = 0;
+  for (let i = 1; i < h.counts.length; i++) if (h.counts[i]! > h.counts[k]!) k = i;
+  const width = h.edges[k + 1]! - h.edges[k]!;
+  const total = h.counts.reduce((a, b) => a + b, 0) || 1;
+  return { mode: (h.edges[k]! + h.edges[k + 1]!) / 2, density: h.counts[k]! / (total * (width || 1)) };
+}
+
 /**
  * Writes goodness-histograms.svg (and .png when the renderer is available) from the run folder's
  * goodness-histograms.jsonl; returns the files written (none when there is no record).
@@ -60,13 +85,7 @@ export async function writeGoodnessHistogramFigure(
   dir: string,
   onWarning?: (m: string) => void,
 ): Promise<string[]> {
-  const source = join(dir, HISTOGRAM_FILE);
-  if (!existsSync(source)) return [];
-  const records = readFileSync(source, 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as GoodnessHistogram);
+  const records = readGoodnessHistograms(dir);
   if (!records.length) return [];
   const svg = await goodnessHistogramSvg(records);
   const written: string[] = [];

@@ -9,54 +9,63 @@ import { join } from 'node:path';
 
 import { ensureFolder, writeAtomic } from '../core/files.js';
 import { TopdownUsageError } from '../core/errors.js';
-import type { Experiment, Published } from '../experiments/experiment.js';
-import type { Job } from '../runner/job.js';
+import type { Experiment, Published, Reading } from '../experiments/experiment.js';
+import type { Budget, PlannedCell } from '../experiments/plan.js';
 
 export interface ManifestCell {
   id: string;
   label: string;
   published: Published | null;
-  /** The cell's dataset and rule, for the tables. */
+  /** Values read off the published figure, compared with the cell's curve. */
+  readings?: Reading[];
+  /** The cell's dataset and rule, for the tables (theory cells: `teacher-student` and the rules). */
   dataset: string;
   rule: string;
-  /** Run folder ids, seed order. */
+  /** Run folder ids, seed order (one for a theory cell). */
   runs: string[];
 }
 
 export interface Manifest {
   experiment: string;
   description: string;
-  kind: 'table' | 'curves';
+  kind: 'table' | 'curves' | 'theory';
   metric: string;
+  /** Theory experiments: seeds are the simulations per rule, epochs 0. */
   budget: { seeds: number; epochs: number; trainSubset: number | null; testSubset: number | null };
   cells: ManifestCell[];
 }
 
-/** The manifest of `experiment` run as `jobs` (the cells' jobs, in cell then seed order). */
+/** The manifest of `experiment` run as `plan` (its chosen cells and their jobs). */
 export function experimentManifest(
   experiment: Experiment,
-  budget: { seeds?: number; epochs?: number; trainSubset?: number; testSubset?: number },
-  jobs: readonly Job[],
-  cells?: ReadonlySet<string>,
+  budget: Budget,
+  plan: readonly PlannedCell[],
 ): Manifest {
-  const chosen = experiment.cells.filter((c) => !cells || cells.has(c.id));
   const seeds = budget.seeds ?? experiment.seeds;
-  const epochs = jobs[0]?.config.epochs ?? experiment.epochs ?? 0;
+  const first = plan[0]?.jobs[0];
+  const epochs = first?.kind === 'train' ? first.config.epochs : 0;
+  const theory = experiment.kind === 'theory';
   return {
     experiment: experiment.name,
     description: experiment.description,
     kind: experiment.kind,
     metric: experiment.metric,
-    budget: { seeds, epochs, trainSubset: budget.trainSubset ?? null, testSubset: budget.testSubset ?? null },
-    cells: chosen.map((cell, i) => {
-      const config = experiment.configs.get(cell.id)!;
+    budget: {
+      seeds,
+      epochs,
+      trainSubset: theory ? null : (budget.trainSubset ?? null),
+      testSubset: theory ? null : (budget.testSubset ?? null),
+    },
+    cells: plan.map(({ cell, jobs }) => {
+      const job = jobs[0]!;
       return {
         id: cell.id,
         label: cell.label ?? cell.id,
         published: cell.published ?? null,
-        dataset: config.data,
-        rule: config.rule,
-        runs: jobs.slice(i * seeds, (i + 1) * seeds).map((j) => j.id),
+        readings: cell.readings,
+        dataset: job.kind === 'train' ? job.config.data : 'teacher-student',
+        rule: job.kind === 'train' ? job.config.rule : job.rules.join(', '),
+        runs: jobs.map((j) => j.id),
       };
     }),
   };

@@ -1,19 +1,27 @@
 /**
  * The report of a results directory: for every experiment in it (its manifest), each cell's mean +- std over
  * seeds beside the published mean +- std, the difference in published stds and a verdict, the slowness fit,
- * the curves of curve experiments, and a cost table per rule (the cost models' MACs and memory per step and
- * the measured throughput). Written as report.md and report.json; works on partial results.
+ * the curves of curve experiments and their values against those the spec reads off the published figures,
+ * the shapes of theory curves, goodness histograms, and a cost table per rule (the cost models' MACs and
+ * memory per step and the measured throughput). Written as report.md and report.json; works on partial
+ * results.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ensureFolder, writeAtomic } from '../core/files.js';
 import { DATASETS, type DatasetName } from '../data/datasets.js';
 import { stepCost } from '../rules/costs.js';
 import type { RuleName } from '../rules/registry.js';
+import type { Reading } from '../experiments/experiment.js';
+import type { ExperimentResult } from '../theory/experiment.js';
 import type { TrainConfig } from '../train/config.js';
+import type { GoodnessHistogram } from '../train/trainer.js';
 
 import { linesSpec } from './chart-specs.js';
+import { goodnessHistogramSpec, histogramPeak, readGoodnessHistograms } from './goodness-figure.js';
+import { featureOf, measureReading, readingLabel, type XY } from './shape.js';
+import { theoryFigureSpec } from './theory-figure.js';
 import { pngAvailable, svgToPng } from './png.js';
 import { renderSvg, type TopLevelSpec } from './vega.js';
 import { curveOf, summarizeCell, type CellCurve, type CellSummary } from './aggregate.js';
@@ -31,11 +39,64 @@ export interface CostRow {
   samples_per_s: number | null;
 }
 
+/** A value the spec reads off a published figure beside the reproduction's (one value per series). */
+export interface ReadingRow {
+  experiment: string;
+  cell: string;
+  label: string;
+  /** E.g. `epoch 25`, `t = 500`, `final`, `escape time`. */
+  reading: string;
+  metric: string;
+  paper: number;
+  tol: number;
+  source: string;
+  /** The reproduction's value on each series (a training cell's seed-mean curve; each theory curve). */
+  ours: { series: string; value: number | null }[];
+  /** On the first series: within tol of the paper's value, outside it, or not reached yet. */
+  verdict: 'matches' | 'differs' | 'not reached';
+}
+
+/** The shape of one theory curve: eps_g's start, plateau, escape and final value, the angles' ends. */
+export interface TheoryShape {
+  experiment: string;
+  cell: string;
+  series: string;
+  start: number | null;
+  plateau: number | null;
+  plateau_t: number | null;
+  escape_t: number | null;
+  final: number | null;
+  angles_start: { teacher: number | null; degenerate: number | null; feedback: number | null };
+  angles_final: { teacher: number | null; degenerate: number | null; feedback: number | null };
+  feedback_min: number | null;
+  max_rel_gap: number | null;
+}
+
+/** One goodness-difference histogram of a run, summarised. */
+export interface HistogramRow {
+  experiment: string;
+  cell: string;
+  epoch: number;
+  n: number;
+  mean: number;
+  std: number;
+  mode: number;
+  peak_density: number;
+  p05: number;
+  median: number;
+  p95: number;
+}
+
 export interface Report {
   /** The budget of each experiment, as asked for when it was run. */
   budget: Record<string, Manifest['budget']>;
+  /** Kind of each experiment (table, curves, theory). */
+  kinds: Record<string, Manifest['kind']>;
   cells: CellSummary[];
   curves: CellCurve[];
+  readings: ReadingRow[];
+  theory: TheoryShape[];
+  histograms: HistogramRow[];
   costs: CostRow[];
 }
 
@@ -57,15 +118,163 @@ function costOf(config: TrainConfig): { sizes: number[]; macs: number; peak: num
   return { sizes, macs: cost.macs, peak: cost.peakActivationBytes };
 }
 
+function readTheory(out: string, runId: string): ExperimentResult | null {
+  const file = join(out, 'runs', runId, 'theory.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ExperimentResult;
+  } catch {
+    return null;
+  }
+}
+
+const RULE_NAMES: Record<string, string> = { pepita: 'PEPITA', afa: 'AFA', dfa: 'DFA', fa: 'FA', bp: 'BP' };
+
+/** The name of a theory curve in tables: `AFA ODE` (PEPITA's ODE is AFA's), `PEPITA sim`. */
+function theorySeries(c: ExperimentResult['curves'][number]): string {
+  return c.kind === 'ode' ? `${c.system.toUpperCase()} ODE` : `${RULE_NAMES[c.rule] ?? c.rule} sim`;
+}
+
+/** A theory curve's quantity: `eg` or `angle_teacher`, `angle_degenerate`, `angle_feedback`. */
+function theoryXY(c: ExperimentResult['curves'][number], metric: string): XY {
+  const y = metric === 'eg' ? c.eg : (c.angles[metric.replace(/^angle_/, '') as keyof typeof c.angles] ?? []);
+  return { x: c.t, y };
+}
+
+/** The distinct curves of a theory result: the ODE once (rules sharing a system), every simulation. */
+function distinctCurves(result: ExperimentResult): ExperimentResult['curves'] {
+  const seen = new Set<string>();
+  return result.curves.filter((c) => !seen.has(theorySeries(c)) && seen.add(theorySeries(c)));
+}
+
+function theoryShape(experiment: string, cell: string, c: ExperimentResult['curves'][number]): TheoryShape {
+  const eg = theoryXY(c, 'eg');
+  const v = (name: Parameters<typeof featureOf>[1], xy: XY) => featureOf(xy, name)?.value ?? null;
+  const angle = (which: 'teacher' | 'degenerate' | 'feedback') => theoryXY(c, `angle_${which}`);
+  const plateau = featureOf(eg, 'plateau');
+  return {
+    experiment,
+    cell,
+    series: theorySeries(c),
+    start: v('start', eg),
+    plateau: plateau?.value ?? null,
+    plateau_t: plateau?.at ?? null,
+    escape_t: featureOf(eg, 'escape')?.at ?? null,
+    final: v('final', eg),
+    angles_start: {
+      teacher: v('start', angle('teacher')),
+      degenerate: v('start', angle('degenerate')),
+      feedback: v('start', angle('feedback')),
+    },
+    angles_final: {
+      teacher: v('final', angle('teacher')),
+      degenerate: v('final', angle('degenerate')),
+      feedback: v('final', angle('feedback')),
+    },
+    feedback_min: v('min', angle('feedback')),
+    max_rel_gap: c.rel_gap?.max ?? null,
+  };
+}
+
+function readingRow(
+  manifest: Manifest,
+  cell: Manifest['cells'][number],
+  reading: Reading,
+  metric: string,
+  series: { series: string; xy: XY }[],
+  xName: string,
+): ReadingRow {
+  const ours = series.map((s) => ({ series: s.series, value: measureReading(s.xy, reading) }));
+  const first = ours[0]?.value ?? null;
+  return {
+    experiment: manifest.experiment,
+    cell: cell.id,
+    label: cell.label,
+    reading: readingLabel(reading, xName),
+    metric,
+    paper: reading.value,
+    tol: reading.tol,
+    source: reading.source,
+    ours,
+    verdict:
+      first === null ? 'not reached' : Math.abs(first - reading.value) <= reading.tol ? 'matches' : 'differs',
+  };
+}
+
+/** A goodness histogram's summary figure by metric name (`goodness.mode`, `goodness.p95`, ...). */
+function histogramValue(h: GoodnessHistogram, metric: string): number | null {
+  const peak = histogramPeak(h);
+  const values: Record<string, number> = {
+    'goodness.mode': peak.mode,
+    'goodness.peak_density': peak.density,
+    'goodness.mean': h.mean,
+    'goodness.std': h.std,
+    'goodness.p05': h.p05,
+    'goodness.median': h.median,
+    'goodness.p95': h.p95,
+  };
+  return values[metric] ?? null;
+}
+
 /** Aggregates every experiment of the results directory `out`. */
 export function buildReport(out: string): Report {
-  const report: Report = { budget: {}, cells: [], curves: [], costs: [] };
+  const report: Report = {
+    budget: {},
+    kinds: {},
+    cells: [],
+    curves: [],
+    readings: [],
+    theory: [],
+    histograms: [],
+    costs: [],
+  };
   for (const manifest of readManifests(out)) {
     report.budget[manifest.experiment] = manifest.budget;
+    report.kinds[manifest.experiment] = manifest.kind ?? 'table';
+    if (manifest.kind === 'theory') {
+      addTheory(report, out, manifest);
+      continue;
+    }
     for (const cell of manifest.cells) {
-      const summary = summarizeCell(out, manifest, cell, manifest.kind === 'table' ? 'test_acc' : 'test_acc');
+      const summary = summarizeCell(out, manifest, cell, 'test_acc');
       report.cells.push(summary);
-      report.curves.push(curveOf(out, manifest, cell, manifest.metric));
+      // curve experiments show prelude epochs (pre-mirroring) before training, as the paper's Fig. 3c does
+      const prelude = manifest.kind === 'curves';
+      const curve = curveOf(out, manifest, cell, manifest.metric, prelude);
+      report.curves.push(curve);
+      const histograms = cell.runs[0] ? readGoodnessHistograms(join(out, 'runs', cell.runs[0])) : [];
+      for (const h of histograms) {
+        const peak = histogramPeak(h);
+        report.histograms.push({
+          experiment: manifest.experiment,
+          cell: cell.id,
+          epoch: h.epoch,
+          n: h.n,
+          mean: h.mean,
+          std: h.std,
+          mode: peak.mode,
+          peak_density: peak.density,
+          p05: h.p05,
+          median: h.median,
+          p95: h.p95,
+        });
+      }
+      for (const reading of cell.readings ?? []) {
+        const metric = reading.metric ?? manifest.metric;
+        let xy: XY;
+        if (metric.startsWith('goodness.')) {
+          const points = histograms
+            .map((h) => ({ x: h.epoch, y: histogramValue(h, metric) }))
+            .filter((p): p is { x: number; y: number } => p.y !== null);
+          xy = { x: points.map((p) => p.x), y: points.map((p) => p.y) };
+        } else {
+          const c = metric === manifest.metric ? curve : curveOf(out, manifest, cell, metric, prelude);
+          xy = { x: c.epoch, y: c.mean };
+        }
+        report.readings.push(
+          readingRow(manifest, cell, reading, metric, [{ series: cell.label, xy }], 'epoch'),
+        );
+      }
       const config = cell.runs.map((id) => runConfig(out, id)).find((c) => c !== null);
       if (config) {
         const { sizes, macs, peak } = costOf(config);
@@ -86,9 +295,33 @@ export function buildReport(out: string): Report {
   return report;
 }
 
+function addTheory(report: Report, out: string, manifest: Manifest): void {
+  for (const cell of manifest.cells) {
+    const result = cell.runs[0] ? readTheory(out, cell.runs[0]) : null;
+    const curves = result ? distinctCurves(result) : [];
+    for (const c of curves) report.theory.push(theoryShape(manifest.experiment, cell.id, c));
+    for (const reading of cell.readings ?? []) {
+      const metric = reading.metric ?? 'eg';
+      const series = curves.map((c) => ({ series: theorySeries(c), xy: theoryXY(c, metric) }));
+      report.readings.push(readingRow(manifest, cell, reading, metric, series, 't'));
+    }
+  }
+}
+
 const pct = (v: number | null, digits = 2) => (v === null ? '-' : v.toFixed(digits));
 
-function budgetLine(name: string, b: Manifest['budget']): string {
+/** A number in a table: 4 significant digits, '-' when missing. */
+const num = (v: number | null | undefined): string =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '-'
+    : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(2)
+      : String(Number(v.toPrecision(4)));
+
+function budgetLine(name: string, b: Manifest['budget'], kind: Manifest['kind']): string {
+  if (kind === 'theory') {
+    return `- **${name}**: teacher-student theory, ODEs and ${b.seeds} simulation${b.seeds === 1 ? '' : 's'} per rule from the same initial weights`;
+  }
   const subset = [
     b.trainSubset !== null ? `first ${b.trainSubset} training examples` : 'full training set',
     b.testSubset !== null ? `first ${b.testSubset} test examples` : 'full test set',
@@ -96,27 +329,122 @@ function budgetLine(name: string, b: Manifest['budget']): string {
   return `- **${name}**: ${b.epochs} epochs, ${b.seeds} seed${b.seeds === 1 ? '' : 's'} per configuration, ${subset}`;
 }
 
-/** report.md: the budget first, then a table per experiment and the cost table. */
-export function reportMarkdown(report: Report, figures: readonly string[] = []): string {
+/** A figure written for the report: its file (under figures/) and the experiment it belongs to. */
+export interface ReportFigure {
+  experiment: string;
+  file: string;
+  caption: string;
+}
+
+function cellTable(cells: CellSummary[]): string[] {
+  const lines = [
+    '| cell | dataset | rule | seeds | topdown | paper | z | verdict | slowness |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const c of cells) {
+    const ours = c.mean === null ? '-' : `${pct(c.mean)} +- ${pct(c.std)}`;
+    const paper = c.published_mean === null ? '-' : `${pct(c.published_mean)} +- ${pct(c.published_std)}`;
+    lines.push(
+      `| ${c.label} | ${c.dataset} | ${c.rule} | ${c.seeds}/${c.seeds_planned} | ${ours} | ${paper} | ${c.z === null ? '-' : c.z.toFixed(1)} | ${c.verdict} | ${c.slowness === null ? '-' : c.slowness.toFixed(3)} |`,
+    );
+  }
+  return lines;
+}
+
+function readingTable(rows: ReadingRow[]): string[] {
+  const lines = [
+    '| cell | reading | metric | paper (read off the figure) | topdown | verdict |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const ours = r.ours
+      .map((o) => (r.ours.length > 1 ? `${o.series} ${num(o.value)}` : num(o.value)))
+      .join('; ');
+    lines.push(
+      `| ${r.label} | ${r.reading} | ${r.metric} | ${num(r.paper)} +- ${num(r.tol)} | ${ours || '-'} | ${r.verdict} |`,
+    );
+  }
+  return lines;
+}
+
+function theoryTable(rows: TheoryShape[]): string[] {
+  const lines = [
+    '| cell | curve | eps_g start | plateau (at t) | escape t | eps_g final | angles at t = 0 (T / D / F) | angles at the end (T / D / F) | min F angle | max gap to ODE |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const three = (a: TheoryShape['angles_start']) =>
+    [a.teacher, a.degenerate, a.feedback].map((v) => (v === null ? '-' : v.toFixed(1))).join(' / ');
+  for (const r of rows) {
+    lines.push(
+      `| ${r.cell} | ${r.series} | ${num(r.start)} | ${num(r.plateau)} (${num(r.plateau_t)}) | ${num(r.escape_t)} | ${num(r.final)} | ${three(r.angles_start)} | ${three(r.angles_final)} | ${r.feedback_min === null ? '-' : r.feedback_min.toFixed(1)} | ${r.max_rel_gap === null ? '-' : `${(100 * r.max_rel_gap).toFixed(1)}%`} |`,
+    );
+  }
+  return lines;
+}
+
+function histogramTable(rows: HistogramRow[]): string[] {
+  const lines = [
+    '| cell | epoch | samples | mean | std | mode | density at the mode | 5% | median | 95% |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const h of rows) {
+    lines.push(
+      `| ${h.cell} | ${h.epoch} | ${h.n} | ${num(h.mean)} | ${num(h.std)} | ${num(h.mode)} | ${num(h.peak_density)} | ${num(h.p05)} | ${num(h.median)} | ${num(h.p95)} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * report.md: the budget first, then per experiment its table, the values read off the published figure
+ * beside ours, theory shapes, histograms, the figures and the notes on it (`notes[experiment]`, markdown
+ * kept with the results), and the cost table.
+ */
+export function reportMarkdown(
+  report: Report,
+  figures: readonly ReportFigure[] = [],
+  notes: Readonly<Record<string, string>> = {},
+): string {
   const lines: string[] = ['# topdown results', '', '## Budget', ''];
-  for (const [name, b] of Object.entries(report.budget)) lines.push(budgetLine(name, b));
+  for (const [name, b] of Object.entries(report.budget))
+    lines.push(budgetLine(name, b, report.kinds[name] ?? 'table'));
   lines.push(
     '',
-    'Accuracies in percent: mean +- sample std over the seeds finished at the budget\'s epochs; z = (mean - published mean) / published std; a cell is "consistent" within +-2 published stds. Slowness: the fit of spec 7.2 on the seed-mean test curve (first 60 epochs; smaller is faster).',
+    'Accuracies in percent: mean +- sample std over the seeds finished at the budget\'s epochs; z = (mean - published mean) / published std; a cell is "consistent" within +-2 published stds. Slowness: the fit of spec 7.2 on the seed-mean test curve (first 60 epochs; smaller is faster). Readings: values the spec reads off the published figures, with the tolerance of the reading; a reading "matches" when the first series listed is within it.',
   );
   for (const name of Object.keys(report.budget)) {
-    const cells = report.cells.filter((c) => c.experiment === name);
     lines.push('', `## ${name}`, '');
-    lines.push('| cell | dataset | rule | seeds | topdown | paper | z | verdict | slowness |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const c of cells) {
-      const ours = c.mean === null ? '-' : `${pct(c.mean)} +- ${pct(c.std)}`;
-      const paper = c.published_mean === null ? '-' : `${pct(c.published_mean)} +- ${pct(c.published_std)}`;
+    const cells = report.cells.filter((c) => c.experiment === name);
+    if (cells.length) lines.push(...cellTable(cells));
+    const readings = report.readings.filter((r) => r.experiment === name);
+    if (readings.length) lines.push('', '### Against the published figure', '', ...readingTable(readings));
+    const theory = report.theory.filter((t) => t.experiment === name);
+    if (theory.length) {
       lines.push(
-        `| ${c.label} | ${c.dataset} | ${c.rule} | ${c.seeds}/${c.seeds_planned} | ${ours} | ${paper} | ${c.z === null ? '-' : c.z.toFixed(1)} | ${c.verdict} | ${c.slowness === null ? '-' : c.slowness.toFixed(3)} |`,
+        '',
+        '### Shapes of the curves',
+        '',
+        'Plateau: the flattest point (in log eps_g vs log t) once eps_g has fallen a quarter of the way from its start to its minimum; escape: the first time after it with eps_g 10% below the plateau. Angles in degrees: T = Teacher-Student, D = Degenerate Teacher-Student, F = Feedback-Student.',
+        '',
+        ...theoryTable(theory),
       );
     }
-    if (figures.includes(name)) lines.push('', `![${name}](figures/${name}.svg)`);
+    if (report.kinds[name] === 'theory' && !theory.length) lines.push('No theory run has finished yet.');
+    const histograms = report.histograms.filter((h) => h.experiment === name);
+    if (histograms.length) {
+      lines.push(
+        '',
+        '### Goodness-difference histograms',
+        '',
+        "||h_1||^2 - ||h_1'||^2 between the two passes over the test set (first seed).",
+        '',
+        ...histogramTable(histograms),
+      );
+    }
+    for (const f of figures.filter((f) => f.experiment === name)) {
+      lines.push('', `![${f.caption}](figures/${f.file})`);
+    }
+    if (notes[name]) lines.push('', '### Notes', '', notes[name]!.trim());
   }
   lines.push('', '## Cost per step', '');
   lines.push(
@@ -139,6 +467,7 @@ export function experimentFigureSpec(report: Report, experiment: string): TopLev
   const metric = curves[0]!.metric;
   const angle = metric.includes('angle');
   const what = angle ? 'alignment angle (deg)' : metric === 'test_acc' ? 'test accuracy (%)' : metric;
+  const prelude = curves.some((c) => c.epoch[0]! < 1);
   return linesSpec(
     curves.map((c) => ({
       name: c.label,
@@ -149,36 +478,79 @@ export function experimentFigureSpec(report: Report, experiment: string): TopLev
     })),
     {
       title: `${experiment}: ${what} vs epoch (mean +- std over seeds)`,
-      xTitle: 'epoch',
+      xTitle: prelude ? 'epoch (pre-mirroring epochs up to 0)' : 'epoch',
       yTitle: what,
       angle,
     },
   );
 }
 
+/** The notes kept with the results: `<out>/notes/<experiment>.md`, by experiment. */
+export function readNotes(out: string, experiments: readonly string[]): Record<string, string> {
+  const notes: Record<string, string> = {};
+  for (const name of experiments) {
+    const file = join(out, 'notes', `${name}.md`);
+    if (existsSync(file)) notes[name] = readFileSync(file, 'utf8');
+  }
+  return notes;
+}
+
+async function writeFigure(dir: string, file: string, spec: TopLevelSpec): Promise<void> {
+  ensureFolder(join(dir, 'figures'));
+  const svg = await renderSvg(spec);
+  writeAtomic(join(dir, 'figures', `${file}.svg`), svg);
+  if (pngAvailable()) {
+    const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 600);
+    writeAtomic(
+      join(dir, 'figures', `${file}.png`),
+      svgToPng(svg, { width: 2 * width, background: 'white' }),
+    );
+  }
+}
+
 /**
- * Writes report.md, report.json and `figures/<experiment>.svg|png` into `dir`; returns the report. Without
- * the PNG renderer, figures are SVG only.
+ * Writes report.md, report.json and the figures (`figures/<name>.svg|png`) into `dir`; returns the report.
+ * Without the PNG renderer, figures are SVG only.
  */
 export async function writeReport(out: string, dir = out): Promise<Report> {
   const report = buildReport(out);
-  const figures: string[] = [];
+  const figures: ReportFigure[] = [];
   for (const name of Object.keys(report.budget)) {
     const spec = experimentFigureSpec(report, name);
-    if (!spec) continue;
-    ensureFolder(join(dir, 'figures'));
-    const svg = await renderSvg(spec);
-    writeAtomic(join(dir, 'figures', `${name}.svg`), svg);
-    if (pngAvailable()) {
-      const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 600);
-      writeAtomic(
-        join(dir, 'figures', `${name}.png`),
-        svgToPng(svg, { width: 2 * width, background: 'white' }),
-      );
+    if (spec) {
+      await writeFigure(dir, name, spec);
+      figures.push({ experiment: name, file: `${name}.svg`, caption: name });
     }
-    figures.push(name);
+  }
+  for (const manifest of readManifests(out)) {
+    for (const cell of manifest.cells) {
+      const run = cell.runs[0];
+      if (!run) continue;
+      const name = `${manifest.experiment}-${cell.id}`;
+      const theory = manifest.kind === 'theory' ? readTheory(out, run) : null;
+      if (theory) {
+        await writeFigure(dir, name, theoryFigureSpec(theory));
+        figures.push({
+          experiment: manifest.experiment,
+          file: `${name}.svg`,
+          caption: `${manifest.experiment}, ${cell.label}`,
+        });
+      }
+      const histograms = manifest.kind === 'theory' ? [] : readGoodnessHistograms(join(out, 'runs', run));
+      if (histograms.length) {
+        await writeFigure(dir, `${name}-goodness`, goodnessHistogramSpec(histograms));
+        figures.push({
+          experiment: manifest.experiment,
+          file: `${name}-goodness.svg`,
+          caption: `${manifest.experiment}, ${cell.label}: goodness-difference histograms`,
+        });
+      }
+    }
   }
   writeAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomic(join(dir, 'report.md'), reportMarkdown(report, figures));
+  writeAtomic(
+    join(dir, 'report.md'),
+    reportMarkdown(report, figures, readNotes(out, Object.keys(report.budget))),
+  );
   return report;
 }

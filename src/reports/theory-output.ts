@@ -34,7 +34,6 @@ export async function writeTheoryOutputs(
     written.push(name);
   };
   put('problem.json', JSON.stringify(result.problem, null, 2) + '\n');
-  put('theory.json', JSON.stringify(result) + '\n');
   put('theory.csv', theoryCsv(result));
   if (options.plot) {
     const svg = await theoryFigureSvg(result);
@@ -47,5 +46,7 @@ export async function writeTheoryOutputs(
       options.onWarning?.(`figure.png not written: ${error.message}`);
     }
   }
+  // last: its presence tells the reproduce runner that the run is complete
+  put('theory.json', JSON.stringify(result) + '\n');
   return written;
 }

@@ -1,14 +1,15 @@
 /**
- * Runs the jobs of a queue on this machine: `workers` child processes of `topdown train` at a time, each with
- * `threads` engine threads, writing run folders `<out>/runs/<id>`. A run already trained to its epochs is
- * skipped, one with a checkpoint is resumed (extended to more epochs if asked), a crashed run is retried once,
- * and `stop()` (Ctrl-C) asks every child to checkpoint and exit.
+ * Runs the jobs of a queue on this machine: `workers` child processes of `topdown train` (or `topdown theory`)
+ * at a time, each with `threads` engine threads (or simulation workers), writing run folders `<out>/runs/<id>`.
+ * A run already trained to its epochs is skipped, one with a checkpoint is resumed (extended to more epochs if
+ * asked), a crashed run is retried once, and `stop()` (Ctrl-C) asks every child to checkpoint and exit. A
+ * theory run has no checkpoint: it is done when its theory.json exists, and made again from the start if not.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Job } from './job.js';
+import { jobUnits, type Job, type TheoryJob, type TrainJob } from './job.js';
 import type { JobOutcome, JobQueue, QueueStatus } from './queue.js';
 
 export interface LocalRunnerOptions {
@@ -71,6 +72,21 @@ export function runFolder(out: string, job: Job): string {
   return join(out, 'runs', job.id);
 }
 
+/** The file whose presence marks a theory run as done (written last). */
+export const THEORY_DONE_FILE = 'theory.json';
+
+/** How much of a job its folder holds, in {@link jobUnits} (epochs trained, or 1 for a finished theory run). */
+export function unitsDone(out: string, job: Job): number {
+  const folder = runFolder(out, job);
+  if (job.kind === 'theory') return existsSync(join(folder, THEORY_DONE_FILE)) ? 1 : 0;
+  return Math.min(runState(folder).epochs, job.config.epochs);
+}
+
+/** True when the job's folder holds its whole result. */
+export function jobDone(out: string, job: Job): boolean {
+  return unitsDone(out, job) >= jobUnits(job);
+}
+
 /** Exit codes of `topdown train` a retry cannot change: a usage error, or an interruption asked for. */
 const USAGE_ERROR = 2;
 const INTERRUPTED = new Set([130, 143]);
@@ -101,9 +117,8 @@ export class LocalRunner {
   async run(jobs: readonly Job[]): Promise<{ job: Job; outcome: JobOutcome }[]> {
     await this.queue.add(jobs);
     for (const job of jobs) {
-      const s = runState(runFolder(this.options.out, job));
-      this.totalEpochs.set(job.id, job.config.epochs);
-      this.epochsAtStart += Math.min(s.epochs, job.config.epochs);
+      this.totalEpochs.set(job.id, jobUnits(job));
+      this.epochsAtStart += unitsDone(this.options.out, job);
     }
     const timer = setInterval(() => void this.report(jobs), 1000);
     try {
@@ -128,15 +143,15 @@ export class LocalRunner {
 
   private async runJob(job: Job): Promise<JobOutcome | 'retry'> {
     const folder = runFolder(this.options.out, job);
-    const before = runState(folder);
-    if (before.epochs >= job.config.epochs) {
-      return { status: 'done', testAcc: before.testAcc, epochs: before.epochs };
-    }
-    const { code, errorLine } = await this.spawnTrain(job, folder, before);
-    const after = runState(folder);
-    if (code === 0 && after.epochs >= job.config.epochs) {
-      return { status: 'done', testAcc: after.testAcc, epochs: after.epochs };
-    }
+    const done = (): JobOutcome => {
+      const s = runState(folder);
+      return { status: 'done', testAcc: s.testAcc, epochs: s.epochs };
+    };
+    if (jobDone(this.options.out, job)) return done();
+    const { code, errorLine } = await (job.kind === 'train'
+      ? this.spawnTrain(job, folder, runState(folder))
+      : this.spawnTheory(job, folder));
+    if (code === 0 && jobDone(this.options.out, job)) return done();
     // a child stopped before it could install its handler dies of the signal itself (code null)
     if (this.stopping && (code === null || INTERRUPTED.has(code))) return { status: 'interrupted' };
     const error = errorLine || `topdown train exited with ${code === null ? 'a signal' : `code ${code}`}`;
@@ -148,8 +163,35 @@ export class LocalRunner {
     return { status: 'failed', error, attempts: 1 };
   }
 
+  /** Writes a job's input file into `<out>/.jobs` and returns its path. */
+  private jobFile(job: Job, content: unknown): string {
+    const jobs = join(this.options.out, '.jobs');
+    mkdirSync(jobs, { recursive: true });
+    const file = join(jobs, `${job.id}.json`);
+    writeFileSync(file, JSON.stringify(content, null, 2) + '\n');
+    return file;
+  }
+
+  private spawnTheory(job: TheoryJob, folder: string): Promise<{ code: number | null; errorLine: string }> {
+    const file = this.jobFile(job, job.problem);
+    return this.spawnCli([
+      'theory',
+      '--config',
+      file,
+      '--rule',
+      job.rules.join(','),
+      '--seeds',
+      String(job.seeds),
+      '--workers',
+      String(this.options.threads),
+      '--out',
+      folder,
+      '--plot',
+    ]);
+  }
+
   private spawnTrain(
-    job: Job,
+    job: TrainJob,
     folder: string,
     state: RunState,
   ): Promise<{ code: number | null; errorLine: string }> {
@@ -159,10 +201,7 @@ export class LocalRunner {
     if (state.hasCheckpoint) {
       args = ['train', '--resume', folder, '--epochs', String(job.config.epochs), ...common];
     } else {
-      const jobs = join(o.out, '.jobs');
-      mkdirSync(jobs, { recursive: true });
-      const file = join(jobs, `${job.id}.json`);
-      writeFileSync(file, JSON.stringify(job.config, null, 2) + '\n');
+      const file = this.jobFile(job, job.config);
       args = [
         'train',
         '--config',
@@ -173,6 +212,11 @@ export class LocalRunner {
         ...common,
       ];
     }
+    return this.spawnCli(args);
+  }
+
+  private spawnCli(args: string[]): Promise<{ code: number | null; errorLine: string }> {
+    const o = this.options;
     return new Promise((resolve) => {
       // its own process group: a Ctrl-C at the terminal reaches the runner only, which passes one SIGINT on
       const child = spawn(process.execPath, [o.cli, ...args], {
@@ -202,9 +246,8 @@ export class LocalRunner {
     let done = 0;
     let total = 0;
     for (const job of jobs) {
-      const target = this.totalEpochs.get(job.id) ?? job.config.epochs;
-      total += target;
-      done += Math.min(runState(runFolder(this.options.out, job)).epochs, target);
+      total += this.totalEpochs.get(job.id) ?? jobUnits(job);
+      done += unitsDone(this.options.out, job);
     }
     const trained = done - this.epochsAtStart;
     const elapsed = (performance.now() - this.started) / 1000;

@@ -19,8 +19,10 @@ export function registerReportCommand(program: Command, io: CliIO): void {
       const target = flags.out ? resolvePath(flags.out) : out;
       const report = await writeReport(out, target);
       const done = report.cells.filter((c) => c.seeds > 0).length;
+      const theory = new Set(report.theory.map((t) => `${t.experiment}/${t.cell}`)).size;
+      const extra = theory ? `, ${theory} theory cell${theory === 1 ? '' : 's'}` : '';
       io.err(
-        `wrote ${target}/report.md and report.json: ${report.cells.length} cells, ${done} with results\n`,
+        `wrote ${target}/report.md and report.json: ${report.cells.length} cells, ${done} with results${extra}\n`,
       );
       if (flags.json) io.out(JSON.stringify(report) + '\n');
     });

@@ -6,13 +6,14 @@ import type { Command } from 'commander';
 
 import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
 import { DATASETS } from '../../data/datasets.js';
-import { findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
+import { cellIds, findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
+import { experimentPlan, planJobs } from '../../experiments/plan.js';
 import { stepCost } from '../../rules/costs.js';
 import type { RuleName } from '../../rules/registry.js';
-import { jobFor, type Job } from '../../runner/job.js';
-import { LocalRunner, runFolder, runState, type RunnerProgress } from '../../runner/local.js';
+import type { Job } from '../../runner/job.js';
+import { jobDone, LocalRunner, type RunnerProgress } from '../../runner/local.js';
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
-import { readConfigFile, resolveMergedConfig, type TrainConfig } from '../../train/config.js';
+import { readConfigFile, resolveMergedConfig } from '../../train/config.js';
 import { experimentManifest, writeManifest } from '../../reports/manifest.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty, positiveInt } from '../parse.js';
@@ -69,31 +70,20 @@ export function registerReproduceCommand(program: Command, io: CliIO): void {
   command.action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
 }
 
-/** The jobs of an experiment at a budget: every cell x seed, with the flags' overrides. */
-export function experimentJobs(
-  experiment: Experiment,
-  budget: { seeds?: number; epochs?: number; trainSubset?: number; testSubset?: number },
-  cells?: ReadonlySet<string>,
-): Job[] {
-  const seeds = budget.seeds ?? experiment.seeds;
-  const overrides: Record<string, unknown> = {};
-  if (budget.epochs !== undefined) overrides.epochs = budget.epochs;
-  if (budget.trainSubset !== undefined) overrides.trainSubset = budget.trainSubset;
-  if (budget.testSubset !== undefined) overrides.testSubset = budget.testSubset;
-  const jobs: Job[] = [];
-  for (const cell of experiment.cells) {
-    if (cells && !cells.has(cell.id)) continue;
-    const base = experiment.configs.get(cell.id)!;
-    const config = Object.keys(overrides).length
-      ? resolveMergedConfig([base, `experiment ${experiment.name}`], [overrides, 'flags'])
-      : base;
-    for (let seed = 0; seed < seeds; seed++) jobs.push(jobFor(config, seed, `${experiment.name}/${cell.id}`));
-  }
-  return jobs;
-}
+/** Seconds per online step and unit of D (K + M): the theory's simulator at D = 500 measured about 5 us. */
+const THEORY_SECONDS_PER_STEP_UNIT = 2.5e-9;
 
-/** Multiply-adds of a run (its steps' products, from the rule's cost model), evaluation excluded. */
-function runMacs(config: TrainConfig): number {
+/**
+ * The nominal time of a run: its steps' multiply-adds (from the rule's cost model, evaluation excluded) at
+ * the nominal rate; a theory run's simulation steps (overhead-bound, not product-bound) at their measured
+ * cost, one rule and seed after another.
+ */
+function runSeconds(job: Job): number {
+  if (job.kind === 'theory') {
+    const { D, K, M, tMax } = job.problem;
+    return job.rules.length * job.seeds * tMax * D * THEORY_SECONDS_PER_STEP_UNIT * D * (K + M);
+  }
+  const config = job.config;
   const spec = DATASETS[config.data];
   const sizes = [spec.features, ...config.hidden, spec.classes];
   const options = Object.fromEntries(
@@ -101,7 +91,7 @@ function runMacs(config: TrainConfig): number {
   );
   const cost = stepCost({ sizes, batch: config.batchSize, rule: config.rule as RuleName, options });
   const examples = config.trainSubset ?? spec.trainCount;
-  return cost.macs * Math.floor(examples / config.batchSize) * config.epochs;
+  return (cost.macs * Math.floor(examples / config.batchSize) * config.epochs) / NOMINAL_MACS_PER_S;
 }
 
 function formatHours(seconds: number): string {
@@ -112,14 +102,14 @@ function formatHours(seconds: number): string {
 
 function listAll(io: CliIO): void {
   const rows = listExperiments().map((e) => {
-    const jobs = experimentJobs(e, {});
-    const macs = jobs.reduce((s, j) => s + runMacs(j.config), 0);
-    return [e.name, `${jobs.length} runs`, `~${formatHours(macs / NOMINAL_MACS_PER_S)}`, e.description];
+    const jobs = planJobs(experimentPlan(e, {}));
+    const seconds = jobs.reduce((s, j) => s + runSeconds(j), 0);
+    return [e.name, `${jobs.length} runs`, `~${formatHours(seconds)}`, e.description];
   });
   const widths = [0, 1, 2].map((j) => Math.max(...rows.map((r) => r[j]!.length)));
   for (const r of rows) io.out(`${r.map((c, j) => (j < 3 ? c.padEnd(widths[j]!) : c)).join('  ')}\n`);
   io.out(
-    `(full budgets; times at a nominal ${NOMINAL_MACS_PER_S / 1e9} GMAC/s of matrix products; preview with --epochs, --train-subset, --seeds)\n`,
+    `(full budgets; times at a nominal ${NOMINAL_MACS_PER_S / 1e9} GMAC/s of matrix products, theory at its simulator's measured speed; preview with --epochs, --train-subset, --seeds)\n`,
   );
 }
 
@@ -132,6 +122,7 @@ function progressLine(p: RunnerProgress): string {
 function describe(job: Job, outcome: JobOutcome): string {
   switch (outcome.status) {
     case 'done':
+      if (job.kind === 'theory') return `${job.label}: done`;
       return `${job.label}: ${outcome.testAcc === null ? 'done' : `test ${(100 * outcome.testAcc).toFixed(2)}%`} after ${outcome.epochs} epochs`;
     case 'failed':
       return `${job.label} failed${outcome.attempts > 1 ? ` (${outcome.attempts} attempts)` : ''}: ${outcome.error}`;
@@ -148,18 +139,19 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   if (!name) throw new TopdownUsageError('name an experiment (topdown reproduce --list shows them)');
   const experiment = findExperiment(name);
   const cells = cellList(experiment, flags.cells);
-  const jobs = experimentJobs(experiment, flags, cells);
-  writeManifest(resolvePath(flags.out), experimentManifest(experiment, flags, jobs, cells));
-  await runJobs(dedupe(jobs), flags, io);
+  const plan = experimentPlan(experiment, flags, cells);
+  writeManifest(resolvePath(flags.out), experimentManifest(experiment, flags, plan));
+  await runJobs(dedupe(planJobs(plan)), flags, io);
 }
 
 function cellList(experiment: Experiment, list: string | undefined): Set<string> | undefined {
   if (list === undefined) return undefined;
   const ids = new Set(list.split(',').map((s) => s.trim()));
-  const unknown = [...ids].filter((id) => !experiment.configs.has(id));
+  const all = cellIds(experiment);
+  const unknown = [...ids].filter((id) => !all.includes(id));
   if (unknown.length) {
     throw new TopdownUsageError(
-      `--cells: ${unknown.map((u) => `"${u}"`).join(', ')} not in ${experiment.name}; its cells: ${[...experiment.configs.keys()].join(', ')}`,
+      `--cells: ${unknown.map((u) => `"${u}"`).join(', ')} not in ${experiment.name}; its cells: ${all.join(', ')}`,
     );
   }
   return ids;
@@ -178,7 +170,7 @@ export async function runJobs(
 ): Promise<void> {
   const cores = availableParallelism();
   const out = resolvePath(flags.out);
-  const left = jobs.filter((j) => runState(runFolder(out, j)).epochs < j.config.epochs).length;
+  const left = jobs.filter((j) => !jobDone(out, j)).length;
   const workers = Math.max(1, Math.min(flags.workers ?? cores, Math.max(1, left)));
   const threads = flags.threads ?? Math.max(1, Math.floor(cores / workers));
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -305,13 +297,14 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
       seeds: flags.seeds,
       kind: 'table',
       metric: 'test_acc',
-      cells: cells.map((c) => ({ ...c, config: {} })),
+      cells: cells.map((c) => ({ ...c, config: {}, readings: [] })),
       configs,
+      problems: new Map(),
       file,
     };
-    const jobs = experimentJobs(experiment, { seeds: flags.seeds });
-    writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, jobs));
-    await runJobs(dedupe(jobs), flags, io);
+    const plan = experimentPlan(experiment, { seeds: flags.seeds });
+    writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, plan));
+    await runJobs(dedupe(planJobs(plan)), flags, io);
   });
 }
 
