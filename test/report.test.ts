@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { meanStd, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
-import type { Manifest } from '../src/reports/manifest.js';
+import { readManifests, writeManifest, type Manifest } from '../src/reports/manifest.js';
 import { buildReport, readNotes, reportMarkdown } from '../src/reports/report.js';
 import { trainingFigureSpec, writeTrainingFigure } from '../src/reports/training-figure.js';
 
@@ -224,6 +224,22 @@ describe('aggregation', () => {
       expect(md).toContain('| WM | epoch 2 | angle_deg | 30 +- 5 | 40 | differs |');
       expect(md).toContain('### Goodness-difference histograms');
       expect(md).toMatch(/- \*\*angles\*\*: 2 epochs, 1 seed per configuration, first 100 training examples/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a manifest keeps the cells of earlier runs at the same budget, and is replaced at another', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topdown-manifest-'));
+    try {
+      const [a, b] = manifest.cells;
+      writeManifest(dir, { ...manifest, cells: [b!] }, ['a', 'b']);
+      writeManifest(dir, { ...manifest, cells: [a!] }, ['a', 'b']);
+      expect(readManifests(dir)[0]!.cells.map((c) => c.id)).toEqual(['a', 'b']);
+      writeManifest(dir, { ...manifest, budget: { ...manifest.budget, epochs: 9 }, cells: [b!] });
+      const [only] = readManifests(dir);
+      expect(only!.cells.map((c) => c.id)).toEqual(['b']);
+      expect(only!.budget.epochs).toBe(9);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

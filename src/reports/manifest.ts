@@ -71,10 +71,44 @@ export function experimentManifest(
   };
 }
 
-export function writeManifest(out: string, manifest: Manifest): void {
+/**
+ * Writes a manifest to `<out>/experiments/<name>.json`. A manifest already there with the same budget keeps
+ * its other cells (so `--cells a` then `--cells b` report both), in the order of `order` (the experiment's
+ * cells) when given; one with another budget is replaced.
+ */
+export function writeManifest(out: string, manifest: Manifest, order?: readonly string[]): void {
   const dir = join(out, 'experiments');
   ensureFolder(dir);
-  writeAtomic(join(dir, `${manifest.experiment}.json`), JSON.stringify(manifest, null, 2) + '\n');
+  const file = join(dir, `${manifest.experiment}.json`);
+  let merged = manifest;
+  const previous = readManifestFile(file);
+  if (previous && sameBudget(previous.budget, manifest.budget)) {
+    const cells = new Map(previous.cells.map((c) => [c.id, c]));
+    for (const cell of manifest.cells) cells.set(cell.id, cell);
+    const rank = (id: string) => {
+      const i = order?.indexOf(id) ?? -1;
+      return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+    };
+    merged = { ...manifest, cells: [...cells.values()].sort((a, b) => rank(a.id) - rank(b.id)) };
+  }
+  writeAtomic(file, JSON.stringify(merged, null, 2) + '\n');
+}
+
+function sameBudget(a: Manifest['budget'], b: Manifest['budget']): boolean {
+  return (
+    a.seeds === b.seeds &&
+    a.epochs === b.epochs &&
+    a.trainSubset === b.trainSubset &&
+    a.testSubset === b.testSubset
+  );
+}
+
+function readManifestFile(file: string): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
 }
 
 /** Every manifest in a results directory, by experiment name. */

@@ -15,6 +15,7 @@ import { jobDone, LocalRunner, type RunnerProgress } from '../../runner/local.js
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
 import { readConfigFile, resolveMergedConfig } from '../../train/config.js';
 import { experimentManifest, writeManifest } from '../../reports/manifest.js';
+import { asArgParser } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty, positiveInt } from '../parse.js';
 import { parseFieldValue } from '../schema-flags.js';
@@ -23,6 +24,7 @@ import { trainFields } from './train.js';
 
 interface ReproduceFlags {
   list?: boolean;
+  name?: string;
   cells?: string;
   seeds?: number;
   epochs?: number;
@@ -33,6 +35,16 @@ interface ReproduceFlags {
   dataDir?: string;
   out: string;
 }
+
+/** `--name`: a report name, also a file name in OUT/experiments. */
+const reportName = asArgParser((value: string): string => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
+    throw new TopdownUsageError(
+      `--name "${value}": use letters, digits, dots, dashes and underscores (it names OUT/experiments/NAME.json)`,
+    );
+  }
+  return value;
+});
 
 /** A nominal rate for cost estimates: multiply-adds per second of the matrix products on two cores. */
 const NOMINAL_MACS_PER_S = 50e9;
@@ -65,7 +77,12 @@ export function registerReproduceCommand(program: Command, io: CliIO): void {
     )
     .option('--epochs <n>', 'epochs per run (default: the experiment full budget)', positiveInt('--epochs'))
     .option('--train-subset <n>', 'train on the first N training examples', positiveInt('--train-subset'))
-    .option('--test-subset <n>', 'evaluate on the first N test examples', positiveInt('--test-subset'));
+    .option('--test-subset <n>', 'evaluate on the first N test examples', positiveInt('--test-subset'))
+    .option(
+      '--name <name>',
+      'the name it is reported under (default: the experiment name; e.g. a preview beside the full budget)',
+      reportName,
+    );
   addRunnerOptions(command);
   command.action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
 }
@@ -140,7 +157,12 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   const experiment = findExperiment(name);
   const cells = cellList(experiment, flags.cells);
   const plan = experimentPlan(experiment, flags, cells);
-  writeManifest(resolvePath(flags.out), experimentManifest(experiment, flags, plan));
+  const manifest = experimentManifest(experiment, flags, plan);
+  writeManifest(
+    resolvePath(flags.out),
+    flags.name ? { ...manifest, experiment: flags.name } : manifest,
+    cellIds(experiment),
+  );
   await runJobs(dedupe(planJobs(plan)), flags, io);
 }
 
@@ -270,7 +292,7 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
     .option(
       '--name <name>',
       'the sweep name in the results directory (default: the config file name)',
-      nonEmpty('--name'),
+      reportName,
     );
   addRunnerOptions(command);
   command.action(async (file: string, flags: SweepFlags) => {
