@@ -8,6 +8,7 @@ import { registerBenchTrain } from './commands/bench-train.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { runInfo } from './commands/info.js';
+import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerReproduceCommand, registerSweepCommand } from './commands/reproduce.js';
 import { registerShowSamplesCommand } from './commands/show-samples.js';
@@ -78,6 +79,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
   registerShowSamplesCommand(program, io);
   registerReproduceCommand(program, io);
   registerSweepCommand(program, io);
+  registerQueueCommands(program, io);
   registerReportCommand(program, io);
 
   const configure = (command: Command): void => {

@@ -1,7 +1,7 @@
 /**
- * The runner's job queue. Runs are taken from a queue and their outcomes reported to it; the local runner
- * keeps it in memory, and a distributed backend can implement the same interface without the experiments or
- * the workers changing.
+ * The runner's job queues. Runs are put on a queue and their outcomes read from it; the local runner keeps
+ * one in memory and takes its runs from it, a distributed backend (BullMQ on Redis) holds them for workers on
+ * any machine; the experiments and the way a run is made (`executor.ts`) are the same for both.
  */
 import type { Job } from './job.js';
 
@@ -20,18 +20,26 @@ export interface QueueStatus {
   interrupted: number;
 }
 
-export interface JobQueue {
+/**
+ * Where runs are put and their outcomes read: what an experiment's enqueuer needs. The local queue and the
+ * distributed one (Redis, `redis-queue.ts`) both are one.
+ */
+export interface JobSource {
   /** Adds jobs; a job whose id is already known is not added again. Returns how many were new. */
   add(jobs: readonly Job[]): Promise<number>;
+  status(): Promise<QueueStatus>;
+  /** Every finished job and its outcome, in the order they finished. */
+  outcomes(): Promise<{ job: Job; outcome: JobOutcome }[]>;
+}
+
+/** A queue that this process's runner also takes runs from (the local runner's lanes). */
+export interface JobQueue extends JobSource {
   /** The next job to run, or null when none is waiting. */
   take(): Promise<Job | null>;
   /** Puts a taken job back (to be retried), counting the attempt. Returns the attempts so far. */
   retry(job: Job, error: string): Promise<number>;
   /** Records how a taken job ended. */
   finish(job: Job, outcome: JobOutcome): Promise<void>;
-  status(): Promise<QueueStatus>;
-  /** Every finished job and its outcome, in the order they finished. */
-  outcomes(): Promise<{ job: Job; outcome: JobOutcome }[]>;
 }
 
 /** A queue in this process's memory. */

@@ -16,6 +16,7 @@ import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
 import { readConfigFile, resolveMergedConfig } from '../../train/config.js';
 import { experimentManifest, writeManifest } from '../../reports/manifest.js';
 import { asArgParser } from '../engine-flags.js';
+import { queueOption, runOnQueue } from './queue.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty, positiveInt } from '../parse.js';
 import { parseFieldValue } from '../schema-flags.js';
@@ -23,6 +24,7 @@ import { parseFieldValue } from '../schema-flags.js';
 import { trainFields } from './train.js';
 
 interface ReproduceFlags {
+  queue?: string;
   list?: boolean;
   name?: string;
   cells?: string;
@@ -59,7 +61,12 @@ function addRunnerOptions(command: Command): Command {
     )
     .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
     .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
-    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results');
+    .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
+    .option(
+      '--queue <url>',
+      'put the runs on a distributed queue (redis://HOST:PORT[/DB]) for topdown worker processes, and follow them',
+      queueOption,
+    );
 }
 
 export function registerReproduceCommand(program: Command, io: CliIO): void {
@@ -187,9 +194,16 @@ function dedupe(jobs: Job[]): Job[] {
 /** Runs jobs with the local runner, one progress display, Ctrl-C honoured; shared by reproduce and sweep. */
 export async function runJobs(
   jobs: Job[],
-  flags: { workers?: number; threads?: number; dataDir?: string; out: string },
+  flags: { workers?: number; threads?: number; dataDir?: string; out: string; queue?: string },
   io: CliIO,
 ): Promise<void> {
+  if (flags.queue) {
+    await runOnQueue(jobs, { queue: flags.queue, out: flags.out }, io, {
+      describe,
+      formatSeconds: formatHours,
+    });
+    return;
+  }
   const cores = availableParallelism();
   const out = resolvePath(flags.out);
   const left = jobs.filter((j) => !jobDone(out, j)).length;
@@ -331,6 +345,7 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
 }
 
 interface SweepFlags {
+  queue?: string;
   grid?: string[];
   seeds: number;
   epochs?: number;

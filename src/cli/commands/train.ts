@@ -20,6 +20,7 @@ import { presetConfig, PRESETS } from '../../train/presets.js';
 import { RunFolder } from '../../train/run-folder.js';
 import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
 import { engineFromFlags } from '../engine-flags.js';
+import { PARENT_PID_ENV } from '../../runner/executor.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty } from '../parse.js';
 import { progressCallbacks } from '../progress.js';
@@ -207,10 +208,20 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // started by a runner: if it dies without a word (kill -9), stop as on SIGTERM rather than train on orphaned
+  const parent = Number(process.env[PARENT_PID_ENV]);
+  const watch =
+    Number.isSafeInteger(parent) && parent > 1
+      ? setInterval(() => {
+          if (process.ppid !== parent && !signalled) stop('SIGTERM');
+        }, 500)
+      : undefined;
+  watch?.unref();
   let history;
   try {
     history = await session.runAsync();
   } finally {
+    clearInterval(watch);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('exit', release);

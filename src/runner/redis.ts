@@ -1,0 +1,114 @@
+/**
+ * Where the distributed queue lives: a Redis URL (`redis://[user:password@]host:port[/db]`, `rediss://` for
+ * TLS), checked and connected to with one-line errors for the usual mistakes (a wrong URL, nothing listening,
+ * an unknown host, refused credentials, a Redis too old for BullMQ).
+ */
+import type { ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+
+/** The BullMQ queue that holds topdown's runs, and the prefix of its Redis keys. */
+export const QUEUE_NAME = 'runs';
+export const KEY_PREFIX = 'topdown';
+
+/** A parsed queue URL: the options of an ioredis connection, and the URL to show (password hidden). */
+export interface QueueAddress {
+  options: RedisOptions;
+  /** `redis://host:port/db` without credentials, for messages. */
+  display: string;
+}
+
+/** Parses `--queue URL`; a one-line usage error for anything else. */
+export function parseQueueUrl(text: string): QueueAddress {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TopdownUsageError(`--queue "${text}" is not a URL; expected redis://HOST:PORT[/DB]`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new TopdownUsageError(
+      `--queue "${text}": expected a redis:// (or rediss://) URL, not ${url.protocol}//`,
+    );
+  }
+  if (!url.hostname) throw new TopdownUsageError(`--queue "${text}" names no host`);
+  const port = url.port ? Number(url.port) : 6379;
+  const dbText = url.pathname.replace(/^\//, '');
+  if (dbText !== '' && !/^\d+$/.test(dbText)) {
+    throw new TopdownUsageError(
+      `--queue "${text}": the database after the "/" must be a number, not "${dbText}"`,
+    );
+  }
+  const db = dbText === '' ? 0 : Number(dbText);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const options: RedisOptions = {
+    host,
+    port,
+    db,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return { options, display: `${url.protocol}//${shownHost}:${port}${db ? `/${db}` : ''}` };
+}
+
+/** The one line an error of a Redis connection is shown as. */
+export function describeRedisError(address: QueueAddress, error: unknown): string {
+  const e = error as NodeJS.ErrnoException & { message: string };
+  const where = `Redis at ${address.display}`;
+  const message = String(e?.message ?? error);
+  if (e?.code === 'ECONNREFUSED')
+    return `cannot reach ${where}: connection refused (is redis-server running there?)`;
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN')
+    return `cannot reach ${where}: unknown host "${address.options.host}"`;
+  if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(message))
+    return `cannot reach ${where}: no answer (timed out)`;
+  if (/WRONGPASS|invalid username-password|NOAUTH|NOPERM|AUTH/.test(message)) {
+    return `${where} refused the credentials (${message.split('\n')[0]}); give them in the URL: redis://USER:PASSWORD@HOST:PORT`;
+  }
+  return `${where}: ${message.split('\n')[0]}`;
+}
+
+/**
+ * Checks that the queue's Redis answers, with these credentials, and is recent enough for BullMQ (5 or
+ * later); resolves with its version, or throws one line (exit 3: the queue is unavailable).
+ */
+export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promise<string> {
+  const client = new Redis({
+    ...address.options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {}); // reported through the promises below
+  try {
+    await client.connect();
+    await client.ping();
+    const info = await client.info('server');
+    const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
+    if (Number(version.split('.')[0]) < 5) {
+      throw new TopdownUnavailableError(
+        `Redis at ${address.display} is version ${version}; the queue needs Redis 5 or later`,
+      );
+    }
+    return version;
+  } catch (error) {
+    if (error instanceof TopdownUnavailableError) throw error;
+    throw new TopdownUnavailableError(describeRedisError(address, error));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Connection options for BullMQ's own connections (which retry for ever while Redis is away). */
+export function bullConnection(address: QueueAddress): ConnectionOptions {
+  return {
+    ...address.options,
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+  } as ConnectionOptions;
+}

@@ -1,0 +1,123 @@
+/**
+ * A worker of the distributed queue: takes runs from BullMQ, makes them with the same executor as the local
+ * runner in a (shared) results directory, and reports each run's summary back. `concurrency` runs at a time,
+ * each with `threads` engine threads. Stopping (Ctrl-C) checkpoints the running runs and puts them back on the
+ * queue, where another worker resumes them; a run enqueued by another topdown version is left on the queue
+ * and the worker stops with one line.
+ */
+import { hostname } from 'node:os';
+
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+
+import { RunExecutor, type ExecutorOptions } from './executor.js';
+import type { Job } from './job.js';
+import { PROTOCOL, type QueuedRun, type RunSummary } from './redis-queue.js';
+import { bullConnection, describeRedisError, KEY_PREFIX, QUEUE_NAME, type QueueAddress } from './redis.js';
+
+export interface WorkerOptions extends ExecutorOptions {
+  concurrency: number;
+  /** How long a run stays locked to this worker without a renewal (another worker takes it over after). */
+  lockMs: number;
+  /** This worker's topdown version: runs enqueued by another are not made. */
+  version: string;
+  onStart?: (job: Job) => void;
+  onEnd?: (job: Job, result: string) => void;
+  /** One line on a connection change or a refused run. */
+  onNotice?: (line: string) => void;
+}
+
+/** Why a worker stopped by itself. */
+export class VersionMismatch extends Error {}
+
+export class QueueWorker {
+  private readonly executor: RunExecutor;
+  private readonly worker: Worker<QueuedRun, RunSummary>;
+  private connectionLost = false;
+  private mismatch: string | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    address: QueueAddress,
+    private readonly options: WorkerOptions,
+  ) {
+    this.executor = new RunExecutor(options);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.worker = new Worker<QueuedRun, RunSummary>(QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection: bullConnection(address),
+      prefix: KEY_PREFIX,
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
+      // a run may lose its worker several times (machines lost, kill -9): it resumes each time
+      maxStalledCount: 10,
+      autorun: true,
+    });
+    this.worker.on('error', (error) => {
+      if (!this.connectionLost) {
+        this.connectionLost = true;
+        options.onNotice?.(`${describeRedisError(address, error)}; retrying (running runs go on)`);
+      }
+    });
+    this.worker.on('ready', () => {
+      if (this.connectionLost) {
+        this.connectionLost = false;
+        options.onNotice?.(`connected to Redis at ${address.display} again`);
+      }
+    });
+  }
+
+  private async process(bull: BullJob<QueuedRun, RunSummary>, token?: string): Promise<RunSummary> {
+    const { job, topdown, protocol } = bull.data;
+    if (topdown !== this.options.version || protocol !== PROTOCOL) {
+      // leave it for a worker of the right version, and stop taking runs
+      this.mismatch = `run ${job.label} was enqueued by topdown ${topdown}, this worker is topdown ${this.options.version}: run the same version on every machine (the run stays on the queue)`;
+      await bull.moveToDelayed(Date.now() + 5000, token);
+      void this.stop();
+      throw new DelayedError();
+    }
+    if (this.executor.stopped) {
+      await bull.moveToWait(token);
+      throw new WaitingError();
+    }
+    this.options.onStart?.(job);
+    const attempt = await this.executor.execute(job);
+    switch (attempt.status) {
+      case 'done': {
+        const result =
+          attempt.testAcc === null
+            ? 'done'
+            : `test ${(100 * attempt.testAcc).toFixed(2)}% after ${attempt.epochs} epochs`;
+        this.options.onEnd?.(job, result);
+        return { testAcc: attempt.testAcc, epochs: attempt.epochs, worker: `${hostname()}:${process.pid}` };
+      }
+      case 'interrupted':
+        // back on the queue without counting an attempt: another worker resumes it from its checkpoint
+        this.options.onEnd?.(job, 'stopped with a checkpoint; back on the queue');
+        await bull.moveToWait(token);
+        throw new WaitingError();
+      case 'failed':
+        this.options.onEnd?.(job, `failed: ${attempt.error}`);
+        throw attempt.retryable ? new Error(attempt.error) : new UnrecoverableError(attempt.error);
+    }
+  }
+
+  /** Checkpoints the running runs, puts them back on the queue and closes; a second call stops runs at once. */
+  stop(): Promise<void> {
+    this.executor.stop();
+    if (!this.closing) {
+      this.closing = this.worker.close().then(
+        () => this.resolveDone(),
+        () => this.resolveDone(),
+      );
+    }
+    return this.closing;
+  }
+
+  /** Resolves when the worker has closed; rejects with {@link VersionMismatch} if it stopped over a version. */
+  async closed(): Promise<void> {
+    await this.done;
+    if (this.mismatch) throw new VersionMismatch(this.mismatch);
+  }
+}
