@@ -177,6 +177,54 @@ describe('the runner', () => {
     }
   });
 
+  it('a runner killed with SIGKILL: its runs notice, save a checkpoint and stop (no orphan trains on)', async () => {
+    const file = join(tmp, 'orphans.yaml');
+    writeExperiment(file, 40);
+    const out = join(tmp, 'out-orphans');
+    const child = spawn(process.execPath, [
+      cli,
+      'reproduce',
+      file,
+      '--workers',
+      '2',
+      '--data-dir',
+      data,
+      '--out',
+      out,
+    ]);
+    const dir = join(out, 'runs');
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (
+          existsSync(dir) &&
+          readdirSync(dir).filter((id) => runState(join(dir, id)).epochs >= 1).length >= 2
+        ) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill('SIGKILL');
+    const running = (): string[] =>
+      spawnSync('pgrep', ['-f', `train .*${out}`], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean);
+    const end = Date.now() + 20_000;
+    while (running().length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(running()).toEqual([]);
+    const states = readdirSync(dir).map((id) => runState(join(dir, id)));
+    const started = states.filter((s) => s.epochs >= 1);
+    expect(started.length).toBeGreaterThanOrEqual(2);
+    for (const s of started) {
+      expect(s.hasCheckpoint).toBe(true);
+      expect(s.epochs).toBeLessThan(40);
+    }
+    // and the same command resumes them
+    const again = topdown(['reproduce', file, '--epochs', '3', '--data-dir', data, '--out', out]);
+    expect(again.code, again.err).toBe(0);
+  });
+
   it('a run that fails is reported in one line and the others are kept', () => {
     const file = join(tmp, 'failing.yaml');
     writeExperiment(file, 1, true);

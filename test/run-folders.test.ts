@@ -12,12 +12,15 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { LOCK_FILE, LOCK_STALE_MS, RunLock } from '../src/train/run-lock.js';
 
 import { readCheckpointFile } from '../src/train/checkpoint-file.js';
 
@@ -149,6 +152,30 @@ describe('run folders', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/cannot open the run folder .*deeper: no such file or folder \(ENOENT\)/);
       expect(existsSync(join(tmp, 'nowhere'))).toBe(false);
+    }
+  });
+});
+
+describe('run locks on a results directory shared between machines', () => {
+  it("another host's lock holds while it is touched, and is stale a minute after its last touch", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topdown-lock-'));
+    try {
+      const path = join(dir, LOCK_FILE);
+      writeFileSync(
+        path,
+        JSON.stringify({ pid: 4242, host: 'elsewhere', since: '2026-01-01T00:00:00Z' }) + '\n',
+      );
+      expect(() => RunLock.acquire(dir)).toThrow(
+        /is in use by a topdown process on elsewhere \(pid 4242, since 2026-01-01T00:00:00Z\); wait for it to end/,
+      );
+      const old = new Date(Date.now() - LOCK_STALE_MS - 5000);
+      utimesSync(path, old, old);
+      const lock = RunLock.acquire(dir);
+      expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+      lock.release();
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

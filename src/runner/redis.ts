@@ -65,6 +65,9 @@ export function describeRedisError(address: QueueAddress, error: unknown): strin
     return `cannot reach ${where}: unknown host "${address.options.host}"`;
   if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(message))
     return `cannot reach ${where}: no answer (timed out)`;
+  if (/Protocol error/.test(message)) {
+    return `the server at ${address.display} does not speak the Redis protocol (is it an HTTP server or a proxy?)`;
+  }
   if (/WRONGPASS|invalid username-password|NOAUTH|NOPERM|AUTH/.test(message)) {
     return `${where} refused the credentials (${message.split('\n')[0]}); give them in the URL: redis://USER:PASSWORD@HOST:PORT`;
   }
@@ -84,7 +87,9 @@ export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promi
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => {}); // reported through the promises below
+  // the socket's own error (ECONNREFUSED, ENOTFOUND, ...) arrives here; the promise only says "closed"
+  let socketError: unknown = null;
+  client.on('error', (error) => (socketError = error));
   try {
     await client.connect();
     await client.ping();
@@ -98,7 +103,10 @@ export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promi
     return version;
   } catch (error) {
     if (error instanceof TopdownUnavailableError) throw error;
-    throw new TopdownUnavailableError(describeRedisError(address, error));
+    const closed = /Connection is closed/.test(String((error as Error)?.message));
+    throw new TopdownUnavailableError(
+      describeRedisError(address, closed && socketError ? socketError : error),
+    );
   } finally {
     client.disconnect();
   }

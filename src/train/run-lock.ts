@@ -1,16 +1,23 @@
 /**
  * Exclusive use of a run folder: `run.lock` holds the owner's pid and host, created by a hard link (which
- * fails when the name exists) so two processes can never both believe they own the folder. A lock whose process is gone (killed, machine
- * restarted) is stale and taken over.
+ * fails when the name exists) so two processes can never both believe they own the folder. A lock whose
+ * process is gone (killed, machine restarted) is stale and taken over. On a results directory shared between
+ * machines the owner's liveness cannot be asked of another host: the owner touches its lock every
+ * {@link LOCK_HEARTBEAT_MS}, and a lock of another host untouched for {@link LOCK_STALE_MS} (its machine lost,
+ * its process killed) is stale too.
  */
 import { hostname } from 'node:os';
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUsageError } from '../core/errors.js';
 import { fileError } from '../core/files.js';
 
 export const LOCK_FILE = 'run.lock';
+
+/** How often an owner touches its lock, and after how long without a touch another host's lock is stale. */
+export const LOCK_HEARTBEAT_MS = 10_000;
+export const LOCK_STALE_MS = 60_000;
 
 interface LockOwner {
   pid: number;
@@ -37,10 +44,30 @@ function readOwner(path: string): LockOwner | null {
   }
 }
 
+/** Milliseconds since the lock file was last touched (Infinity when it cannot be read). */
+function untouchedFor(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
+
 export class RunLock {
   private held = true;
+  private readonly heartbeat: NodeJS.Timeout;
 
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string) {
+    this.heartbeat = setInterval(() => {
+      try {
+        const now = new Date();
+        utimesSync(path, now, now);
+      } catch {
+        // the folder went away: nothing to keep
+      }
+    }, LOCK_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
 
   /** Takes `dir`'s lock, or throws a one-line error naming the process that holds it. */
   static acquire(dir: string): RunLock {
@@ -73,12 +100,12 @@ export class RunLock {
             `${dir} is in use by another topdown process (pid ${owner.pid}, since ${owner.since}); wait for it to end`,
           );
         }
-        if (owner && owner.host !== hostname()) {
+        if (owner && owner.host !== hostname() && untouchedFor(path) < LOCK_STALE_MS) {
           throw new TopdownUsageError(
-            `${dir} is locked by a topdown process on ${owner.host} (pid ${owner.pid}); if it is gone, delete ${path}`,
+            `${dir} is in use by a topdown process on ${owner.host} (pid ${owner.pid}, since ${owner.since}); wait for it to end`,
           );
         }
-        rmSync(path, { force: true }); // stale: its process is gone
+        rmSync(path, { force: true }); // stale: its process (or its machine) is gone
         continue;
       }
       return new RunLock(path);
@@ -90,6 +117,7 @@ export class RunLock {
   release(): void {
     if (!this.held) return;
     this.held = false;
+    clearInterval(this.heartbeat);
     if (readOwner(this.path)?.pid === process.pid) rmSync(this.path, { force: true });
   }
 }
