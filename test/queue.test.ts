@@ -134,185 +134,192 @@ describe('queue URLs', () => {
   });
 });
 
-describe.runIf(redisAvailable())('the distributed queue (a private Redis on loopback)', () => {
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'topdown-queue-'));
-    data = join(tmp, 'data');
-    writeSyntheticMnist(data, 5, 1000, 100);
-    base = join(tmp, 'base.yaml');
-    writeFileSync(base, 'rule: pepita\ndata: mnist\nhidden: [32]\nbatchSize: 20\ntestSubset: 100\n');
-    redis = await startRedis();
-  });
+// under CI the queue tests must run: CI installs redis-server
+describe.runIf(redisAvailable() || process.env.CI === 'true')(
+  'the distributed queue (a private Redis on loopback)',
+  () => {
+    beforeAll(async () => {
+      tmp = mkdtempSync(join(tmpdir(), 'topdown-queue-'));
+      data = join(tmp, 'data');
+      writeSyntheticMnist(data, 5, 1000, 100);
+      base = join(tmp, 'base.yaml');
+      writeFileSync(base, 'rule: pepita\ndata: mnist\nhidden: [32]\nbatchSize: 20\ntestSubset: 100\n');
+      redis = await startRedis();
+    });
 
-  afterAll(async () => {
-    await redis?.dispose();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await redis?.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    });
 
-  it('a wrong URL, nothing listening and refused credentials are one line each, exit 2 or 3', async () => {
-    const bad = topdown(['worker', '--queue', 'http://127.0.0.1:1']);
-    expect(bad.code).toBe(2);
-    expect(bad.err.trim().split('\n')).toHaveLength(1);
-    expect(bad.err).toMatch(/expected a redis:\/\//);
-    const closed = topdown(['queue', 'status', '--queue', 'redis://127.0.0.1:1']);
-    expect(closed.code).toBe(3);
-    expect(closed.err.trim()).toBe(
-      'topdown: cannot reach Redis at redis://127.0.0.1:1: connection refused (is redis-server running there?)',
-    );
-    // something else listening (an HTTP server on loopback)
-    const http = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-    const httpPort = (http.address() as { port: number }).port;
-    // (spawned, not spawnSync: the server answers from this process's event loop)
-    const notRedis = start(['queue', 'status', '--queue', `redis://127.0.0.1:${httpPort}`]);
-    expect(await notRedis.exited).toBe(3);
-    http.close();
-    expect(notRedis.err()).toMatch(/does not speak the Redis protocol/);
-    const locked = await startRedis(['--requirepass', 'sesame']);
-    try {
-      const none = topdown(['queue', 'status', '--queue', locked.url]);
-      expect(none.code).toBe(3);
-      expect(none.err.trim().split('\n')).toHaveLength(1);
-      expect(none.err).toMatch(/refused the credentials \(NOAUTH/);
-      const wrong = topdown(['queue', 'status', '--queue', `redis://:nope@127.0.0.1:${locked.port}`]);
-      expect(wrong.code).toBe(3);
-      expect(wrong.err).toMatch(/refused the credentials \(WRONGPASS/);
-      const right = topdown(['queue', 'status', '--queue', `redis://:sesame@127.0.0.1:${locked.port}`]);
-      expect(right.code, right.err).toBe(0);
-      expect(right.out).toMatch(/0 waiting, 0 delayed, 0 running, 0 done, 0 failed/);
-    } finally {
-      await locked.dispose();
-    }
-  });
+    it('a wrong URL, nothing listening and refused credentials are one line each, exit 2 or 3', async () => {
+      const bad = topdown(['worker', '--queue', 'http://127.0.0.1:1']);
+      expect(bad.code).toBe(2);
+      expect(bad.err.trim().split('\n')).toHaveLength(1);
+      expect(bad.err).toMatch(/expected a redis:\/\//);
+      const closed = topdown(['queue', 'status', '--queue', 'redis://127.0.0.1:1']);
+      expect(closed.code).toBe(3);
+      expect(closed.err.trim()).toBe(
+        'topdown: cannot reach Redis at redis://127.0.0.1:1: connection refused (is redis-server running there?)',
+      );
+      // something else listening (an HTTP server on loopback)
+      const http = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+      const httpPort = (http.address() as { port: number }).port;
+      // (spawned, not spawnSync: the server answers from this process's event loop)
+      const notRedis = start(['queue', 'status', '--queue', `redis://127.0.0.1:${httpPort}`]);
+      expect(await notRedis.exited).toBe(3);
+      http.close();
+      expect(notRedis.err()).toMatch(/does not speak the Redis protocol/);
+      const locked = await startRedis(['--requirepass', 'sesame']);
+      try {
+        const none = topdown(['queue', 'status', '--queue', locked.url]);
+        expect(none.code).toBe(3);
+        expect(none.err.trim().split('\n')).toHaveLength(1);
+        expect(none.err).toMatch(/refused the credentials \(NOAUTH/);
+        const wrong = topdown(['queue', 'status', '--queue', `redis://:nope@127.0.0.1:${locked.port}`]);
+        expect(wrong.code).toBe(3);
+        expect(wrong.err).toMatch(/refused the credentials \(WRONGPASS/);
+        const right = topdown(['queue', 'status', '--queue', `redis://:sesame@127.0.0.1:${locked.port}`]);
+        expect(right.code, right.err).toBe(0);
+        expect(right.out).toMatch(/0 waiting, 0 delayed, 0 running, 0 done, 0 failed/);
+      } finally {
+        await locked.dispose();
+      }
+    });
 
-  it('3 workers make a sweep: every run exactly once, equal to a local run; enqueuing it again adds nothing', async () => {
-    flush(redis.url);
-    const reference = join(tmp, 'local');
-    expect(topdown(sweepArgs(reference, 2)).code).toBe(0);
-    const out = join(tmp, 'shared-a');
-    const workers = [0, 1, 2].map(() => worker(redis.url, out, ['--until-empty']));
-    const r = topdown(sweepArgs(out, 2, ['--queue', redis.url]));
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/4 runs on the queue at redis:\/\/127\.0\.0\.1:\d+ \(4 new, 0 already there\)/);
-    expect(r.err).toMatch(/4 of 4 runs done, 0 failed/);
-    await Promise.all(workers.map((w) => w.exited));
-    expectSameAsLocal(out, reference, 2);
-    const counts = takes(workers.map((w) => w.err()));
-    expect([...counts.keys()].sort()).toEqual(runsOf(out));
-    expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    // the same sweep again: nothing new, and done at once from the queue's records
-    const again = topdown(sweepArgs(out, 2, ['--queue', redis.url]));
-    expect(again.code, again.err).toBe(0);
-    expect(again.err).toMatch(/\(0 new, 4 already there\)/);
-    const status = JSON.parse(topdown(['queue', 'status', '--queue', redis.url, '--json']).out);
-    expect(status).toMatchObject({ waiting: 0, running: 0, done: 4, failed: 0 });
-    // the report reads the shared directory
-    const report = JSON.parse(topdown(['report', out, '--json']).out);
-    expect(report.cells.map((c: { seeds: number }) => c.seeds)).toEqual([2, 2]);
-  });
+    it('3 workers make a sweep: every run exactly once, equal to a local run; enqueuing it again adds nothing', async () => {
+      flush(redis.url);
+      const reference = join(tmp, 'local');
+      expect(topdown(sweepArgs(reference, 2)).code).toBe(0);
+      const out = join(tmp, 'shared-a');
+      const workers = [0, 1, 2].map(() => worker(redis.url, out, ['--until-empty']));
+      const r = topdown(sweepArgs(out, 2, ['--queue', redis.url]));
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/4 runs on the queue at redis:\/\/127\.0\.0\.1:\d+ \(4 new, 0 already there\)/);
+      expect(r.err).toMatch(/4 of 4 runs done, 0 failed/);
+      await Promise.all(workers.map((w) => w.exited));
+      expectSameAsLocal(out, reference, 2);
+      const counts = takes(workers.map((w) => w.err()));
+      expect([...counts.keys()].sort()).toEqual(runsOf(out));
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      // the same sweep again: nothing new, and done at once from the queue's records
+      const again = topdown(sweepArgs(out, 2, ['--queue', redis.url]));
+      expect(again.code, again.err).toBe(0);
+      expect(again.err).toMatch(/\(0 new, 4 already there\)/);
+      const status = JSON.parse(topdown(['queue', 'status', '--queue', redis.url, '--json']).out);
+      expect(status).toMatchObject({ waiting: 0, running: 0, done: 4, failed: 0 });
+      // the report reads the shared directory
+      const report = JSON.parse(topdown(['report', out, '--json']).out);
+      expect(report.cells.map((c: { seeds: number }) => c.seeds)).toEqual([2, 2]);
+    });
 
-  it('a worker killed with SIGKILL mid-run: another takes the run over after the lock and resumes it bit for bit', async () => {
-    flush(redis.url);
-    const epochs = 6;
-    const reference = join(tmp, 'local-long');
-    expect(topdown(sweepArgs(reference, epochs)).code).toBe(0);
-    const out = join(tmp, 'shared-kill');
-    const enqueue = start(sweepArgs(out, epochs, ['--queue', redis.url]));
-    const victim = worker(redis.url, out);
-    // kill it once its first run has a checkpoint and is mid-way
-    await until(() =>
-      runsOf(out).some((id) => {
-        const s = runState(join(out, 'runs', id));
-        return s.hasCheckpoint && s.epochs >= 2 && s.epochs < epochs;
-      }),
-    );
-    const taken = [...takes([victim.err()]).keys()];
-    victim.child.kill('SIGKILL');
-    await victim.exited;
-    // the report reads the shared directory while the sweep goes on: partial cells, seeds done per cell
-    const partial = topdown(['report', out, '--json']);
-    expect(partial.code, partial.err).toBe(0);
-    const cells = JSON.parse(partial.out).cells as { seeds: number; seeds_planned: number }[];
-    expect(cells.map((c) => c.seeds_planned)).toEqual([2, 2]);
-    expect(cells.reduce((n, c) => n + c.seeds, 0)).toBeLessThan(4);
-    const others = [worker(redis.url, out, ['--until-empty']), worker(redis.url, out, ['--until-empty'])];
-    expect(await enqueue.exited, enqueue.err()).toBe(0);
-    await Promise.all(others.map((w) => w.exited));
-    expectSameAsLocal(out, reference, epochs);
-    const counts = takes(others.map((w) => w.err()));
-    // the killed worker's run was taken over and resumed (from a checkpoint: it did not start again)
-    expect(taken).toHaveLength(1);
-    expect(counts.get(taken[0]!)).toBe(1);
-    expect(counts.size).toBe(4);
-  });
+    it('a worker killed with SIGKILL mid-run: another takes the run over after the lock and resumes it bit for bit', async () => {
+      flush(redis.url);
+      const epochs = 6;
+      const reference = join(tmp, 'local-long');
+      expect(topdown(sweepArgs(reference, epochs)).code).toBe(0);
+      const out = join(tmp, 'shared-kill');
+      const enqueue = start(sweepArgs(out, epochs, ['--queue', redis.url]));
+      const victim = worker(redis.url, out);
+      // kill it once its first run has a checkpoint and is mid-way
+      await until(() =>
+        runsOf(out).some((id) => {
+          const s = runState(join(out, 'runs', id));
+          return s.hasCheckpoint && s.epochs >= 2 && s.epochs < epochs;
+        }),
+      );
+      const taken = [...takes([victim.err()]).keys()];
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      // the report reads the shared directory while the sweep goes on: partial cells, seeds done per cell
+      const partial = topdown(['report', out, '--json']);
+      expect(partial.code, partial.err).toBe(0);
+      const cells = JSON.parse(partial.out).cells as { seeds: number; seeds_planned: number }[];
+      expect(cells.map((c) => c.seeds_planned)).toEqual([2, 2]);
+      expect(cells.reduce((n, c) => n + c.seeds, 0)).toBeLessThan(4);
+      const others = [worker(redis.url, out, ['--until-empty']), worker(redis.url, out, ['--until-empty'])];
+      expect(await enqueue.exited, enqueue.err()).toBe(0);
+      await Promise.all(others.map((w) => w.exited));
+      expectSameAsLocal(out, reference, epochs);
+      const counts = takes(others.map((w) => w.err()));
+      // the killed worker's run was taken over and resumed (from a checkpoint: it did not start again)
+      expect(taken).toHaveLength(1);
+      expect(counts.get(taken[0]!)).toBe(1);
+      expect(counts.size).toBe(4);
+    });
 
-  it('Redis restarted mid-sweep (its data lost): the runs are put back and every one ends once, as locally', async () => {
-    flush(redis.url);
-    const reference = join(tmp, 'local');
-    const out = join(tmp, 'shared-restart');
-    const enqueue = start(sweepArgs(out, 2, ['--queue', redis.url]));
-    const workers = [worker(redis.url, out), worker(redis.url, out)];
-    await until(() => runsOf(out).some((id) => runState(join(out, 'runs', id)).epochs >= 1));
-    await redis.stop();
-    await new Promise((r) => setTimeout(r, 1500));
-    await redis.start();
-    expect(await enqueue.exited, enqueue.err()).toBe(0);
-    expect(enqueue.err()).toMatch(/the queue had lost \d+ run\(s\) \(Redis restarted\?\); put them back/);
-    expect(enqueue.err()).toMatch(/4 of 4 runs done, 0 failed/);
-    for (const w of workers) w.child.kill('SIGINT');
-    await Promise.all(workers.map((w) => w.exited));
-    expectSameAsLocal(out, reference, 2);
-  });
+    it('Redis restarted mid-sweep (its data lost): the runs are put back and every one ends once, as locally', async () => {
+      flush(redis.url);
+      const reference = join(tmp, 'local');
+      const out = join(tmp, 'shared-restart');
+      const enqueue = start(sweepArgs(out, 2, ['--queue', redis.url]));
+      const workers = [worker(redis.url, out), worker(redis.url, out)];
+      await until(() => runsOf(out).some((id) => runState(join(out, 'runs', id)).epochs >= 1));
+      await redis.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+      await redis.start();
+      expect(await enqueue.exited, enqueue.err()).toBe(0);
+      expect(enqueue.err()).toMatch(/the queue had lost \d+ run\(s\) \(Redis restarted\?\); put them back/);
+      expect(enqueue.err()).toMatch(/4 of 4 runs done, 0 failed/);
+      for (const w of workers) w.child.kill('SIGINT');
+      await Promise.all(workers.map((w) => w.exited));
+      expectSameAsLocal(out, reference, 2);
+    });
 
-  it('a failing run is marked failed with its error and does not block the others; retry puts it back', async () => {
-    flush(redis.url);
-    const out = join(tmp, 'shared-fail');
-    const workers = [worker(redis.url, out), worker(redis.url, out)];
-    // the third cell's data set is not in the data folder: a usage error, not retried
-    const r = topdown([
-      'sweep',
-      base,
-      '--grid',
-      'data=mnist,fashion-mnist',
-      '--epochs',
-      '1',
-      '--data-dir',
-      data,
-      '--out',
-      out,
-      '--queue',
-      redis.url,
-    ]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/base\/data=fashion-mnist seed 0 failed: .*fashion-mnist/);
-    expect(r.err).toMatch(/1 of 2 runs done, 1 failed/);
-    const status = JSON.parse(topdown(['queue', 'status', '--queue', redis.url, '--json']).out);
-    expect(status).toMatchObject({ done: 1, failed: 1 });
-    expect(status.runs_failed[0].error).toMatch(/fashion-mnist/);
-    const retry = topdown(['queue', 'retry', '--queue', redis.url]);
-    expect(retry.out).toMatch(/put 1 failed run\(s\) back/);
-    await until(() => /fashion-mnist seed 0: failed/.test(workers.map((w) => w.err()).join('')));
-    const cancel = topdown(['queue', 'cancel', '--queue', redis.url]);
-    expect(cancel.code, cancel.err).toBe(0);
-    for (const w of workers) w.child.kill('SIGINT');
-    await Promise.all(workers.map((w) => w.exited));
-  });
+    it('a failing run is marked failed with its error and does not block the others; retry puts it back', async () => {
+      flush(redis.url);
+      const out = join(tmp, 'shared-fail');
+      const workers = [worker(redis.url, out), worker(redis.url, out)];
+      // the third cell's data set is not in the data folder: a usage error, not retried
+      const r = topdown([
+        'sweep',
+        base,
+        '--grid',
+        'data=mnist,fashion-mnist',
+        '--epochs',
+        '1',
+        '--data-dir',
+        data,
+        '--out',
+        out,
+        '--queue',
+        redis.url,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/base\/data=fashion-mnist seed 0 failed: .*fashion-mnist/);
+      expect(r.err).toMatch(/1 of 2 runs done, 1 failed/);
+      const status = JSON.parse(topdown(['queue', 'status', '--queue', redis.url, '--json']).out);
+      expect(status).toMatchObject({ done: 1, failed: 1 });
+      expect(status.runs_failed[0].error).toMatch(/fashion-mnist/);
+      const retry = topdown(['queue', 'retry', '--queue', redis.url]);
+      expect(retry.out).toMatch(/put 1 failed run\(s\) back/);
+      await until(() => /fashion-mnist seed 0: failed/.test(workers.map((w) => w.err()).join('')));
+      const cancel = topdown(['queue', 'cancel', '--queue', redis.url]);
+      expect(cancel.code, cancel.err).toBe(0);
+      for (const w of workers) w.child.kill('SIGINT');
+      await Promise.all(workers.map((w) => w.exited));
+    });
 
-  it('a run enqueued by another version: the worker leaves it on the queue and stops with one line', async () => {
-    flush(redis.url);
-    const out = join(tmp, 'shared-version');
-    const config = resolveMergedConfig([{ data: 'mnist', hidden: [8], epochs: 1, trainSubset: 100 }, 'test']);
-    const job = jobFor(config, 0, 'other-version');
-    const queue = openQueue(parseQueueUrl(redis.url));
-    await queue.add(job.label, { job, topdown: '0.0.0-other', protocol: PROTOCOL }, { jobId: 'other-e1' });
-    const w = worker(redis.url, out);
-    expect(await w.exited).toBe(2);
-    expect(w.err()).toMatch(
-      /topdown: run other-version seed 0 was enqueued by topdown 0\.0\.0-other, this worker is topdown [\d.]+: run the same version on every machine \(the run stays on the queue\)/,
-    );
-    const state = await (await queue.getJob('other-e1'))!.getState();
-    expect(['delayed', 'waiting']).toContain(state);
-    await queue.close();
-    expect(runsOf(out)).toEqual([]);
-  });
-});
+    it('a run enqueued by another version: the worker leaves it on the queue and stops with one line', async () => {
+      flush(redis.url);
+      const out = join(tmp, 'shared-version');
+      const config = resolveMergedConfig([
+        { data: 'mnist', hidden: [8], epochs: 1, trainSubset: 100 },
+        'test',
+      ]);
+      const job = jobFor(config, 0, 'other-version');
+      const queue = openQueue(parseQueueUrl(redis.url));
+      await queue.add(job.label, { job, topdown: '0.0.0-other', protocol: PROTOCOL }, { jobId: 'other-e1' });
+      const w = worker(redis.url, out);
+      expect(await w.exited).toBe(2);
+      expect(w.err()).toMatch(
+        /topdown: run other-version seed 0 was enqueued by topdown 0\.0\.0-other, this worker is topdown [\d.]+: run the same version on every machine \(the run stays on the queue\)/,
+      );
+      const state = await (await queue.getJob('other-e1'))!.getState();
+      expect(['delayed', 'waiting']).toContain(state);
+      await queue.close();
+      expect(runsOf(out)).toEqual([]);
+    });
+  },
+);
