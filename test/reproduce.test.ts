@@ -51,6 +51,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const runs = (out: string): string[] => readdirSync(join(out, 'runs')).sort();
 
+/** `topdown reproduce FILE` on 2 workers into `out`, as a child process of its own. */
+const spawnReproduce = (file: string, out: string) =>
+  spawn(process.execPath, [cli, 'reproduce', file, '--workers', '2', '--data-dir', data, '--out', out]);
+
 describe('experiments as data', () => {
   it('every shipped experiment loads, validates its cells, and reproduce --list prints it with a cost', () => {
     const all = listExperiments();
@@ -140,17 +144,7 @@ describe('the runner', () => {
     const ref = topdown(['reproduce', file, '--workers', '2', '--data-dir', data, '--out', reference]);
     expect(ref.code, ref.err).toBe(0);
     const out = join(tmp, 'out-int');
-    const child = spawn(process.execPath, [
-      cli,
-      'reproduce',
-      file,
-      '--workers',
-      '2',
-      '--data-dir',
-      data,
-      '--out',
-      out,
-    ]);
+    const child = spawnReproduce(file, out);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // wait until a run has finished an epoch, then interrupt
@@ -181,17 +175,7 @@ describe('the runner', () => {
     const file = join(tmp, 'orphans.yaml');
     writeExperiment(file, 40);
     const out = join(tmp, 'out-orphans');
-    const child = spawn(process.execPath, [
-      cli,
-      'reproduce',
-      file,
-      '--workers',
-      '2',
-      '--data-dir',
-      data,
-      '--out',
-      out,
-    ]);
+    const child = spawnReproduce(file, out);
     const dir = join(out, 'runs');
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {

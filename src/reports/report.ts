@@ -336,63 +336,85 @@ export interface ReportFigure {
   caption: string;
 }
 
+/** A markdown table: its header, then one row per entry. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)];
+}
+
+const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
+
 function cellTable(cells: CellSummary[]): string[] {
-  const lines = [
-    '| cell | dataset | rule | seeds | topdown | paper | z | verdict | slowness |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const c of cells) {
-    const ours = c.mean === null ? '-' : `${pct(c.mean)} +- ${pct(c.std)}`;
-    const paper = c.published_mean === null ? '-' : `${pct(c.published_mean)} +- ${pct(c.published_std)}`;
-    lines.push(
-      `| ${c.label} | ${c.dataset} | ${c.rule} | ${c.seeds}/${c.seeds_planned} | ${ours} | ${paper} | ${c.z === null ? '-' : c.z.toFixed(1)} | ${c.verdict} | ${c.slowness === null ? '-' : c.slowness.toFixed(3)} |`,
-    );
-  }
-  return lines;
+  return table(
+    ['cell', 'dataset', 'rule', 'seeds', 'topdown', 'paper', 'z', 'verdict', 'slowness'],
+    cells.map((c) => [
+      c.label,
+      c.dataset,
+      c.rule,
+      `${c.seeds}/${c.seeds_planned}`,
+      c.mean === null ? '-' : `${pct(c.mean)} +- ${pct(c.std)}`,
+      c.published_mean === null ? '-' : `${pct(c.published_mean)} +- ${pct(c.published_std)}`,
+      fixed(c.z, 1),
+      c.verdict,
+      fixed(c.slowness, 3),
+    ]),
+  );
 }
 
 function readingTable(rows: ReadingRow[]): string[] {
-  const lines = [
-    '| cell | reading | metric | paper (read off the figure) | topdown | verdict |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const r of rows) {
-    const ours = r.ours
-      .map((o) => (r.ours.length > 1 ? `${o.series} ${num(o.value)}` : num(o.value)))
-      .join('; ');
-    lines.push(
-      `| ${r.label} | ${r.reading} | ${r.metric} | ${num(r.paper)} +- ${num(r.tol)} | ${ours || '-'} | ${r.verdict} |`,
-    );
-  }
-  return lines;
+  return table(
+    ['cell', 'reading', 'metric', 'paper (read off the figure)', 'topdown', 'verdict'],
+    rows.map((r) => [
+      r.label,
+      r.reading,
+      r.metric,
+      `${num(r.paper)} +- ${num(r.tol)}`,
+      r.ours.map((o) => (r.ours.length > 1 ? `${o.series} ${num(o.value)}` : num(o.value))).join('; ') || '-',
+      r.verdict,
+    ]),
+  );
 }
 
 function theoryTable(rows: TheoryShape[]): string[] {
-  const lines = [
-    '| cell | curve | eps_g start | plateau (at t) | escape t | eps_g final | angles at t = 0 (T / D / F) | angles at the end (T / D / F) | min F angle | max gap to ODE |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
   const three = (a: TheoryShape['angles_start']) =>
-    [a.teacher, a.degenerate, a.feedback].map((v) => (v === null ? '-' : v.toFixed(1))).join(' / ');
-  for (const r of rows) {
-    lines.push(
-      `| ${r.cell} | ${r.series} | ${num(r.start)} | ${num(r.plateau)} (${num(r.plateau_t)}) | ${num(r.escape_t)} | ${num(r.final)} | ${three(r.angles_start)} | ${three(r.angles_final)} | ${r.feedback_min === null ? '-' : r.feedback_min.toFixed(1)} | ${r.max_rel_gap === null ? '-' : `${(100 * r.max_rel_gap).toFixed(1)}%`} |`,
-    );
-  }
-  return lines;
+    [a.teacher, a.degenerate, a.feedback].map((v) => fixed(v, 1)).join(' / ');
+  return table(
+    [
+      'cell',
+      'curve',
+      'eps_g start',
+      'plateau (at t)',
+      'escape t',
+      'eps_g final',
+      'angles at t = 0 (T / D / F)',
+      'angles at the end (T / D / F)',
+      'min F angle',
+      'max gap to ODE',
+    ],
+    rows.map((r) => [
+      r.cell,
+      r.series,
+      num(r.start),
+      `${num(r.plateau)} (${num(r.plateau_t)})`,
+      num(r.escape_t),
+      num(r.final),
+      three(r.angles_start),
+      three(r.angles_final),
+      fixed(r.feedback_min, 1),
+      r.max_rel_gap === null ? '-' : `${(100 * r.max_rel_gap).toFixed(1)}%`,
+    ]),
+  );
 }
 
 function histogramTable(rows: HistogramRow[]): string[] {
-  const lines = [
-    '| cell | epoch | samples | mean | std | mode | density at the mode | 5% | median | 95% |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const h of rows) {
-    lines.push(
-      `| ${h.cell} | ${h.epoch} | ${h.n} | ${num(h.mean)} | ${num(h.std)} | ${num(h.mode)} | ${num(h.peak_density)} | ${num(h.p05)} | ${num(h.median)} | ${num(h.p95)} |`,
-    );
-  }
-  return lines;
+  return table(
+    ['cell', 'epoch', 'samples', 'mean', 'std', 'mode', 'density at the mode', '5%', 'median', '95%'],
+    rows.map((h) =>
+      [h.cell, String(h.epoch), String(h.n)].concat(
+        [h.mean, h.std, h.mode, h.peak_density, h.p05, h.median, h.p95].map(num),
+      ),
+    ),
+  );
 }
 
 /**
@@ -448,14 +470,29 @@ export function reportMarkdown(
   }
   lines.push('', '## Cost per step', '');
   lines.push(
-    '| experiment | cell | rule | net | batch | MACs per step | peak activations | measured samples/s |',
+    ...table(
+      [
+        'experiment',
+        'cell',
+        'rule',
+        'net',
+        'batch',
+        'MACs per step',
+        'peak activations',
+        'measured samples/s',
+      ],
+      report.costs.map((c) => [
+        c.experiment,
+        c.cell,
+        c.rule,
+        c.sizes.join('-'),
+        String(c.batch),
+        `${(c.macs_per_step / 1e6).toFixed(1)} M`,
+        `${(c.peak_activation_bytes / 1e6).toFixed(2)} MB`,
+        c.samples_per_s === null ? '-' : String(Math.round(c.samples_per_s)),
+      ]),
+    ),
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const c of report.costs) {
-    lines.push(
-      `| ${c.experiment} | ${c.cell} | ${c.rule} | ${c.sizes.join('-')} | ${c.batch} | ${(c.macs_per_step / 1e6).toFixed(1)} M | ${(c.peak_activation_bytes / 1e6).toFixed(2)} MB | ${c.samples_per_s === null ? '-' : Math.round(c.samples_per_s)} |`,
-    );
-  }
   return lines.join('\n') + '\n';
 }
 
