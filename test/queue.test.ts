@@ -249,6 +249,29 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       expect(counts.size).toBe(4);
     });
 
+    it('Ctrl-C on a worker: its run saves a checkpoint, goes back on the queue and another worker finishes it', async () => {
+      flush(redis.url);
+      const epochs = 5;
+      const reference = join(tmp, 'local-5');
+      expect(topdown(sweepArgs(reference, epochs)).code).toBe(0);
+      const out = join(tmp, 'shared-int');
+      const enqueue = start(sweepArgs(out, epochs, ['--queue', redis.url]));
+      const first = worker(redis.url, out);
+      await until(() =>
+        runsOf(out).some((id) => {
+          const s = runState(join(out, 'runs', id));
+          return s.hasCheckpoint && s.epochs >= 1 && s.epochs < epochs;
+        }),
+      );
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(130);
+      expect(first.err()).toMatch(/: stopped with a checkpoint; back on the queue$/m);
+      const second = worker(redis.url, out, ['--until-empty']);
+      expect(await enqueue.exited, enqueue.err()).toBe(0);
+      expect(await second.exited).toBe(0);
+      expectSameAsLocal(out, reference, epochs);
+    });
+
     it('Redis restarted mid-sweep (its data lost): the runs are put back and every one ends once, as locally', async () => {
       flush(redis.url);
       const reference = join(tmp, 'local');
