@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { meanStd, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
+import { meanStd, reducedBudget, slowness, summarizeCell, verdictOf } from '../src/reports/aggregate.js';
 import { readManifests, writeManifest, type Manifest } from '../src/reports/manifest.js';
 import { buildReport, readNotes, reportMarkdown } from '../src/reports/report.js';
 import { trainingFigureSpec, writeTrainingFigure } from '../src/reports/training-figure.js';
@@ -77,6 +77,11 @@ describe('aggregation', () => {
     expect(a.verdict).toBe('consistent');
     expect(a.samples_per_s).toBe(1001);
     expect(verdictOf(-2.5, 3, true)).toBe('below');
+    // a preview (fewer epochs than the full budget, or a data subset) is not judged against the paper
+    expect(verdictOf(-80, 2, true, true)).toBe('reduced budget');
+    expect(reducedBudget(manifest)).toBe(false);
+    expect(reducedBudget({ ...manifest, full: { seeds: 10, epochs: 100 } })).toBe(true);
+    expect(reducedBudget({ ...manifest, budget: { ...manifest.budget, trainSubset: 500 } })).toBe(true);
     expect(verdictOf(2.5, 3, true)).toBe('above');
     expect(verdictOf(null, 0, true)).toBe('no runs yet');
     const b = summarizeCell(out, manifest, manifest.cells[1]!);

@@ -50,7 +50,8 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 /** Where a cell stands against the paper. */
-export type Verdict = 'consistent' | 'above' | 'below' | 'no published value' | 'no runs yet';
+export type Verdict =
+  'consistent' | 'above' | 'below' | 'reduced budget' | 'no published value' | 'no runs yet';
 
 /** One cell of a report table (the fields of report.json's `cells`). */
 export interface CellSummary {
@@ -98,10 +99,14 @@ function metricValue(line: EpochLine | undefined, metric: string): number | null
   return isAccuracy(metric) ? 100 * v : v;
 }
 
-/** |z| <= 2: within the published mean +- 2 std. */
-export function verdictOf(z: number | null, seeds: number, published: boolean): Verdict {
+/**
+ * |z| <= 2: within the published mean +- 2 std. A run at fewer epochs or on a subset than the paper's budget
+ * is not compared (`reduced budget`; z is still reported).
+ */
+export function verdictOf(z: number | null, seeds: number, published: boolean, reduced = false): Verdict {
   if (seeds === 0) return 'no runs yet';
   if (!published || z === null) return 'no published value';
+  if (reduced) return 'reduced budget';
   if (Math.abs(z) <= 2) return 'consistent';
   return z > 0 ? 'above' : 'below';
 }
@@ -155,10 +160,17 @@ export function summarizeCell(
     published_std: pub?.std ?? null,
     published_source: pub?.source ?? null,
     z,
-    verdict: verdictOf(z, finals.length, pub !== null),
+    verdict: verdictOf(z, finals.length, pub !== null, reducedBudget(manifest)),
     slowness: fitted?.s ?? null,
     samples_per_s: median(speeds),
   };
+}
+
+/** True when the manifest's runs are shorter than the experiment's full budget or use a data subset. */
+export function reducedBudget(manifest: Manifest): boolean {
+  const b = manifest.budget;
+  const shorter = manifest.full !== undefined && b.epochs < manifest.full.epochs;
+  return shorter || b.trainSubset !== null || b.testSubset !== null;
 }
 
 function classesOf(dataset: string): number {

@@ -32,6 +32,8 @@ export interface Manifest {
   metric: string;
   /** Theory experiments: seeds are the simulations per rule, epochs 0. */
   budget: { seeds: number; epochs: number; trainSubset: number | null; testSubset: number | null };
+  /** The experiment's full budget (absent in manifests of sweeps and older ones). */
+  full?: { seeds: number; epochs: number };
   cells: ManifestCell[];
 }
 
@@ -55,6 +57,13 @@ export function experimentManifest(
       epochs,
       trainSubset: theory ? null : (budget.trainSubset ?? null),
       testSubset: theory ? null : (budget.testSubset ?? null),
+    },
+    full: {
+      seeds: experiment.seeds,
+      // the experiment's epochs, or those of its first cell's own configuration
+      epochs: theory
+        ? 0
+        : (experiment.epochs ?? experiment.configs.get(plan[0]?.cell.id ?? '')?.epochs ?? epochs),
     },
     cells: plan.map(({ cell, jobs }) => {
       const job = jobs[0]!;
