@@ -432,7 +432,7 @@ export function reportMarkdown(
     lines.push(budgetLine(name, b, report.kinds[name] ?? 'table'));
   lines.push(
     '',
-    'Accuracies in percent: mean +- sample std over the seeds finished at the budget\'s epochs; z = (mean - published mean) / published std; a cell is "consistent" within +-2 published stds; a preview (fewer epochs than the experiment's full budget, or a data subset) says "reduced budget" and is not judged. Slowness: the fit of spec 7.2 on the seed-mean test curve (first 60 epochs; smaller is faster). Readings: values the spec reads off the published figures, with the tolerance of the reading; a reading "matches" when the first series listed is within it.',
+    'Accuracies in percent: mean +- sample std over the seeds finished at the budget\'s epochs; z = (mean - published mean) / published std; a cell is "consistent" within +-2 published stds; a preview (fewer epochs than the full budget of the experiment, or a data subset) says "reduced budget" and is not judged. Slowness: the fit of spec 7.2 on the seed-mean test curve (first 60 epochs; smaller is faster). Readings: values the spec reads off the published figures, with the tolerance of the reading; a reading "matches" when the first series listed is within it.',
   );
   for (const name of Object.keys(report.budget)) {
     lines.push('', `## ${name}`, '');
