@@ -137,6 +137,8 @@ describe('queue URLs', () => {
 // under CI the queue tests must run: CI installs redis-server
 describe.runIf(redisAvailable() || process.env.CI === 'true')(
   'the distributed queue (a private Redis on loopback)',
+  // real workers training real (small) runs, several at once: minutes on a busy 2-core machine
+  { timeout: 300_000 },
   () => {
     beforeAll(async () => {
       tmp = mkdtempSync(join(tmpdir(), 'topdown-queue-'));

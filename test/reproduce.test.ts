@@ -207,7 +207,7 @@ describe('the runner', () => {
     // and the same command resumes them
     const again = topdown(['reproduce', file, '--epochs', '3', '--data-dir', data, '--out', out]);
     expect(again.code, again.err).toBe(0);
-  });
+  }, 180_000);
 
   it('a run that fails is reported in one line and the others are kept', () => {
     const file = join(tmp, 'failing.yaml');

@@ -204,17 +204,28 @@ async function runWorker(flags: WorkerFlags, io: CliIO): Promise<void> {
   if (signals > 0) throw new TopdownInterruptedError('worker stopped', 130);
 }
 
-/** With --until-empty: stops the worker once the queue has nothing waiting, delayed or running. */
+/** How long a worker started with --until-empty waits for a first run before it takes the queue for done. */
+const FIRST_RUN_GRACE_MS = 15_000;
+
+/**
+ * With --until-empty: stops the worker once the queue has nothing waiting, delayed or running, after it has
+ * seen runs there (or, if it never does, after a grace period: workers are often started before the runs
+ * are enqueued).
+ */
 function watchUntilEmpty(address: QueueAddress, stop: () => void): { stop: () => void } {
   const queue = openQueue(address);
+  const started = Date.now();
   let running = true;
+  let sawRuns = false;
   void (async () => {
     while (running) {
-      await sleep(2000);
+      await sleep(1000);
       if (!running) break;
       try {
         const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-        if (Object.values(c).every((n) => n === 0)) {
+        const empty = Object.values(c).every((n) => n === 0);
+        if (!empty) sawRuns = true;
+        else if (sawRuns || Date.now() - started > FIRST_RUN_GRACE_MS) {
           stop();
           break;
         }
@@ -313,7 +324,10 @@ export function registerQueueCommands(program: Command, io: CliIO): void {
       numberIn('--lock-seconds', 1),
       30,
     )
-    .option('--until-empty', 'stop once nothing is waiting or running on the queue')
+    .option(
+      '--until-empty',
+      'stop once nothing is waiting or running on the queue (after its first runs, or 15 s without any)',
+    )
     .action((flags: WorkerFlags) => runWorker(flags, io));
 
   program
