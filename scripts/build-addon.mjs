@@ -24,7 +24,7 @@ function fail(reason, detail) {
     process.exit(1);
   }
   process.stderr.write(
-    `topdown: blas engine not built (${reason}); using the portable js engine (slower). ` +
+    `topdown: blas engine not built (${reason}); using the portable wasm engine (slower). ` +
       `Install OpenBLAS (Debian: apt-get install libopenblas-dev) and a C++ compiler, then run: npm run build:addon\n`,
   );
   process.exit(0);

@@ -52,7 +52,7 @@ describe('topdown CLI (in-process)', () => {
     expect(text.out).toMatch(/^cpu: /m);
   });
 
-  it('bench gemm --json reports every engine and shape, and blas/js ratios', async () => {
+  it('bench gemm --json reports every engine and shape, and the ratios between them', async () => {
     const r = await run([
       'bench',
       'gemm',
@@ -81,7 +81,12 @@ describe('topdown CLI (in-process)', () => {
       transA: false,
       transB: true,
     });
-    expect(report.ratios).toHaveLength(engines.length === 2 ? 2 : 0);
+    expect(engines).toEqual(expect.arrayContaining(['wasm', 'js']));
+    expect(report.ratios).toHaveLength(2);
+    for (const ratio of report.ratios) {
+      expect(ratio.wasm_over_js).toBeGreaterThan(0);
+      if (engines.includes('blas')) expect(ratio.wasm_over_blas).toBeGreaterThan(0);
+    }
   });
 
   it('bench gemm prints a table; --engine js measures only js', async () => {
@@ -124,6 +129,15 @@ describe('topdown CLI (in-process)', () => {
       expect(report).toMatchObject({ rule, data: 'mnist', sizes: [784, 32, 16, 10], batch: 64, batches: 3 });
       expect(report.samples_per_s).toBeGreaterThan(0);
       expect(report.samples_per_s).toBeCloseTo((64 * 1000) / report.ms_per_batch, 3);
+      // every available engine measured in the same run, the first being the one auto trains on
+      const names = report.engines.map((e: { engine: { name: string } }) => e.engine.name);
+      expect(names).toEqual(expect.arrayContaining(['wasm', 'js']));
+      expect(names[0]).toBe(report.engine.name);
+      expect(report.ratios.wasm_over_js).toBeCloseTo(
+        report.engines.find((e: { engine: { name: string } }) => e.engine.name === 'wasm').samples_per_s /
+          report.engines.find((e: { engine: { name: string } }) => e.engine.name === 'js').samples_per_s,
+        6,
+      );
     }
     const text = await run([
       'bench',
@@ -158,7 +172,7 @@ describe('topdown CLI (in-process)', () => {
     [['bench', 'gemm', '--reps', '0'], /--reps must be a positive integer/],
     [['bench', 'gemm', '--shapes', '3x4'], /bad shape "3x4"/],
     [['info', '--threads', '-2'], /threads must be a positive integer/],
-    [['info', '--engine', 'gpu'], /Allowed choices are auto, blas, js/],
+    [['info', '--engine', 'gpu'], /Allowed choices are auto, blas, wasm, js/],
   ])('user mistake %j prints one line and exits 2', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
@@ -193,7 +207,7 @@ describe('topdown CLI (built, spawned)', () => {
     expect(JSON.parse(spawnCli(['info', '--json'], { TOPDOWN_ENGINE: 'js' }).out).engine.name).toBe('js');
     const bad = spawnCli(['info'], { TOPDOWN_ENGINE: 'cuda' });
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/TOPDOWN_ENGINE must be one of auto, blas, js/);
+    expect(bad.err).toMatch(/TOPDOWN_ENGINE must be one of auto, blas, wasm, js/);
     noStackTrace(bad.err);
   });
 
@@ -202,22 +216,59 @@ describe('topdown CLI (built, spawned)', () => {
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'topdown-noaddon-'));
       cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+      cpSync(join(root, 'wasm'), join(dir, 'wasm'), { recursive: true });
       cpSync(join(root, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('falls back to js with a one-line notice', () => {
-      const r = spawnCli(
-        ['bench', 'gemm', '--shapes', '2x2x2', '--reps', '3', '--min-rep-ms', '1'],
-        {},
-        join(dir, 'dist/cli/main.js'),
-      );
+    it('auto falls back to wasm with a one-line notice; bench gemm measures wasm and js', () => {
+      const cli = join(dir, 'dist/cli/main.js');
+      const info = spawnCli(['info', '--json'], {}, cli);
+      expect(info.code).toBe(0);
+      expect(JSON.parse(info.out).engine).toMatchObject({ name: 'wasm', wasmSharedMemory: true });
+      const text = spawnCli(['info'], {}, cli).out;
+      expect(text).toMatch(/^engine: {3}wasm \(blas unavailable: .+\)$/m);
+      expect(text).toMatch(/^wasm: {5}(relaxed-simd|simd) kernels, shared memory/m);
+      const r = spawnCli(['bench', 'gemm', '--shapes', '2x2x2', '--reps', '3', '--min-rep-ms', '1'], {}, cli);
       expect(r.code).toBe(0);
       expect(r.err.trim().split('\n')).toEqual([
-        expect.stringMatching(/^topdown: notice: blas engine unavailable \(.+\); using the js engine$/),
+        expect.stringMatching(/^topdown: notice: the blas engine is unavailable: .+; not measured$/),
       ]);
+      expect(r.out).toMatch(/^wasm\s+2x2x2/m);
       expect(r.out).toMatch(/^js\s+2x2x2/m);
+      expect(r.out).toMatch(/wasm\/js/);
+    });
+
+    it('falls back to js, naming both reasons, when the wasm kernels are missing too', () => {
+      const bare = mkdtempSync(join(tmpdir(), 'topdown-nowasm-'));
+      try {
+        cpSync(join(root, 'dist'), join(bare, 'dist'), { recursive: true });
+        cpSync(join(root, 'package.json'), join(bare, 'package.json'));
+        symlinkSync(join(root, 'node_modules'), join(bare, 'node_modules'));
+        const r = spawnCli(['info', '--json'], {}, join(bare, 'dist/cli/main.js'));
+        expect(r.code).toBe(0);
+        const report = JSON.parse(r.out);
+        expect(report.engine.name).toBe('js');
+        expect(report.wasmUnavailableReason).toMatch(/its kernels are not built/);
+        const b = spawnCli(
+          ['bench', 'gemm', '--shapes', '2x2x2', '--reps', '3', '--min-rep-ms', '1'],
+          {},
+          join(bare, 'dist/cli/main.js'),
+        );
+        expect(b.err.trim().split('\n')).toEqual([
+          expect.stringMatching(/^topdown: notice: the blas engine is unavailable: .+; not measured$/),
+          expect.stringMatching(
+            /^topdown: notice: the wasm engine is unavailable: its kernels are not built .+; not measured$/,
+          ),
+        ]);
+        const forced = spawnCli(['info', '--engine', 'wasm'], {}, join(bare, 'dist/cli/main.js'));
+        expect(forced.code).toBe(3);
+        expect(forced.err).toMatch(/the wasm engine is unavailable: its kernels are not built/);
+        noStackTrace(forced.err);
+      } finally {
+        rmSync(bare, { recursive: true, force: true });
+      }
     });
 
     it('exits 3 when blas is asked for explicitly', () => {

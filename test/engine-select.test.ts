@@ -17,6 +17,8 @@ import {
   SMALL_VECTOR_LENGTH,
 } from '../src/core/engine.js';
 import { Matrix } from '../src/core/matrix.js';
+import { WasmEngine } from '../src/core/wasm-engine.js';
+import { fallbackNotice } from '../src/cli/engine-flags.js';
 import { TopdownUsageError } from '../src/core/errors.js';
 
 const root = join(import.meta.dirname, '..');
@@ -27,16 +29,42 @@ describe('engine selection', () => {
     process.env = { ...saved };
   });
 
-  it('auto picks blas when the addon loads, else js with a reason', () => {
+  it('auto picks blas when the addon loads, else wasm with a reason', () => {
     const load = loadBlasAddon();
     const selection = createEngine({ engine: 'auto' });
     if (load.ok) {
       expect(selection.engine).toBeInstanceOf(BlasEngine);
       expect(selection.fallbackReason).toBeUndefined();
     } else {
-      expect(selection.engine).toBeInstanceOf(JsEngine);
+      expect(selection.engine).toBeInstanceOf(WasmEngine);
       expect(selection.fallbackReason).toBe(load.reason);
     }
+  });
+
+  it('--engine wasm and TOPDOWN_ENGINE=wasm force the wasm engine, with the thread count asked', () => {
+    const forced = createEngine({ engine: 'wasm', threads: 2 }).engine;
+    expect(forced).toBeInstanceOf(WasmEngine);
+    expect(forced.info()).toMatchObject({ name: 'wasm', threads: 2, wasmSharedMemory: true });
+    process.env.TOPDOWN_ENGINE = 'wasm';
+    process.env.TOPDOWN_THREADS = '1';
+    expect(createEngine().engine.info()).toMatchObject({ name: 'wasm', threads: 1 });
+  });
+
+  it('the fallback notice names every engine passed over and the one in use', () => {
+    const wasm = createEngine({ engine: 'wasm', threads: 1 }).engine;
+    expect(fallbackNotice({ engine: wasm, fallbackReason: 'not built at install: no OpenBLAS' })).toBe(
+      'blas engine unavailable (not built at install: no OpenBLAS); using the wasm engine',
+    );
+    expect(
+      fallbackNotice({
+        engine: new JsEngine(),
+        fallbackReason: 'x',
+        wasmReason: 'this Node has no WebAssembly SIMD',
+      }),
+    ).toBe(
+      'blas engine unavailable (x); wasm engine unavailable (this Node has no WebAssembly SIMD); using the js engine',
+    );
+    expect(fallbackNotice({ engine: wasm })).toBeNull();
   });
 
   it.runIf(Boolean(process.env.CI))('CI builds and uses the blas engine', () => {
@@ -48,7 +76,7 @@ describe('engine selection', () => {
     process.env.TOPDOWN_ENGINE = 'js';
     expect(createEngine().engine.name).toBe('js');
     process.env.TOPDOWN_ENGINE = 'fast';
-    expect(() => createEngine()).toThrow(/TOPDOWN_ENGINE must be one of auto, blas, js; got "fast"/);
+    expect(() => createEngine()).toThrow(/TOPDOWN_ENGINE must be one of auto, blas, wasm, js; got "fast"/);
     expect(createEngine({ engine: 'js' }).engine.name).toBe('js');
   });
 
@@ -163,7 +191,7 @@ describe('install-time addon build script', () => {
       const soft = run([]);
       expect(soft.status).toBe(0);
       expect(soft.stderr.trim().split('\n')).toHaveLength(1);
-      expect(soft.stderr).toMatch(/using the portable js engine/);
+      expect(soft.stderr).toMatch(/using the portable wasm engine/);
       const status = JSON.parse(readFileSync(join(dir, 'build', 'addon-status.json'), 'utf8'));
       expect(status).toMatchObject({ built: false, reason: 'TOPDOWN_SKIP_ADDON=1' });
       expect(run(['--strict']).status).toBe(1);

@@ -2,11 +2,17 @@ import type { CliIO } from '../src/cli/io.js';
 import { runCli } from '../src/cli/program.js';
 import { createEngine, JsEngine, type Engine } from '../src/core/engine.js';
 import { Rng } from '../src/core/rng.js';
+import { createWasmEngine } from '../src/core/wasm-node.js';
 
-/** The engines available here: always js, plus blas when the addon is built. */
+/** The engines available here: blas when the addon is built, wasm (2 threads) when its kernels are, and js. */
 export function availableEngines(): Engine[] {
+  const engines: Engine[] = [];
   const { engine } = createEngine({ engine: 'auto' });
-  return engine.name === 'blas' ? [engine, new JsEngine()] : [new JsEngine()];
+  if (engine.name === 'blas') engines.push(engine);
+  const wasm = createWasmEngine(2);
+  if ('engine' in wasm) engines.push(wasm.engine);
+  engines.push(new JsEngine());
+  return engines;
 }
 
 /** A float32 array of seeded normals. */

@@ -48,9 +48,10 @@ export function benchGemm(engine: Engine, shape: GemmShape, options: GemmBenchOp
   const maxShapeMs = options.maxShapeMs ?? 4000;
   const { m, k, n, transA, transB } = shape;
   const rng = Rng.fromSeed(0).derive(`${m}x${k}x${n}`);
-  const a = rng.fillNormal(new Float32Array(m * k));
-  const b = rng.fillNormal(new Float32Array(k * n));
-  const c = new Float32Array(m * n);
+  // operands where the engine computes (the wasm engine's memory), as a training run allocates them
+  const a = rng.fillNormal(engine.floats(m * k));
+  const b = rng.fillNormal(engine.floats(k * n));
+  const c = engine.floats(m * n);
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
   const call = (): void => engine.sgemm(transA, transB, m, n, k, 1, a, 0, lda, b, 0, ldb, 0, c, 0, n);

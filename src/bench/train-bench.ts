@@ -50,9 +50,9 @@ export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResu
   const batch = config.batchSize;
   const dataRng = Rng.fromSeed(config.seed).derive('bench-data');
   const pool = Array.from({ length: POOL }, () => {
-    const x = new Matrix(batch, spec.features);
+    const x = Matrix.zeros(batch, spec.features, engine);
     dataRng.fillUniform(x.data);
-    const targets = new Matrix(batch, spec.classes);
+    const targets = Matrix.zeros(batch, spec.classes, engine);
     for (let r = 0; r < batch; r++) targets.set(r, dataRng.int(0, spec.classes - 1), 1);
     return { x, targets };
   });

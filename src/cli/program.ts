@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { parseGemmShapes } from '../bench/gemm-shapes.js';
+import { ENGINE_NAMES } from '../core/engine.js';
 import { TopdownInterruptedError, TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
 
 import { runBenchGemm, type BenchGemmFlags } from './commands/bench.js';
@@ -47,11 +48,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
     .command('gemm')
     .description("float32 matrix-multiply throughput per engine at the paper's shapes (GFLOP/s, us per call)")
     .addOption(
-      new Option('--engine <name>', 'engine to measure (default: every available one)').choices([
-        'auto',
-        'blas',
-        'js',
-      ]),
+      new Option('--engine <name>', 'engine to measure (default: every available one)').choices(ENGINE_NAMES),
     )
     .addOption(threadsOption())
     .option('--reps <n>', 'timed repetitions per case; the median is reported', positiveInt('--reps'), 7)

@@ -1,5 +1,5 @@
 /**
- * The compute core: float32 matrices, the `blas` and `js` engines, seeded randomness, named state for
+ * The compute core: float32 matrices, the `blas`, `wasm` and `js` engines, seeded randomness, named state for
  * checkpoints and the option-section machinery every component's options are described with.
  * @packageDocumentation
  */
@@ -19,6 +19,9 @@ export {
   type EngineOptions,
   type EngineSelection,
 } from './engine.js';
+export { WasmEngine, type WasmEngineSetup, type WasmKernelVariant } from './wasm-engine.js';
+export { createWasmEngine, loadWasmKernels } from './wasm-node.js';
+export { threadSource, type ThreadInit } from './wasm-threads.js';
 export type { SgemmFn } from './sgemm-type.js';
 export { Rng, type RngState } from './rng.js';
 export { NormalStream, NORMAL_STREAM_ALGORITHM, type NormalStreamState } from './normal-stream.js';

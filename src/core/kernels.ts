@@ -5,6 +5,7 @@
 import erf64 from '@stdlib/math-base-special-erf';
 
 import { TopdownUsageError } from './errors.js';
+import type { AdamScalars } from './engine-base.js';
 import type { Matrix } from './matrix.js';
 
 function checkSameLength(x: Float32Array, out: Float32Array, what: string): void {
@@ -142,5 +143,80 @@ export function reluNormalizeRows(
     norms[r] = norm;
     const inv = target / Math.max(norm, floor);
     for (let j = o; j < o + d; j++) h[j] = g[j]! * inv;
+  }
+}
+
+/** y += alpha * x (same lengths; the sum formed in double, rounded once). */
+export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) y[i] = y[i]! + alpha * x[i]!;
+}
+
+/** x *= alpha; alpha == 0 writes zeros (even over NaN). */
+export function scal(alpha: number, x: Float32Array): void {
+  if (alpha === 0) {
+    x.fill(0);
+    return;
+  }
+  for (let i = 0; i < x.length; i++) x[i] = alpha * x[i]!;
+}
+
+/** v += weightDecay * w, then w -= lr * v (same lengths), float32 rounding at each step. */
+export function sgdSweep(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
+  const f = Math.fround;
+  const wd = f(weightDecay);
+  const rate = f(lr);
+  for (let i = 0; i < w.length; i++) {
+    const vi = f(v[i]! + f(wd * w[i]!));
+    v[i] = vi;
+    w[i] = w[i]! - f(rate * vi);
+  }
+}
+
+/** One Adam sweep, as `Engine.adamUpdate` documents it. */
+export function adamSweep(
+  p: Float32Array,
+  pOff: number,
+  pStride: number,
+  rows: number,
+  cols: number,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  s: AdamScalars,
+): void {
+  // float32 arithmetic, each operation rounded (Math.fround), as the native sweep computes without FMA
+  const f = Math.fround;
+  const beta1 = f(s.beta1);
+  const beta2 = f(s.beta2);
+  const wd = f(s.weightDecay);
+  const eps = f(s.eps);
+  const stepSize = f(s.stepSize);
+  const invBc2Sqrt = f(s.invBc2Sqrt);
+  // 1 - beta formed in double, then rounded, as PyTorch passes it
+  const c1 = f(1 - s.beta1);
+  const c2 = f(1 - s.beta2);
+  for (let r = 0; r < rows; r++) {
+    const pRow = pOff + r * pStride;
+    const bRow = r * cols;
+    for (let j = 0; j < cols; j++) {
+      const k = pRow + j;
+      const b = bRow + j;
+      const pk = p[k]!;
+      const gk = f(g[b]! + f(wd * pk));
+      const mk = f(f(beta1 * m[b]!) + f(c1 * gk));
+      const vk = f(f(beta2 * v[b]!) + f(f(c2 * gk) * gk));
+      m[b] = mk;
+      v[b] = vk;
+      p[k] = f(pk - f(f(stepSize * mk) / f(f(f(Math.sqrt(vk)) * invBc2Sqrt) + eps)));
+    }
+  }
+}
+
+/** A += alpha x y^T (A is x.length x y.length; products and sums in double). */
+export function ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
+  for (let i = 0; i < x.length; i++) {
+    const s = alpha * x[i]!;
+    const row = a.offset + i * a.stride;
+    for (let j = 0; j < y.length; j++) a.data[row + j] = a.data[row + j]! + s * y[j]!;
   }
 }

@@ -1,5 +1,14 @@
 import { TopdownUsageError } from './errors.js';
 
+/** Where float32 storage comes from: an engine's memory (see `Engine.floats`) or the JavaScript heap. */
+export interface FloatAllocator {
+  /** A zero-filled array of n floats. */
+  floats(n: number): Float32Array;
+}
+
+/** Plain JavaScript-heap storage. */
+export const HEAP: FloatAllocator = { floats: (n) => new Float32Array(n) };
+
 /**
  * A row-major float32 matrix: a view of `rows` x `cols` elements inside `data`, starting at `offset`, with
  * `stride` elements between the starts of consecutive rows (the BLAS leading dimension).
@@ -39,9 +48,11 @@ export class Matrix {
     this.stride = stride;
   }
 
-  /** A new zero matrix. */
-  static zeros(rows: number, cols: number): Matrix {
-    return new Matrix(rows, cols);
+  /** A new zero matrix, its storage from `memory` (an engine's, for matrices the engine computes on). */
+  static zeros(rows: number, cols: number, memory: FloatAllocator = HEAP): Matrix {
+    checkCount('rows', rows);
+    checkCount('cols', cols);
+    return new Matrix(rows, cols, memory.floats(rows * cols));
   }
 
   /** A new matrix holding `values` (row-major, length `rows * cols`), converted to float32. */

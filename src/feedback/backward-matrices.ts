@@ -13,7 +13,7 @@
 import { z } from 'zod';
 
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
 
@@ -41,13 +41,14 @@ export function createBackwardMatrices(
   kind: BackwardKind,
   rng: Rng,
   scale = 1,
+  memory: FloatAllocator = HEAP,
 ): Matrix[] {
   if (!(scale >= 0)) throw new TopdownUsageError(`feedback scale must be >= 0; got ${scale}`);
   const L = sizes.length - 1;
   const out: Matrix[] = [];
   for (let l = 1; l < L; l++) {
     const rows = kind === 'fa' ? sizes[l + 1]! : sizes[L]!;
-    const m = new Matrix(rows, sizes[l]!);
+    const m = Matrix.zeros(rows, sizes[l]!, memory);
     const bound = Math.sqrt(6 / sizes[l]!) * scale;
     rng.derive(kind).derive(l).fillUniform(m.data, -bound, bound);
     out.push(m);

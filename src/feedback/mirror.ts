@@ -120,10 +120,10 @@ export class WeightMirror {
     this.unnormalized = [];
     this.mask = [];
     for (let l = 0; l < net.depth; l++) {
-      this.noise.push(new Matrix(batch, s[l]!));
-      this.response.push(new Matrix(batch, s[l + 1]!));
-      this.unnormalized.push(new Float32Array(batch * s[l + 1]!));
-      this.mask.push(new Float32Array(batch * s[l + 1]!));
+      this.noise.push(Matrix.zeros(batch, s[l]!, engine));
+      this.response.push(Matrix.zeros(batch, s[l + 1]!, engine));
+      this.unnormalized.push(engine.floats(batch * s[l + 1]!));
+      this.mask.push(engine.floats(batch * s[l + 1]!));
     }
     this.norms = new Float64Array(batch);
     this.normals = new Float64Array(batch * Math.max(...s.slice(0, -1)));

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';
 import { StateSet } from '../core/state.js';
@@ -87,12 +87,13 @@ export class TopDownFeedback {
     readonly scale: number,
     matrix: Matrix,
     factors: Matrix[] | null,
+    memory: FloatAllocator = HEAP,
   ) {
     this.matrix = matrix;
     this.factors = factors;
     this.targetStd = scale * Math.sqrt(2 / sizes[0]!);
     // Partial products F_1..F_l (d_0 x d_l) for l = 2..L-1, reused by every product().
-    this.chain = factors ? sizes.slice(2, -1).map((d) => new Matrix(sizes[0]!, d)) : [];
+    this.chain = factors ? sizes.slice(2, -1).map((d) => Matrix.zeros(sizes[0]!, d, memory)) : [];
   }
 
   /** Draws F for a network of widths `sizes` ([d_0, ..., d_L]). */
@@ -113,11 +114,11 @@ export class TopDownFeedback {
     if (sizes.length < 2) throw new TopdownUsageError('feedback needs at least an input and an output width');
     const d0 = sizes[0]!;
     const dL = sizes[sizes.length - 1]!;
-    const matrix = new Matrix(d0, dL);
+    const matrix = Matrix.zeros(d0, dL, engine);
     if (init === 'uniform') {
       const bound = Math.sqrt(6 / d0) * scale;
       rng.derive('F').fillUniform(matrix.data, meanZero ? -bound : 0, bound);
-      return new TopDownFeedback(sizes, init, scale, matrix, null);
+      return new TopDownFeedback(sizes, init, scale, matrix, null, engine);
     }
     if (!meanZero) throw new TopdownUsageError('the normal (factorised) feedback is always zero-mean');
     const L = sizes.length - 1;
@@ -126,11 +127,11 @@ export class TopDownFeedback {
     const s = Math.pow((scale * Math.sqrt(2 / d0)) / Math.sqrt(hidden), 1 / L);
     const factors: Matrix[] = [];
     for (let l = 0; l < L; l++) {
-      const f = new Matrix(sizes[l]!, sizes[l + 1]!);
+      const f = Matrix.zeros(sizes[l]!, sizes[l + 1]!, engine);
       rng.derive('F').derive(l).fillNormal(f.data, 0, s);
       factors.push(f);
     }
-    const feedback = new TopDownFeedback(sizes, init, scale, matrix, factors);
+    const feedback = new TopDownFeedback(sizes, init, scale, matrix, factors, engine);
     feedback.recompute(engine);
     return feedback;
   }

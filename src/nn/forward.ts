@@ -4,7 +4,7 @@
  */
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 
 import { activate, activationDerivative } from './activations.js';
@@ -25,10 +25,11 @@ export class DropoutMasks {
   constructor(
     net: Network,
     readonly maxBatch: number,
+    memory: FloatAllocator = HEAP,
   ) {
     this.keep = 1 - net.config.dropout;
     this.masks = [];
-    for (let l = 0; l + 1 < net.depth; l++) this.masks.push(new Float32Array(maxBatch * net.width(l + 1)));
+    for (let l = 0; l + 1 < net.depth; l++) this.masks.push(memory.floats(maxBatch * net.width(l + 1)));
   }
 
   /** Draws fresh masks for the first `rows` samples. */
@@ -58,9 +59,11 @@ export class ForwardState {
   private preViews: Matrix[] = [];
   private postViews: Matrix[] = [];
 
+  /** @param memory - where the buffers live (the engine's memory, for the engine that computes on them) */
   constructor(
     readonly net: Network,
     maxBatch: number,
+    memory: FloatAllocator = HEAP,
   ) {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
       throw new TopdownUsageError(`batch size must be >= 1`);
@@ -73,10 +76,10 @@ export class ForwardState {
     this.squares = [];
     for (let l = 0; l < net.depth; l++) {
       const d = net.width(l + 1);
-      this.pre.push(new Matrix(maxBatch, d));
-      this.post.push(new Matrix(maxBatch, d));
+      this.pre.push(Matrix.zeros(maxBatch, d, memory));
+      this.post.push(Matrix.zeros(maxBatch, d, memory));
       const hidden = l + 1 < net.depth;
-      this.unnormalized.push(hidden && norm !== 'none' ? new Matrix(maxBatch, d) : null);
+      this.unnormalized.push(hidden && norm !== 'none' ? Matrix.zeros(maxBatch, d, memory) : null);
       const groups = norm === 'batch-frobenius' ? 1 : maxBatch;
       this.norms.push(hidden && norm !== 'none' ? new Float64Array(groups) : null);
       this.squares.push(hidden && norm !== 'none' ? new Float64Array(groups) : null);

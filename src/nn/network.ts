@@ -8,7 +8,7 @@
  * normalisation. For ReLU this equals the reference code's linear -> dropout -> ReLU.
  */
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 
 import { parseActivation, type ActivationName } from './activations.js';
@@ -96,18 +96,21 @@ export class Network {
     this.biases = biases;
   }
 
-  /** A freshly initialised network; weights from `rng.derive('weights')`, biases start at zero. */
-  static create(config: NetworkConfig, rng: Rng): Network {
+  /**
+   * A freshly initialised network; weights from `rng.derive('weights')`, biases start at zero; parameters
+   * stored in `memory` (the engine's, for the engine that trains it).
+   */
+  static create(config: NetworkConfig, rng: Rng, memory: FloatAllocator = HEAP): Network {
     const resolved = resolveNetworkConfig(config);
     const s = resolved.sizes;
     const init = rng.derive('weights');
     const weights: Matrix[] = [];
     const biases: (Matrix | null)[] = [];
     for (let l = 0; l + 1 < s.length; l++) {
-      const w = new Matrix(s[l + 1]!, s[l]!);
+      const w = Matrix.zeros(s[l + 1]!, s[l]!, memory);
       initWeights(w, resolved.init, init.derive(l));
       weights.push(w);
-      biases.push(resolved.bias ? new Matrix(1, s[l + 1]!) : null);
+      biases.push(resolved.bias ? Matrix.zeros(1, s[l + 1]!, memory) : null);
     }
     return new Network(resolved, weights, biases);
   }

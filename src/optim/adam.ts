@@ -91,7 +91,7 @@ export class Adam extends Optimizer {
   private readonly touched: Uint8Array;
   /** Per parameter: the number of steps taken. */
   private readonly steps: Float64Array;
-  private readonly ones = new OnesRow();
+  private readonly ones: OnesRow;
 
   /**
    * @param engine - computes the products (the update sweep runs in TypeScript)
@@ -107,9 +107,10 @@ export class Adam extends Optimizer {
     super(params, resolveAdamOptions(options).lr);
     this.options = resolveAdamOptions(options);
     checkParameterSet(params, 'Adam');
-    const g = allocateLike(params);
-    const m = allocateLike(params);
-    const v = allocateLike(params);
+    this.ones = new OnesRow(engine);
+    const g = allocateLike(params, engine);
+    const m = allocateLike(params, engine);
+    const v = allocateLike(params, engine);
     this.grads = g.weights;
     this.biasGrads = g.biases;
     this.m = m.weights;

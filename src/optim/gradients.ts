@@ -20,7 +20,7 @@ export class GradientBuffers implements GradientSink {
   /** One 1 x rows gradient per bias, or null where the parameter has no bias. */
   readonly biasGrads: (Matrix | null)[];
   private readonly written: Uint8Array;
-  private readonly ones = new OnesRow();
+  private readonly ones: OnesRow;
 
   /**
    * @param engine - computes the products
@@ -31,7 +31,8 @@ export class GradientBuffers implements GradientSink {
     params: ParameterSet,
   ) {
     checkParameterSet(params, 'GradientBuffers');
-    const { weights, biases } = allocateLike(params);
+    this.ones = new OnesRow(engine);
+    const { weights, biases } = allocateLike(params, engine);
     this.grads = weights;
     this.biasGrads = biases;
     this.written = new Uint8Array(weights.length);

@@ -4,7 +4,7 @@
  */
 import type { Engine } from '../core/engine.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 
 import type { ParameterSet } from './sink.js';
 
@@ -26,10 +26,13 @@ export function checkParameterSet(params: ParameterSet, who: string): void {
 }
 
 /** Zero-filled buffers shaped like the weights and biases. */
-export function allocateLike(params: ParameterSet): { weights: Matrix[]; biases: (Matrix | null)[] } {
+export function allocateLike(
+  params: ParameterSet,
+  memory: FloatAllocator = HEAP,
+): { weights: Matrix[]; biases: (Matrix | null)[] } {
   return {
-    weights: params.weights.map((w) => new Matrix(w.rows, w.cols)),
-    biases: params.biases.map((b) => (b ? new Matrix(1, b.cols) : null)),
+    weights: params.weights.map((w) => Matrix.zeros(w.rows, w.cols, memory)),
+    biases: params.biases.map((b) => (b ? Matrix.zeros(1, b.cols, memory) : null)),
   };
 }
 
@@ -58,11 +61,13 @@ export function checkOuterArgs(
 
 /** A row of ones for bias column sums, grown (never shrunk) to the largest batch seen. */
 export class OnesRow {
-  private data = new Float32Array(0);
+  private data: Float32Array = new Float32Array(0);
+
+  constructor(private readonly memory: FloatAllocator = HEAP) {}
 
   /** A Float32Array whose first `b` entries are 1 (it may be longer). */
   get(b: number): Float32Array {
-    if (this.data.length < b) this.data = new Float32Array(b).fill(1);
+    if (this.data.length < b) this.data = this.memory.floats(b).fill(1);
     return this.data;
   }
 }

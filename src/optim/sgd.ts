@@ -105,7 +105,7 @@ export class Sgd extends Optimizer {
   private readonly touched: Uint8Array;
   /** 1 where the parameter has stepped before (its buffer holds a momentum buffer). */
   private readonly stepped: Uint8Array;
-  private readonly ones = new OnesRow();
+  private readonly ones: OnesRow;
 
   /**
    * @param engine - computes the products and the update sweeps
@@ -121,7 +121,8 @@ export class Sgd extends Optimizer {
     super(params, resolveSgdOptions(options).lr);
     this.options = resolveSgdOptions(options);
     checkParameterSet(params, 'Sgd');
-    const { weights, biases } = allocateLike(params);
+    this.ones = new OnesRow(engine);
+    const { weights, biases } = allocateLike(params, engine);
     this.buffers = weights;
     this.biasBuffers = biases;
     this.weightSweeps = params.weights.map((w, i) => makeSweep(w, weights[i]!));

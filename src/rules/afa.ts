@@ -42,11 +42,11 @@ export class AfaRule implements LearningRule {
   ) {
     const s = net.sizes;
     checkTopDownShape(s, feedback);
-    this.pass = new ForwardState(net, maxBatch);
-    this.error = new Scratch(maxBatch, net.width(net.depth));
-    this.tangents = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
-    this.scratch = new Float32Array(maxBatch * Math.max(...s.slice(1)));
-    this.w1f = net.depth > 1 ? new Matrix(s[1]!, feedback.matrix.cols) : null;
+    this.pass = new ForwardState(net, maxBatch, engine);
+    this.error = new Scratch(maxBatch, net.width(net.depth), engine);
+    this.tangents = s.slice(1, -1).map((d) => new Scratch(maxBatch, d, engine));
+    this.scratch = engine.floats(maxBatch * Math.max(...s.slice(1)));
+    this.w1f = net.depth > 1 ? Matrix.zeros(s[1]!, feedback.matrix.cols, engine) : null;
     this.state = feedback.stateSet();
   }
 

@@ -5,7 +5,7 @@
  * and every layer's update is G_l = delta_l^T h_{l-1} / b.
  */
 import type { Engine } from '../core/engine.js';
-import type { Matrix } from '../core/matrix.js';
+import { HEAP, type FloatAllocator, type Matrix } from '../core/matrix.js';
 import { backpropThroughBlock, forward, type DropoutMasks, type ForwardState } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
@@ -19,9 +19,9 @@ export class DeltaBuffers {
   readonly deltas: Scratch[];
   readonly scratch: Float32Array;
 
-  constructor(net: Network, maxBatch: number) {
-    this.deltas = net.sizes.slice(1).map((d) => new Scratch(maxBatch, d));
-    this.scratch = new Float32Array(maxBatch * Math.max(...net.sizes.slice(1)));
+  constructor(net: Network, maxBatch: number, memory: FloatAllocator = HEAP) {
+    this.deltas = net.sizes.slice(1).map((d) => new Scratch(maxBatch, d, memory));
+    this.scratch = memory.floats(maxBatch * Math.max(...net.sizes.slice(1)));
   }
 }
 

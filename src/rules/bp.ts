@@ -21,8 +21,8 @@ export class BpRule implements LearningRule {
     private readonly engine: Engine,
     maxBatch: number,
   ) {
-    this.pass = new ForwardState(net, maxBatch);
-    this.buffers = new DeltaBuffers(net, maxBatch);
+    this.pass = new ForwardState(net, maxBatch, engine);
+    this.buffers = new DeltaBuffers(net, maxBatch, engine);
     this.chain = net.weights.slice(1);
   }
 

@@ -26,7 +26,13 @@ export const dfa = defineRule({
   trainingDefaults: () => ({ lrFactor: 0.1 }),
   create(ctx, options) {
     const scale = (options.backward as BackwardConfig).scale;
-    const feedback = createBackwardMatrices(ctx.net.sizes, 'direct', ctx.rng.derive('feedback'), scale);
+    const feedback = createBackwardMatrices(
+      ctx.net.sizes,
+      'direct',
+      ctx.rng.derive('feedback'),
+      scale,
+      ctx.engine,
+    );
     return new DfaRule(ctx.net, ctx.engine, ctx.maxBatch, feedback);
   },
   cost: directFeedbackCost,

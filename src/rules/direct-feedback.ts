@@ -49,9 +49,9 @@ export abstract class DirectFeedbackRule {
         throw new TopdownUsageError(`direct feedback ${l} must be ${dL}x${net.width(l + 1)}`);
       }
     });
-    this.pass = new ForwardState(net, maxBatch);
-    this.buffers = new DeltaBuffers(net, maxBatch);
-    this.error = new Scratch(maxBatch, dL);
+    this.pass = new ForwardState(net, maxBatch, engine);
+    this.buffers = new DeltaBuffers(net, maxBatch, engine);
+    this.error = new Scratch(maxBatch, dL, engine);
     this.state = new StateSet().tensors(namedFeedback(feedback));
   }
 

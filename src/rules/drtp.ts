@@ -28,7 +28,13 @@ export const drtp = defineRule({
   trainingDefaults: () => ({ lrFactor: 0.1, activation: 'tanh' }),
   create(ctx, options) {
     const scale = (options.backward as BackwardConfig).scale;
-    const feedback = createBackwardMatrices(ctx.net.sizes, 'direct', ctx.rng.derive('feedback'), scale);
+    const feedback = createBackwardMatrices(
+      ctx.net.sizes,
+      'direct',
+      ctx.rng.derive('feedback'),
+      scale,
+      ctx.engine,
+    );
     return new DrtpRule(ctx.net, ctx.engine, ctx.maxBatch, feedback);
   },
   cost: directFeedbackCost,

@@ -64,8 +64,8 @@ export class FaRule implements LearningRule {
     });
     if (feedback.length !== net.depth - 1)
       throw new TopdownUsageError(`FA needs ${net.depth - 1} feedback matrices`);
-    this.pass = new ForwardState(net, maxBatch);
-    this.buffers = new DeltaBuffers(net, maxBatch);
+    this.pass = new ForwardState(net, maxBatch, engine);
+    this.buffers = new DeltaBuffers(net, maxBatch, engine);
     this.state = new StateSet().tensors(namedFeedback(feedback));
   }
 
@@ -102,7 +102,13 @@ export const fa = defineRule({
   variants: [{ label: 'fa --kolen-pollack', options: { fa: { kolenPollack: true } } }],
   create(ctx, options) {
     const backward = options.backward as BackwardConfig;
-    const feedback = createBackwardMatrices(ctx.net.sizes, 'fa', ctx.rng.derive('feedback'), backward.scale);
+    const feedback = createBackwardMatrices(
+      ctx.net.sizes,
+      'fa',
+      ctx.rng.derive('feedback'),
+      backward.scale,
+      ctx.engine,
+    );
     let sink: GradientSink | null = null;
     if ((options.fa as { kolenPollack: boolean }).kolenPollack) {
       if (!ctx.optimizer) throw new TopdownUsageError('Kolen-Pollack needs an optimiser for the feedback');

@@ -219,18 +219,21 @@ export class FfRule implements LearningRule {
     this.negPerSample = this.options.negatives === 'all' ? this.classes - 1 : 1;
     const maxNeg = maxBatch * this.negPerSample;
     this.maxBatch = maxBatch;
-    this.neutral = new ForwardState(net, maxBatch);
-    this.paired = new ForwardState(net, maxBatch + maxNeg);
+    this.neutral = new ForwardState(net, maxBatch, engine);
+    this.paired = new ForwardState(net, maxBatch + maxNeg, engine);
     const d0 = net.width(0);
-    this.xNeu = new Scratch(maxBatch, d0);
-    this.xPair = new Scratch(maxBatch + maxNeg, d0);
+    this.xNeu = new Scratch(maxBatch, d0, engine);
+    this.xPair = new Scratch(maxBatch + maxNeg, d0, engine);
     const pairRows = maxBatch + maxNeg;
-    this.deltas = Array.from({ length: this.hidden }, (_, l) => new Scratch(pairRows, net.width(l + 1)));
-    this.derivative = new Float32Array(pairRows * Math.max(...net.sizes.slice(1, -1)));
-    this.error = new Scratch(maxBatch, this.classes);
+    this.deltas = Array.from(
+      { length: this.hidden },
+      (_, l) => new Scratch(pairRows, net.width(l + 1), engine),
+    );
+    this.derivative = engine.floats(pairRows * Math.max(...net.sizes.slice(1, -1)));
+    this.error = new Scratch(maxBatch, this.classes, engine);
     this.labels = new Int32Array(maxBatch);
     this.negLabels = new Int32Array(maxNeg);
-    this.peerMeans = Array.from({ length: this.hidden }, (_, l) => new Matrix(1, net.width(l + 1)));
+    this.peerMeans = Array.from({ length: this.hidden }, (_, l) => Matrix.zeros(1, net.width(l + 1), engine));
     const t = this.options.threshold;
     if (Array.isArray(t) && t.length !== this.hidden) {
       throw new TopdownUsageError(`FF threshold lists ${t.length} values for ${this.hidden} hidden layers`);
@@ -343,10 +346,10 @@ export class FfRule implements LearningRule {
     }
     const d0 = this.net.width(0);
     const p = (this.diagnosticPasses ??= {
-      positive: new ForwardState(this.net, this.maxBatch),
-      negative: new ForwardState(this.net, this.maxBatch),
-      xPos: new Scratch(this.maxBatch, d0),
-      xNeg: new Scratch(this.maxBatch, d0),
+      positive: new ForwardState(this.net, this.maxBatch, this.engine),
+      negative: new ForwardState(this.net, this.maxBatch, this.engine),
+      xPos: new Scratch(this.maxBatch, d0, this.engine),
+      xNeg: new Scratch(this.maxBatch, d0, this.engine),
     });
     forward(
       this.engine,
@@ -474,8 +477,8 @@ export class FfRule implements LearningRule {
     const { net, classes } = this;
     const n = x.rows;
     if (!this.predictState || this.predictState.maxBatch < n) {
-      this.predictState = new ForwardState(net, n);
-      this.predictX = new Matrix(n, net.width(0));
+      this.predictState = new ForwardState(net, n, this.engine);
+      this.predictX = Matrix.zeros(n, net.width(0), this.engine);
     }
     const state = this.predictState;
     const input = this.predictX!.view(0, 0, n, net.width(0));

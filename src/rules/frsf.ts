@@ -4,7 +4,7 @@
  * while the signs follow W.
  */
 import type { Engine } from '../core/engine.js';
-import type { Matrix } from '../core/matrix.js';
+import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 import type { Network } from '../nn/network.js';
 
@@ -18,7 +18,7 @@ export class FrsfRule extends SignConcordantRule {
   constructor(net: Network, engine: Engine, maxBatch: number, rng: Rng, scale = 1) {
     super(net, engine, maxBatch);
     this.magnitudes = this.feedback.map((b, l) => {
-      const m = b.clone();
+      const m = Matrix.zeros(b.rows, b.cols, engine);
       const bound = heBound(b.cols, scale);
       rng.derive(l).fillUniform(m.data, 0, bound);
       return m;

@@ -127,15 +127,15 @@ export class PepitaRule implements LearningRule {
     this.options = resolvePepitaOptions(options);
     const s = net.sizes;
     checkTopDownShape(s, feedback);
-    this.clean = new ForwardState(net, maxBatch);
-    this.modulated = new ForwardState(net, maxBatch);
+    this.clean = new ForwardState(net, maxBatch, engine);
+    this.modulated = new ForwardState(net, maxBatch, engine);
     const dL = net.width(net.depth);
-    this.error = new Scratch(maxBatch, dL);
-    this.modError = new Scratch(maxBatch, dL);
-    this.xMod = new Scratch(maxBatch, s[0]!);
-    this.diffs = s.slice(1, -1).map((d) => new Scratch(maxBatch, d));
-    this.w1f = net.depth > 1 ? new Matrix(s[1]!, dL) : null;
-    this.blockScratch = new Float32Array(maxBatch * Math.max(1, ...s.slice(1, -1)));
+    this.error = new Scratch(maxBatch, dL, engine);
+    this.modError = new Scratch(maxBatch, dL, engine);
+    this.xMod = new Scratch(maxBatch, s[0]!, engine);
+    this.diffs = s.slice(1, -1).map((d) => new Scratch(maxBatch, d, engine));
+    this.w1f = net.depth > 1 ? Matrix.zeros(s[1]!, dL, engine) : null;
+    this.blockScratch = engine.floats(maxBatch * Math.max(1, ...s.slice(1, -1)));
     this.goodnessSums = { clean: [], modulated: [], steps: 0 };
     this.resetGoodness();
     // F, and the goodness sums of the epoch in progress (a checkpoint may be taken inside an epoch)

@@ -1,4 +1,4 @@
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 
 /**
  * A maxBatch x cols buffer handing out views of its first rows; the view is cached while the row count stays
@@ -8,8 +8,8 @@ export class Scratch {
   readonly full: Matrix;
   private cached: Matrix;
 
-  constructor(maxBatch: number, cols: number) {
-    this.full = new Matrix(maxBatch, cols);
+  constructor(maxBatch: number, cols: number, memory: FloatAllocator = HEAP) {
+    this.full = Matrix.zeros(maxBatch, cols, memory);
     this.cached = this.full;
   }
 

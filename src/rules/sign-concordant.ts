@@ -35,9 +35,9 @@ export abstract class SignConcordantRule implements LearningRule {
     private readonly engine: Engine,
     maxBatch: number,
   ) {
-    this.feedback = net.weights.slice(1).map((w) => new Matrix(w.rows, w.cols));
-    this.pass = new ForwardState(net, maxBatch);
-    this.buffers = new DeltaBuffers(net, maxBatch);
+    this.feedback = net.weights.slice(1).map((w) => Matrix.zeros(w.rows, w.cols, engine));
+    this.pass = new ForwardState(net, maxBatch, engine);
+    this.buffers = new DeltaBuffers(net, maxBatch, engine);
   }
 
   /** Writes the magnitudes M_l (>= 0) of hidden layer l's feedback into `out` (row-major, like W_{l+1}). */

@@ -108,6 +108,7 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
       normalization: config.normalization,
     },
     rng.derive('network'),
+    engine,
   );
   const settings = optimizerSettings(config);
   const optimizer = createOptimizer(engine, net, settings);
@@ -146,7 +147,7 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
     rule,
     optimizer,
     optimizers,
-    masks: config.dropout > 0 ? new DropoutMasks(net, config.batchSize) : null,
+    masks: config.dropout > 0 ? new DropoutMasks(net, config.batchSize, engine) : null,
     streams,
     components,
   };

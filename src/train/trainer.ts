@@ -321,13 +321,13 @@ export class TrainingSession {
     this.transform = config.standardize
       ? { standardize: true, ...channelStats(data.train, data.shape) }
       : null;
-    this.x = new Matrix(config.batchSize, features);
-    this.targets = new Matrix(config.batchSize, classes);
+    this.x = Matrix.zeros(config.batchSize, features, engine);
+    this.targets = Matrix.zeros(config.batchSize, classes, engine);
     this.labels = new Uint8Array(config.batchSize);
     const evalBatch = Math.min(EVAL_BATCH, Math.max(data.test.count, valCount, 1));
-    this.evalState = new ForwardState(this.model.net, evalBatch);
-    this.evalX = new Matrix(evalBatch, features);
-    this.evalTargets = new Matrix(evalBatch, classes);
+    this.evalState = new ForwardState(this.model.net, evalBatch, engine);
+    this.evalX = Matrix.zeros(evalBatch, features, engine);
+    this.evalTargets = Matrix.zeros(evalBatch, classes, engine);
     this.evalLabels = new Uint8Array(evalBatch);
     this.predicted = new Int32Array(Math.max(evalBatch, config.batchSize));
     this.history = new History();

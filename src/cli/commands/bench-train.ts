@@ -8,7 +8,7 @@ import { ruleLabel } from '../../rules/registry.js';
 import { resolveMergedConfig, resolveTrainConfig } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { ruleOptions } from '../../train/model.js';
-import { engineFromFlags } from '../engine-flags.js';
+import { enginesToMeasure, RATIO_PAIRS } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
@@ -46,7 +46,7 @@ export function registerBenchTrain(bench: Command, io: CliIO): void {
   const command = bench
     .command('train')
     .description(
-      'training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset; the model is built as topdown train builds it (same options and defaults, data shape cifar10 unless --data)',
+      'training throughput (samples/s) of a learning rule on synthetic data shaped like a dataset, on every available engine unless --engine names one; the model is built as topdown train builds it (same options and defaults, data shape cifar10 unless --data)',
     )
     .option('--batches <n>', 'timed batches', positiveInt('--batches'), 50)
     .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), 5)
@@ -54,7 +54,7 @@ export function registerBenchTrain(bench: Command, io: CliIO): void {
     .addOption(
       new Option('--preset <name>', "time a preset's step (flags override it)").choices(Object.keys(PRESETS)),
     )
-    .option('--no-roofline', "skip timing the step's products alone (the roofline)")
+    .option('--no-roofline', "skip timing the step's products alone (the roofline, on the first engine)")
     .option('--json', 'print one JSON object with samples_per_s, ms_per_batch, sizes, engine, roofline...');
   addFlags(
     command,
@@ -76,40 +76,65 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
   const config = flags.preset
     ? resolveMergedConfig([preset, `preset ${flags.preset as string}`], [given, 'flags'])
     : resolveTrainConfig({ [BENCH_DATA.key]: BENCH_DATA.value, ...given }, 'flags');
-  const { engine } = engineFromFlags({ engine: config.engine, threads: config.threads }, io);
+  const engines = enginesToMeasure({ engine: config.engine, threads: config.threads }, io);
   const batches = flags.batches as number;
-  const result = benchTrain(engine, {
-    config,
-    batches,
-    warmup: flags.warmup as number,
-    roofline: flags.roofline !== false,
-    onBatch: io.errIsTTY
-      ? (done, total) => io.err(`\r\x1b[K${config.rule}: batch ${done}/${total}`)
-      : undefined,
-  });
+  const runs = engines.map((engine, i) => ({
+    engine,
+    result: benchTrain(engine, {
+      config,
+      batches,
+      warmup: flags.warmup as number,
+      // the roofline replays the first engine's products only (it is what `auto` would train on)
+      roofline: i === 0 && flags.roofline !== false,
+      onBatch: io.errIsTTY
+        ? (done, total) => io.err(`\r\x1b[K${config.rule} on ${engine.name}: batch ${done}/${total}`)
+        : undefined,
+    }),
+  }));
   if (io.errIsTTY) io.err('\r\x1b[K');
   const label = ruleLabel(config);
+  const first = runs[0]!;
+  const ratios: Partial<Record<(typeof RATIO_PAIRS)[number][2], number>> = {};
+  for (const [top, bottom, key] of RATIO_PAIRS) {
+    const a = runs.find((r) => r.engine.name === top);
+    const b = runs.find((r) => r.engine.name === bottom);
+    if (a && b) ratios[key] = a.result.samples_per_s / b.result.samples_per_s;
+  }
   if (flags.json) {
     io.out(
       JSON.stringify({
         version: packageVersion(),
-        engine: engine.info(),
+        engine: first.engine.info(),
         label,
         options: ruleOptions(config),
-        ...result,
+        ...first.result,
+        engines: runs.map((r) => ({
+          engine: r.engine.info(),
+          samples_per_s: r.result.samples_per_s,
+          ms_per_batch: r.result.ms_per_batch,
+          median_ms_per_batch: r.result.median_ms_per_batch,
+        })),
+        ratios,
       }) + '\n',
     );
     return;
   }
-  const info = engine.info();
-  io.out(
-    [
-      `rule ${label} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
-      `engine ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
-      `${result.samples_per_s.toFixed(0)} samples/s (${result.ms_per_batch.toFixed(2)} ms per batch, median ${result.median_ms_per_batch.toFixed(2)}) over ${result.batches} batches`,
-      ...(result.roofline ? rooflineLines(result.roofline, result.median_ms_per_batch) : []),
-    ].join('\n') + '\n',
+  const result = first.result;
+  const lines = [
+    `rule ${label} on ${result.data}-shaped synthetic data, net ${result.sizes.join('-')}, batch ${result.batch}`,
+  ];
+  for (const r of runs) {
+    const info = r.engine.info();
+    lines.push(
+      `engine ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}: ${r.result.samples_per_s.toFixed(0)} samples/s (${r.result.ms_per_batch.toFixed(2)} ms per batch, median ${r.result.median_ms_per_batch.toFixed(2)}) over ${r.result.batches} batches`,
+    );
+  }
+  const ratioText = RATIO_PAIRS.filter(([, , key]) => ratios[key] !== undefined).map(
+    ([a, b, key]) => `${a}/${b} ${ratios[key]!.toFixed(2)}`,
   );
+  if (ratioText.length > 0) lines.push(`throughput ratios (same run): ${ratioText.join(', ')}`);
+  if (result.roofline) lines.push(...rooflineLines(result.roofline, result.median_ms_per_batch));
+  io.out(lines.join('\n') + '\n');
 }
 
 function rooflineLines(r: RooflineReport, stepMs: number): string[] {

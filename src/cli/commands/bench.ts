@@ -1,7 +1,7 @@
 import { benchGemm, type GemmBenchOptions, type GemmBenchResult } from '../../bench/gemm-bench.js';
 import { PAPER_GEMM_SHAPES, type GemmShape } from '../../bench/gemm-shapes.js';
-import { JsEngine, type Engine } from '../../core/engine.js';
-import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
+import type { Engine } from '../../core/engine.js';
+import { enginesToMeasure, RATIO_PAIRS, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
 
@@ -10,23 +10,15 @@ export interface BenchGemmFlags extends EngineFlags, GemmBenchOptions {
   shapes?: GemmShape[];
 }
 
-/** blas/js throughput ratio for one shape, both measured in the same run. */
+/** Throughput ratios between engines for one shape, all measured in the same run. */
 export interface GemmRatio {
   label: string;
   m: number;
   k: number;
   n: number;
-  blas_over_js: number;
-}
-
-/**
- * The engines to measure: with no --engine (or `auto`), every available one (blas first, then js);
- * otherwise just the one named.
- */
-function enginesToMeasure(flags: EngineFlags, io: CliIO): Engine[] {
-  if (flags.engine === 'js' || flags.engine === 'blas') return [engineFromFlags(flags, io).engine];
-  const { engine } = engineFromFlags({ ...flags, engine: 'auto' }, io);
-  return engine.name === 'js' ? [engine] : [engine, new JsEngine()];
+  blas_over_js?: number;
+  wasm_over_js?: number;
+  wasm_over_blas?: number;
 }
 
 export function runBenchGemm(flags: BenchGemmFlags, io: CliIO): void {
@@ -47,17 +39,15 @@ export function runBenchGemm(flags: BenchGemmFlags, io: CliIO): void {
   if (io.errIsTTY) io.err('\r\x1b[K');
   const ratios: GemmRatio[] = [];
   for (const shape of shapes) {
-    const blas = results.find((r) => r.engine === 'blas' && r.label === shape.label);
-    const js = results.find((r) => r.engine === 'js' && r.label === shape.label);
-    if (blas && js) {
-      ratios.push({
-        label: shape.label,
-        m: shape.m,
-        k: shape.k,
-        n: shape.n,
-        blas_over_js: blas.gflops / js.gflops,
-      });
+    const of = (name: string): GemmBenchResult | undefined =>
+      results.find((r) => r.engine === name && r.label === shape.label);
+    const ratio: GemmRatio = { label: shape.label, m: shape.m, k: shape.k, n: shape.n };
+    for (const [top, bottom, key] of RATIO_PAIRS) {
+      const a = of(top);
+      const b = of(bottom);
+      if (a && b) ratio[key] = a.gflops / b.gflops;
     }
+    if (Object.keys(ratio).length > 4) ratios.push(ratio);
   }
   const engineInfo = engines.map((e) => e.info());
   if (flags.json) {
@@ -78,7 +68,8 @@ function printTable(
 ): void {
   for (const e of engines) {
     const core = e.openblasCore ? `, OpenBLAS core ${e.openblasCore}` : '';
-    io.out(`engine ${e.name}: ${e.threads} thread${e.threads === 1 ? '' : 's'}${core}\n`);
+    const kernels = e.wasmKernels ? `, ${e.wasmKernels} kernels` : '';
+    io.out(`engine ${e.name}: ${e.threads} thread${e.threads === 1 ? '' : 's'}${core}${kernels}\n`);
   }
   const header = ['engine', 'm x k x n', 'op', 'GFLOP/s', 'us/call', 'shape'];
   const rows = results.map((r) => [
@@ -97,7 +88,15 @@ function printTable(
   io.out('\n' + fmt(header).trimEnd() + '\n');
   for (const row of rows) io.out(fmt(row).trimEnd() + '\n');
   if (ratios.length > 0) {
-    io.out('\nblas/js throughput ratio (same run):\n');
-    for (const r of ratios) io.out(`  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${r.blas_over_js.toFixed(1)}x\n`);
+    const pairs = RATIO_PAIRS.filter(([, , key]) => ratios.some((r) => r[key] !== undefined));
+    io.out('\nthroughput ratios (same run):\n');
+    io.out(`  ${'m x k x n'.padEnd(16)} ${pairs.map(([a, b]) => `${a}/${b}`.padStart(10)).join(' ')}\n`);
+    for (const r of ratios) {
+      const cells = pairs.map(([, , key]) => {
+        const v = r[key];
+        return (v === undefined ? '-' : `${v.toFixed(v < 10 ? 2 : 1)}x`).padStart(10);
+      });
+      io.out(`  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${cells.join(' ')}\n`);
+    }
   }
 }

@@ -15,6 +15,8 @@ export interface InfoReport {
   engine: EngineInfo;
   blasAvailable: boolean;
   blasUnavailableReason?: string;
+  /** Why `auto` passed over the wasm engine too (its kernels not built, no WebAssembly SIMD). */
+  wasmUnavailableReason?: string;
   openblasCoreTypeEnv?: string;
   openblasCoreTypeChoice?: string;
   cpu: {
@@ -28,7 +30,7 @@ export interface InfoReport {
 }
 
 export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
-  const { engine } = engineFromFlags(flags, io, true);
+  const { engine, wasmReason } = engineFromFlags(flags, io, true);
   const load = loadBlasAddon();
   // Once topdown has chosen the core type, OPENBLAS_CORETYPE holds its choice, not the user's.
   const userCoreType = load.ok && load.coreTypeForced ? undefined : process.env.OPENBLAS_CORETYPE;
@@ -49,6 +51,7 @@ export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
     },
   };
   if (!load.ok) report.blasUnavailableReason = load.reason;
+  if (wasmReason) report.wasmUnavailableReason = wasmReason;
   if (userCoreType) report.openblasCoreTypeEnv = userCoreType;
   const choice = chooseOpenBlasCoreType(cpu);
   if (choice) report.openblasCoreTypeChoice = choice;
@@ -64,9 +67,15 @@ export function runInfo(flags: EngineFlags & { json?: boolean }, io: CliIO): voi
   const e = r.engine;
   const lines = [
     `topdown ${r.version} (Node ${r.node}, ${r.platform})`,
-    `engine:   ${e.name}${e.name === 'js' && !r.blasAvailable ? ` (blas unavailable: ${r.blasUnavailableReason})` : ''}`,
+    `engine:   ${e.name}${e.name !== 'blas' && !r.blasAvailable ? ` (blas unavailable: ${r.blasUnavailableReason})` : ''}`,
     `threads:  ${e.threads}`,
   ];
+  if (r.wasmUnavailableReason) lines.push(`wasm:     unavailable: ${r.wasmUnavailableReason}`);
+  if (e.wasmKernels) {
+    const memory = e.wasmSharedMemory ? 'shared memory' : 'unshared memory (one thread)';
+    const why = e.wasmKernelsReason ? `; ${e.wasmKernelsReason}` : '';
+    lines.push(`wasm:     ${e.wasmKernels} kernels, ${memory}${why}`);
+  }
   if (e.openblasCore) {
     const how = e.openblasCoreForced
       ? 'OPENBLAS_CORETYPE set by topdown for this CPU'

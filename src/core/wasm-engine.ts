@@ -1,0 +1,266 @@
+/**
+ * The `wasm` engine: the kernels of `assembly/` (AssemblyScript, 128-bit SIMD, relaxed SIMD when the runtime
+ * has it) over one WebAssembly memory, with the GEMM split over helper threads when the memory is shared.
+ * Arrays from {@link WasmEngine.floats} (and matrices made with `Matrix.zeros(rows, cols, engine)`) live in that memory, so kernels read
+ * and write them in place; other arrays are copied in and out around each call (correct, slower). The
+ * platform part (reading the .wasm files, starting threads) is given by the caller: see `wasm-node.ts`.
+ */
+import type {} from './wasm-globals.js';
+import { Engine, type AdamScalars, type EngineInfo } from './engine-base.js';
+import { checkGer, checkSameLength } from './engine-checks.js';
+import { TopdownUsageError } from './errors.js';
+import { jsSgemm } from './js-gemm.js';
+import * as kernels from './kernels.js';
+import type { Matrix } from './matrix.js';
+import type { SgemmFn } from './sgemm-type.js';
+import { WasmMemory } from './wasm-memory.js';
+import { MAX_THREADS, ThreadPool, type GemmBlockFn, type SpawnThread } from './wasm-threads.js';
+
+/** The kernels' exports (assembly/index.ts); addresses are bytes, counts elements. */
+export interface WasmKernels {
+  workFloats(): number;
+  fused(): number;
+  gemmBlock: GemmBlockFn;
+  axpy(n: number, alpha: number, x: number, y: number): void;
+  scal(n: number, alpha: number, x: number): void;
+  ger(m: number, n: number, alpha: number, x: number, y: number, a: number, lda: number): void;
+  sgdUpdate(n: number, w: number, v: number, lr: number, wd: number): void;
+  adamUpdate(
+    rows: number,
+    cols: number,
+    p: number,
+    pStride: number,
+    g: number,
+    m: number,
+    v: number,
+    beta1: number,
+    beta2: number,
+    wd: number,
+    eps: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    c1: number,
+    c2: number,
+  ): void;
+  relu(n: number, x: number, out: number): void;
+  reluMask(n: number, x: number, out: number): void;
+  multiply(n: number, x: number, y: number, out: number): void;
+  subtract(n: number, x: number, y: number, out: number): void;
+}
+
+/** Which build of the kernels runs. */
+export type WasmKernelVariant = 'relaxed-simd' | 'simd';
+
+/** What {@link WasmEngine} is built from. */
+export interface WasmEngineSetup {
+  /** The compiled kernels, built for a shared memory when `shared`. */
+  module: WebAssembly.Module;
+  variant: WasmKernelVariant;
+  /** Why the relaxed-SIMD kernels are not in use, when they are not. */
+  variantReason?: string;
+  /** A shared memory (required for more than one thread). */
+  shared: boolean;
+  /** Threads in all (the calling one included); 1 without a shared memory. */
+  threads: number;
+  /** Starts a helper thread; required when threads > 1. */
+  spawn?: SpawnThread;
+  /** Pages the memory starts with (an unshared memory never grows past them). Default 256 (16 MiB). */
+  initialPages?: number;
+}
+
+/** Products below this many multiply-adds run in TypeScript (a call into the kernels is not free). */
+export const WASM_SMALL_GEMM_MACS = 4096;
+/** Products from this many multiply-adds are split over threads (waking a helper costs tens of microseconds). */
+export const WASM_THREAD_GEMM_MACS = 1 << 20;
+
+export class WasmEngine extends Engine {
+  readonly name = 'wasm' as const;
+  private readonly memory: WasmMemory;
+  private readonly k: WasmKernels;
+  private readonly pool: ThreadPool | null;
+  private readonly work: number;
+
+  constructor(private readonly setup: WasmEngineSetup) {
+    super();
+    const threads = setup.shared ? Math.min(setup.threads, MAX_THREADS) : 1;
+    this.memory = new WasmMemory({
+      shared: setup.shared,
+      initialPages: setup.initialPages ?? 256,
+      maximumPages: 65536,
+    });
+    const instance = new WebAssembly.Instance(setup.module, { env: { memory: this.memory.memory } });
+    this.k = instance.exports as unknown as WasmKernels;
+    const workBytes = this.k.workFloats() * 4;
+    const works = Array.from({ length: threads }, () => {
+      const ptr = this.memory.reserve(workBytes);
+      if (ptr < 0) throw new TopdownUsageError('the wasm engine memory is too small for its scratch');
+      return ptr;
+    });
+    this.work = works[0]!;
+    if (threads > 1) {
+      if (!setup.spawn) throw new TopdownUsageError('a threaded wasm engine needs a way to start threads');
+      this.pool = new ThreadPool(this.memory.memory, this.k.gemmBlock, threads, works);
+      this.pool.start(setup.module, setup.spawn);
+    } else {
+      this.pool = null;
+    }
+  }
+
+  info(): EngineInfo {
+    const out: EngineInfo = {
+      name: 'wasm',
+      threads: this.pool?.threads ?? 1,
+      wasmKernels: this.setup.variant,
+      wasmSharedMemory: this.setup.shared,
+    };
+    if (this.setup.variantReason) out.wasmKernelsReason = this.setup.variantReason;
+    return out;
+  }
+
+  /** Helper threads instantiated so far (they start asynchronously and join products once ready). */
+  readyThreads(): number {
+    return 1 + (this.pool?.readyHelpers() ?? 0);
+  }
+
+  /** Waits (asynchronously) until every helper thread is ready, or the timeout passes. */
+  async whenThreadsReady(timeoutMs = 10000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    const all = this.pool?.threads ?? 1;
+    while (this.readyThreads() < all) {
+      if (Date.now() > end) return false;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return true;
+  }
+
+  /** Bytes of engine memory in use. */
+  get memoryBytes(): number {
+    return this.memory.allocatedBytes;
+  }
+
+  override floats(n: number): Float32Array {
+    return this.memory.floats(n);
+  }
+
+  sgemm: SgemmFn = (transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
+    if (m === 0 || n === 0) return;
+    const macs = m * n * k;
+    if (macs < WASM_SMALL_GEMM_MACS) {
+      jsSgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+      return;
+    }
+    const [pa, pb, pc] = this.memory.addresses([
+      { x: a, offset: aOff, count: extent(transA ? k : m, transA ? m : k, lda) },
+      { x: b, offset: bOff, count: extent(transB ? n : k, transB ? k : n, ldb) },
+      { x: c, offset: cOff, count: extent(m, n, ldc) },
+    ]);
+    if (this.pool && macs >= WASM_THREAD_GEMM_MACS) {
+      this.pool.gemm({ transA, transB, m, n, k, alpha, a: pa!, lda, b: pb!, ldb, beta, c: pc!, ldc });
+    } else {
+      const tA = transA ? 1 : 0;
+      const tB = transB ? 1 : 0;
+      this.k.gemmBlock(tA, tB, k, alpha, pa!, lda, pb!, ldb, beta, pc!, ldc, 0, m, 0, n, this.work);
+    }
+    this.memory.unstage(c);
+  };
+
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+    checkSameLength('axpy', x, y);
+    if (this.owned(x, y)) this.k.axpy(x.length, alpha, x.byteOffset, y.byteOffset);
+    else kernels.axpy(alpha, x, y);
+  }
+
+  scal(alpha: number, x: Float32Array): void {
+    if (this.owned(x)) this.k.scal(x.length, alpha, x.byteOffset);
+    else kernels.scal(alpha, x);
+  }
+
+  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
+    checkSameLength('sgdUpdate', w, v);
+    if (this.owned(w, v)) this.k.sgdUpdate(w.length, w.byteOffset, v.byteOffset, lr, weightDecay);
+    else kernels.sgdSweep(w, v, lr, weightDecay);
+  }
+
+  adamUpdate(
+    p: Float32Array,
+    pOff: number,
+    pStride: number,
+    rows: number,
+    cols: number,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamScalars,
+  ): void {
+    if (!this.owned(p, g, m, v)) {
+      kernels.adamSweep(p, pOff, pStride, rows, cols, g, m, v, s);
+      return;
+    }
+    this.k.adamUpdate(
+      rows,
+      cols,
+      p.byteOffset + pOff * 4,
+      pStride,
+      g.byteOffset,
+      m.byteOffset,
+      v.byteOffset,
+      s.beta1,
+      s.beta2,
+      s.weightDecay,
+      s.eps,
+      s.stepSize,
+      s.invBc2Sqrt,
+      // 1 - beta formed in double, then rounded, as PyTorch passes it
+      Math.fround(1 - s.beta1),
+      Math.fround(1 - s.beta2),
+    );
+  }
+
+  ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
+    checkGer(x, y, a);
+    if (this.owned(x, y, a.data)) {
+      const pa = a.data.byteOffset + a.offset * 4;
+      this.k.ger(x.length, y.length, alpha, x.byteOffset, y.byteOffset, pa, a.stride);
+    } else {
+      kernels.ger(alpha, x, y, a);
+    }
+  }
+
+  override relu(x: Float32Array, out: Float32Array = x): Float32Array {
+    if (x.length !== out.length || !this.owned(x, out)) return kernels.relu(x, out);
+    this.k.relu(x.length, x.byteOffset, out.byteOffset);
+    return out;
+  }
+
+  override reluMask(x: Float32Array, out: Float32Array = x): Float32Array {
+    if (x.length !== out.length || !this.owned(x, out)) return kernels.reluMask(x, out);
+    this.k.reluMask(x.length, x.byteOffset, out.byteOffset);
+    return out;
+  }
+
+  override multiply(x: Float32Array, mask: Float32Array, out: Float32Array = x): Float32Array {
+    if (x.length !== out.length || mask.length !== out.length || !this.owned(x, mask, out)) {
+      return kernels.multiply(x, mask, out);
+    }
+    this.k.multiply(x.length, x.byteOffset, mask.byteOffset, out.byteOffset);
+    return out;
+  }
+
+  override subtract(a: Float32Array, b: Float32Array, out: Float32Array = a): Float32Array {
+    if (a.length !== out.length || b.length !== out.length || !this.owned(a, b, out)) {
+      return kernels.subtract(a, b, out);
+    }
+    this.k.subtract(a.length, a.byteOffset, b.byteOffset, out.byteOffset);
+    return out;
+  }
+
+  private owned(...xs: Float32Array[]): boolean {
+    for (const x of xs) if (!this.memory.owns(x)) return false;
+    return true;
+  }
+}
+
+/** Elements spanned by a rows x cols view with leading dimension ld (0 for an empty view). */
+function extent(rows: number, cols: number, ld: number): number {
+  return rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+}
