@@ -202,3 +202,48 @@ export function subtract(n: i32, x: usize, y: usize, out: usize): void {
     store<f32>(out + o, load<f32>(x + o) - load<f32>(y + o));
   }
 }
+
+/**
+ * Rows of a relu layer normalised per sample (rows x d, contiguous): g = relu(a); out[r] = sum_j g_rj^2 in
+ * double, in order (out[rows + r] its square root); h = g * target / max(norm, floor), the product in double.
+ * `out` holds 2 * rows doubles: the squared norms, then the norms.
+ */
+export function reluNormalizeRows(
+  rows: i32,
+  d: i32,
+  a: usize,
+  g: usize,
+  h: usize,
+  target: f64,
+  floor: f64,
+  out: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>(r * d) << 2;
+    relu(d, a + o, g + o);
+    let s: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const v = <f64>load<f32>(g + o + (<usize>j << 2));
+      s += v * v;
+    }
+    const norm = sqrt<f64>(s);
+    store<f64>(out + (<usize>r << 3), s);
+    store<f64>(out + (<usize>(rows + r) << 3), norm);
+    scaleInto(d, target / max<f64>(norm, floor), g + o, h + o);
+  }
+}
+
+/** out = x * alpha (the product in double, rounded once). */
+function scaleInto(n: i32, alpha: f64, x: usize, out: usize): void {
+  const va = f64x2.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const xv = v128.load(x + o);
+    v128.store(out + o, f32of(f64x2.mul(va, f64lo(xv)), f64x2.mul(va, f64hi(xv))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>(alpha * <f64>load<f32>(x + o)));
+  }
+}

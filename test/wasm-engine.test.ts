@@ -230,6 +230,31 @@ describe.each([1, 2])('wasm engine with %i thread(s)', (threads) => {
     }
   });
 
+  it('the relu + per-row normalisation (with its norms) equals the js engine bit for bit', async () => {
+    const engine = await wasmEngine(threads);
+    const [rows, d] = [9, 37];
+    const rng = Rng.fromSeed(8);
+    const a = floats(engine, rng, rows * d);
+    a.fill(0, 2 * d, 3 * d); // an all-zero row: its norm is floored
+    const run = (e: Engine, x: Float32Array) => {
+      const out = {
+        g: e.floats(rows * d),
+        h: e.floats(rows * d),
+        norms: new Float64Array(rows),
+        squares: new Float64Array(rows),
+      };
+      e.reluNormalizeRows(x, out.g, out.h, rows, d, 3.5, 1e-6, out.norms, out.squares);
+      return out;
+    };
+    const w = run(engine, a);
+    const j = run(js, a.slice());
+    expect(Array.from(w.g)).toEqual(Array.from(j.g));
+    expect(Array.from(w.h)).toEqual(Array.from(j.h));
+    expect(Array.from(w.norms)).toEqual(Array.from(j.norms));
+    expect(Array.from(w.squares)).toEqual(Array.from(j.squares));
+    expect(w.norms[2]).toBe(0);
+  });
+
   it('ger and Adam (strided parameters) equal the js engine bit for bit', async () => {
     const engine = await wasmEngine(threads);
     const [rows, cols, stride] = [37, 53, 60];

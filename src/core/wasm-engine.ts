@@ -46,6 +46,16 @@ export interface WasmKernels {
   reluMask(n: number, x: number, out: number): void;
   multiply(n: number, x: number, y: number, out: number): void;
   subtract(n: number, x: number, y: number, out: number): void;
+  reluNormalizeRows(
+    rows: number,
+    d: number,
+    a: number,
+    g: number,
+    h: number,
+    target: number,
+    floor: number,
+    out: number,
+  ): void;
 }
 
 /** Which build of the kernels runs. */
@@ -79,6 +89,7 @@ export class WasmEngine extends Engine {
   private readonly k: WasmKernels;
   private readonly pool: ThreadPool | null;
   private readonly work: number;
+  private doubleScratch: Float64Array = new Float64Array(0);
 
   constructor(private readonly setup: WasmEngineSetup) {
     super();
@@ -252,6 +263,46 @@ export class WasmEngine extends Engine {
     }
     this.k.subtract(a.length, a.byteOffset, b.byteOffset, out.byteOffset);
     return out;
+  }
+
+  override reluNormalizeRows(
+    a: Float32Array,
+    g: Float32Array,
+    h: Float32Array,
+    rows: number,
+    d: number,
+    target: number,
+    floor: number,
+    norms: Float64Array,
+    squares: Float64Array,
+  ): void {
+    if (!this.owned(a, g, h)) {
+      kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
+      return;
+    }
+    const out = this.doubles(2 * rows);
+    this.k.reluNormalizeRows(
+      rows,
+      d,
+      a.byteOffset,
+      g.byteOffset,
+      h.byteOffset,
+      target,
+      floor,
+      out.byteOffset,
+    );
+    squares.set(out.subarray(0, rows));
+    norms.set(out.subarray(rows, 2 * rows));
+  }
+
+  /** A scratch of at least n doubles in the memory, grown (never shrunk) to the largest asked. */
+  private doubles(n: number): Float64Array {
+    if (this.doubleScratch.length < n) {
+      const ptr = this.memory.reserve(n * 8);
+      if (ptr < 0) throw new TopdownUsageError('the wasm engine memory is full');
+      this.doubleScratch = new Float64Array(this.memory.memory.buffer, ptr, n);
+    }
+    return this.doubleScratch;
   }
 
   private owned(...xs: Float32Array[]): boolean {
