@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { JsEngine, type AdamScalars, type Engine } from '../src/core/engine.js';
@@ -14,6 +17,7 @@ import { referenceGemm } from './helpers.js';
 import { syntheticDataset } from './train-helpers.js';
 
 const js = new JsEngine();
+const root = join(import.meta.dirname, '..');
 const small = (extra: TrainConfigInput = {}) =>
   resolveTrainConfig({
     hidden: [32],
@@ -287,6 +291,35 @@ describe.each([1, 2])('wasm engine with %i thread(s)', (threads) => {
     engine.ger(-0.7, w.x, w.y, new Matrix(rows, cols, w.p, 1, stride));
     js.ger(-0.7, j.x, j.y, new Matrix(rows, cols, j.p, 1, stride));
     expect(Array.from(w.p)).toEqual(Array.from(j.p));
+  });
+});
+
+describe('the relaxed-SIMD kernels', () => {
+  it('are picked when the runtime has relaxed SIMD, and their fused GEMM is right', () => {
+    // Node 20 has relaxed SIMD behind a flag (Node 22 on by default): a child with it on
+    const script = `
+      import { createWasmEngine, JsEngine } from './dist/core/index.js';
+      const made = createWasmEngine(2);
+      const e = made.engine;
+      const [m, n, k] = [150, 170, 190];
+      const a = e.floats(m * k), b = e.floats(k * n), c = e.floats(m * n), d = new Float32Array(m * n);
+      for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
+      for (let i = 0; i < b.length; i++) b[i] = Math.cos(i * 0.3);
+      e.sgemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, c, 0, n);
+      new JsEngine().sgemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, d, 0, n);
+      let max = 0;
+      for (let i = 0; i < c.length; i++) max = Math.max(max, Math.abs(c[i] - d[i]));
+      console.log(JSON.stringify({ info: e.info(), max }));`;
+    const r = spawnSync(
+      process.execPath,
+      ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', script],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.info).toMatchObject({ name: 'wasm', wasmKernels: 'relaxed-simd' });
+    expect(out.info.wasmKernelsReason).toBeUndefined();
+    expect(out.max).toBeLessThan(1e-3);
   });
 });
 

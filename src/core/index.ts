@@ -21,6 +21,7 @@ export {
 } from './engine.js';
 export { WasmEngine, type WasmEngineSetup, type WasmKernelVariant } from './wasm-engine.js';
 export { createWasmEngine, loadWasmKernels } from './wasm-node.js';
+export { createBrowserWasmEngine, type BrowserWasmOptions } from './wasm-browser.js';
 export { threadSource, type ThreadInit } from './wasm-threads.js';
 export type { SgemmFn } from './sgemm-type.js';
 export { Rng, type RngState } from './rng.js';
