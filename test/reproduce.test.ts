@@ -325,7 +325,10 @@ describe('sweep', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/4 of 4 runs done/);
     const report = topdown(['report', out, '--json']);
-    const cells = JSON.parse(report.out).cells.map((c: { cell: string; seeds: number }) => [c.cell, c.seeds]);
+    const json = JSON.parse(report.out);
+    // the subsets the config file set are the budget the report states
+    expect(json.budget.base).toMatchObject({ trainSubset: 200, testSubset: 50 });
+    const cells = json.cells.map((c: { cell: string; seeds: number }) => [c.cell, c.seeds]);
     expect(cells).toEqual([
       ['lr=0.1', 2],
       ['lr=0.01', 2],

@@ -45,7 +45,8 @@ export function experimentManifest(
 ): Manifest {
   const seeds = budget.seeds ?? experiment.seeds;
   const first = plan[0]?.jobs[0];
-  const epochs = first?.kind === 'train' ? first.config.epochs : 0;
+  const trainConfig = first?.kind === 'train' ? first.config : undefined;
+  const epochs = trainConfig?.epochs ?? 0;
   const theory = experiment.kind === 'theory';
   return {
     experiment: experiment.name,
@@ -55,8 +56,9 @@ export function experimentManifest(
     budget: {
       seeds,
       epochs,
-      trainSubset: theory ? null : (budget.trainSubset ?? null),
-      testSubset: theory ? null : (budget.testSubset ?? null),
+      // the runs' own (a sweep's config file may set them), else what the budget asked
+      trainSubset: theory ? null : (trainConfig?.trainSubset ?? budget.trainSubset ?? null),
+      testSubset: theory ? null : (trainConfig?.testSubset ?? budget.testSubset ?? null),
     },
     full: {
       seeds: experiment.seeds,
