@@ -37,6 +37,7 @@ export {
 } from './rules/index.js';
 export { Adam, GradientBuffers, Sgd, type GradientSink } from './optim/index.js';
 export {
+  openTrainingSession,
   presetConfig,
   resolveTrainConfig,
   RunFolder,

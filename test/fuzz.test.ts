@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { TopdownUnavailableError, TopdownUsageError } from '../src/core/errors.js';
 import { DataFormatError, DataMissingError, loadDataset } from '../src/data/index.js';
 import { readCheckpointFile } from '../src/train/checkpoint-file.js';
-import { readConfigFile, resolveTrainConfig } from '../src/train/config.js';
+import { readConfigFile } from '../src/train/config-file.js';
+import { resolveTrainConfig } from '../src/train/config.js';
 import { RunFolder } from '../src/train/run-folder.js';
 import { TrainingSession } from '../src/train/trainer.js';
 

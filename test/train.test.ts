@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { readCheckpointFile } from '../src/train/checkpoint-file.js';
-import { camelKeys, readConfigFile, resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
+import { readConfigFile } from '../src/train/config-file.js';
+import { openTrainingSession } from '../src/train/open.js';
+import { camelKeys, resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { buildModel, restoreModel, snapshotModel } from '../src/train/model.js';
 import { presetConfig, PRESETS } from '../src/train/presets.js';
 import { RunFolder } from '../src/train/run-folder.js';
@@ -114,7 +116,7 @@ describe('training loop', () => {
     expect([s.data.train.count, s.data.test.count]).toEqual([100, 50]);
     const dir = join(tmp, 'open-data');
     writeSyntheticMnist(dir, 2, 300, 100);
-    const opened = TrainingSession.open({
+    const opened = openTrainingSession({
       dataDir: dir,
       trainSubset: 200,
       hidden: [8],

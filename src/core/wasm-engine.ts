@@ -76,11 +76,17 @@ export interface WasmEngineSetup {
   spawn?: SpawnThread;
   /** Pages the memory starts with (an unshared memory never grows past them). Default 256 (16 MiB). */
   initialPages?: number;
+  /** Products from this many multiply-adds are split over the threads; default {@link WASM_THREAD_GEMM_MACS}. */
+  threadGemmMacs?: number;
 }
 
 /** Products below this many multiply-adds run in TypeScript (a call into the kernels is not free). */
 export const WASM_SMALL_GEMM_MACS = 4096;
-/** Products from this many multiply-adds are split over threads (waking a helper costs tens of microseconds). */
+/**
+ * Products from this many multiply-adds are split over threads. Measured (2 threads, NT, batch 64): at 1M
+ * multiply-adds two threads take 0.68 of one thread's time, at 4M 0.51; below, a product has too few chunks of
+ * at least 64 rows or columns to share, and waking a helper costs microseconds.
+ */
 export const WASM_THREAD_GEMM_MACS = 1 << 20;
 
 export class WasmEngine extends Engine {
@@ -165,7 +171,7 @@ export class WasmEngine extends Engine {
       { x: b, offset: bOff, count: extent(transB ? n : k, transB ? k : n, ldb) },
       { x: c, offset: cOff, count: extent(m, n, ldc) },
     ]);
-    if (this.pool && macs >= WASM_THREAD_GEMM_MACS) {
+    if (this.pool && macs >= (this.setup.threadGemmMacs ?? WASM_THREAD_GEMM_MACS)) {
       this.pool.gemm({ transA, transB, m, n, k, alpha, a: pa!, lda, b: pb!, ldb, beta, c: pc!, ldc });
     } else {
       const tA = transA ? 1 : 0;

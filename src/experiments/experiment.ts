@@ -13,7 +13,8 @@ import { z } from 'zod';
 
 import { TopdownUsageError } from '../core/errors.js';
 import { resolveTheoryProblem, THEORY_RULES, type TheoryProblem } from '../theory/problem.js';
-import { readConfigFile, resolveMergedConfig, type TrainConfig } from '../train/config.js';
+import { readConfigFile } from '../train/config-file.js';
+import { resolveMergedConfig, type TrainConfig } from '../train/config.js';
 import { presetConfig } from '../train/presets.js';
 
 /** A published number: mean and std of a metric in percent, and where the spec has it from. */

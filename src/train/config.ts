@@ -7,12 +7,11 @@
  * length normalisation, no dropout) fill what none of them set. The resolved object is written next to every
  * run's results.
  */
-import { readFileSync } from 'node:fs';
 
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-import { ENGINE_NAMES } from '../core/engine.js';
+import { ENGINE_NAMES } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { camel, describeFields, type OptionField } from '../core/options.js';
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
@@ -272,34 +271,30 @@ export function trainConfigJsonSchema(): Record<string, unknown> {
   >;
 }
 
-/** Reads a YAML or JSON config file (kebab-case or camelCase keys) into a partial configuration. */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TopdownUsageError(
-      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+/**
+ * Parses the text of a YAML or JSON config (kebab-case or camelCase keys) into a partial configuration;
+ * `name` (a file name, or what the text came from) appears in errors and, ending in .json, selects JSON.
+ */
+export function parseConfigText(text: string, name: string): Record<string, unknown> {
   let value: unknown;
+  const json = /\.json$/i.test(name);
   try {
     text = text.replace(/^\uFEFF/, ''); // a UTF-8 byte-order mark, as some editors write
     // yaml's warnings would print beside our one line: its errors are enough
-    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
+    value = json ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
   } catch (error) {
     throw new TopdownUsageError(
-      `config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+      `config file ${name} is not valid ${json ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
     );
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value))
-    throw new TopdownUsageError(`config file ${path} must hold a mapping of options`);
+    throw new TopdownUsageError(`config file ${name} must hold a mapping of options`);
   try {
     return camelKeys(value as Record<string, unknown>);
   } catch (error) {
     if (error instanceof TopdownUsageError)
-      throw new TopdownUsageError(`config file ${path}: ${error.message}`);
+      throw new TopdownUsageError(`config file ${name}: ${error.message}`);
     throw error;
   }
 }

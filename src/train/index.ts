@@ -6,14 +6,15 @@
 export {
   CORE_SCHEMA,
   coreFields,
+  parseConfigText,
   resolveMergedConfig,
-  readConfigFile,
   resolveTrainConfig,
   trainConfigJsonSchema,
   type CoreConfig,
   type TrainConfig,
   type TrainConfigInput,
 } from './config.js';
+export { readConfigFile } from './config-file.js';
 export { PRESETS, presetConfig } from './presets.js';
 export {
   History,
@@ -27,6 +28,7 @@ export {
   type SessionOptions,
   type TrainCallbacks,
 } from './trainer.js';
+export { openTrainingSession } from './open.js';
 export { CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, RunFolder, defaultRunFolder } from './run-folder.js';
 export {
   buildModel,

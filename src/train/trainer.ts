@@ -3,22 +3,13 @@
  * reference code), evaluation every epoch, callbacks in the TensorFlow.js style, a divergence guard,
  * per-epoch metrics and checkpoints. The library never prints; progress goes through callbacks.
  */
-import { createEngine, type Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
-import {
-  channelStats,
-  fillBatch,
-  fillTargets,
-  datasetFingerprint,
-  labelsAt,
-  loadDataset,
-  resolveDataDir,
-  type Dataset,
-  type PixelTransform,
-  type Split,
-} from '../data/index.js';
+import { channelStats, fillBatch, fillTargets, labelsAt, type PixelTransform } from '../data/batches.js';
+import { datasetFingerprint } from '../data/fingerprint.js';
+import type { Dataset, Split } from '../data/load.js';
 import { argmaxRows } from '../metrics/accuracy.js';
 import { goodnessDifferences, histogram, summary } from '../metrics/goodness.js';
 import { matrixStats } from '../metrics/norms.js';
@@ -27,7 +18,7 @@ import { stepDecayLr } from '../optim/schedule.js';
 import { batchLoss } from '../rules/output-error.js';
 import type { ExtraClassifier, MetricValue } from '../rules/rule.js';
 
-import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import type { TrainConfig } from './config.js';
 import { buildModel, restoreModel, snapshotModel, type Model, type ModelSnapshot } from './model.js';
 
 /**
@@ -220,34 +211,10 @@ function firstExamples(split: Split, features: number, n: number | undefined): S
 
 /**
  * One training run: the model built from the config, its data (the config's `trainSubset` and `testSubset`
- * applied), the loop and its callbacks. {@link TrainingSession.open} loads the dataset and the engine the
+ * applied), the loop and its callbacks. `openTrainingSession` (train/open.ts, Node) loads the dataset and the engine the
  * config names; the constructor takes them ready.
  */
 export class TrainingSession {
-  /**
-   * A session for `config` (resolved or partial, validated here), loading its dataset from `config.dataDir`
-   * (else TOPDOWN_DATA, else the per-user cache) and creating its engine, unless `data` or `engine` is given.
-   */
-  static open(
-    config: TrainConfig | TrainConfigInput,
-    options: SessionOptions & { data?: Dataset; engine?: Engine } = {},
-  ): TrainingSession {
-    const resolved = resolveTrainConfig(config);
-    const { data: given, engine: givenEngine, ...session } = options;
-    const engine =
-      givenEngine ??
-      createEngine({ engine: resolved.engine, ...(resolved.threads ? { threads: resolved.threads } : {}) })
-        .engine;
-    const data =
-      given ??
-      loadDataset(resolved.data, {
-        dataDir: resolveDataDir(resolved.dataDir),
-        trainSubset: resolved.trainSubset,
-        testSubset: resolved.testSubset,
-      });
-    return new TrainingSession(resolved, data, engine, session);
-  }
-
   /** Set to true (from a callback) to end training after the current epoch. */
   stopTraining = false;
   /** The last callback: where epochs and checkpoints go (from the options; may be set before {@link TrainingSession.run}). */

@@ -17,7 +17,7 @@ import {
   THEORY_RULES,
   type TheoryRule,
 } from '../../theory/problem.js';
-import { readConfigFile } from '../../train/config.js';
+import { readConfigFile } from '../../train/config-file.js';
 import { asArgParser } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { nonNegativeInt, numberIn, positiveInt, decimal, nonEmpty } from '../parse.js';

@@ -9,13 +9,8 @@ import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
 import { scalarTags, TfEventsWriter } from '../../reports/tensorboard.js';
 import { writeTrainingFigure } from '../../reports/training-figure.js';
 import { optionSections, ruleDefinition, ruleLabel, RULE_NAMES } from '../../rules/registry.js';
-import {
-  coreFields,
-  readConfigFile,
-  resolveMergedConfig,
-  resolveTrainConfig,
-  type TrainConfig,
-} from '../../train/config.js';
+import { readConfigFile } from '../../train/config-file.js';
+import { coreFields, resolveMergedConfig, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { RunFolder } from '../../train/run-folder.js';
 import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
