@@ -13,7 +13,7 @@ import { WasmMemory } from '../src/core/wasm-memory.js';
 import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { TrainingSession } from '../src/train/trainer.js';
 
-import { referenceGemm } from './helpers.js';
+import { checkGemmCase, type GemmCase } from './gemm-check.js';
 import { syntheticDataset } from './train-helpers.js';
 
 const js = new JsEngine();
@@ -49,70 +49,9 @@ const TRANSPOSES: [boolean, boolean][] = [
   [true, true],
 ];
 
-interface GemmCase {
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  beta: number;
-  pad: number;
-  offset: number;
-}
-
-/**
- * Runs one product on the engine with operands in its memory (padded strides, offsets, NaN garbage in C when
- * beta = 0) and checks it against the float64 reference within float32 rounding, and that nothing outside
- * the C view changed. Returns C's storage.
- */
+/** One product on the engine, operands in its memory, checked against the float64 reference. */
 function checkGemm(engine: Engine, tA: boolean, tB: boolean, c: GemmCase, seed: number): Float32Array {
-  const rng = Rng.fromSeed(seed);
-  const { m, n, k, alpha, beta, pad, offset } = c;
-  const lda = (tA ? m : k) + pad;
-  const ldb = (tB ? k : n) + pad;
-  const ldc = n + pad;
-  const a = floats(engine, rng, offset + (tA ? k : m) * lda + pad);
-  const b = floats(engine, rng, offset + (tB ? n : k) * ldb + pad);
-  const cBuf = engine.floats(offset + m * ldc + pad).fill(777.5);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) cBuf[offset + i * ldc + j] = beta === 0 ? NaN : rng.normal();
-  const before = cBuf.slice();
-  const ref = referenceGemm(
-    tA,
-    tB,
-    m,
-    n,
-    k,
-    alpha,
-    a,
-    offset,
-    lda,
-    b,
-    offset,
-    ldb,
-    beta,
-    before,
-    offset,
-    ldc,
-  );
-  engine.sgemm(tA, tB, m, n, k, alpha, a, offset, lda, b, offset, ldb, beta, cBuf, offset, ldc);
-  for (let idx = 0; idx < cBuf.length; idx++) {
-    const rel = idx - offset;
-    const i = Math.floor(rel / ldc);
-    const j = rel - i * ldc;
-    if (!(rel >= 0 && i < m && j < n)) {
-      if (cBuf[idx] !== before[idx]) throw new Error(`element ${idx} outside the C view was written`);
-      continue;
-    }
-    const expected = ref.value[i * n + j]!;
-    const tol = (k + 4) * 2 ** -23 * ref.scale[i * n + j]! + 1e-30;
-    if (!(Math.abs(cBuf[idx]! - expected) <= tol)) {
-      throw new Error(
-        `${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}: ` +
-          `C[${i},${j}] = ${cBuf[idx]}, expected ${expected} +- ${tol}`,
-      );
-    }
-  }
-  return cBuf;
+  return checkGemmCase(engine, tA, tB, c, Rng.fromSeed(seed));
 }
 
 describe('wasm kernels', () => {
