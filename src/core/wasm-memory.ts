@@ -14,8 +14,8 @@ import { TopdownUsageError } from './errors.js';
 
 const PAGE_BYTES = 65536;
 const ALIGN_BYTES = 64;
-/** Bytes at the bottom of the memory for the thread control block. */
-export const CONTROL_BYTES = 4096;
+/** Bytes at the bottom of the memory for the thread control block (see wasm-threads.ts). */
+const CONTROL_BYTES = 4096;
 
 /** How to create the memory. */
 export interface WasmMemoryOptions {
@@ -96,11 +96,6 @@ export class WasmMemory {
     }
     this.top = end;
     return ptr;
-  }
-
-  /** The current view of the whole memory as int32 words (for the control block). */
-  int32(): Int32Array {
-    return new Int32Array(this.memory.buffer);
   }
 
   /** True when x lies in this memory. */

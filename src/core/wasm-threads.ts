@@ -119,6 +119,7 @@ export function threadMain(init: ThreadInit, take: typeof takeChunks): void {
   const L = init.layout;
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const gemmBlock = instance.exports.gemmBlock as GemmBlockFn;
+  // 64 is MAX_THREADS, written out: this function runs from its source text, without the module around it
   const ctl = new Int32Array(init.memory.buffer, 0, L.threads + 64 * L.stride);
   const f32 = new Float32Array(init.memory.buffer, 0, L.threads + 64 * L.stride);
   const base = L.threads + init.index * L.stride;
