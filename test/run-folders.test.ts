@@ -51,7 +51,7 @@ function start(args: string[], cwd = tmp) {
   let err = '';
   child.stderr.on('data', (d) => (err += String(d)));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, err })),
+    child.on('close', (code, signal) => resolve({ code, signal, err })),
   );
   return { child, done };
 }

@@ -42,7 +42,7 @@ function start(args: string[]) {
   let err = '';
   child.stderr.on('data', (d) => (err += String(d)));
   const done = new Promise<{ code: number | null; err: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, err })),
+    child.on('close', (code) => resolve({ code, err })),
   );
   return { child, done };
 }
