@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopdownUnavailableError, TopdownUsageError } from '../src/core/errors.js';
 import { fileError, writeAtomic } from '../src/core/files.js';
 import { DATASETS, maxDatasetFileBytes } from '../src/data/datasets.js';
-import { gunzipIfNeeded, readBytes } from '../src/data/formats.js';
+import { gunzipIfNeeded, readBytes } from '../src/data/read.js';
 import { readCheckpointFile, writeCheckpointFile } from '../src/train/checkpoint-file.js';
 import { resolveTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { RunFolder } from '../src/train/run-folder.js';

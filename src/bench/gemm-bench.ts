@@ -2,7 +2,7 @@
  * GEMM throughput measurement: warm-up, then the median over repetitions of the time per call, each
  * repetition timing enough calls to last at least `minRepMs`.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Rng } from '../core/rng.js';
 
 import type { GemmShape } from './gemm-shapes.js';

@@ -7,7 +7,7 @@
  * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep reads and
  * writes its parameter and buffers (SGD 16 bytes a weight, 12 without weight decay; Adam 28).
  */
-import type { AdamScalars, Engine } from '../core/engine.js';
+import type { AdamScalars, Engine } from '../core/engine-base.js';
 import type { SgemmFn } from '../core/sgemm-type.js';
 
 /** One matrix product seen during a step. */

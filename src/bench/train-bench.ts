@@ -3,7 +3,7 @@
  * pixels, random labels), the model built from a training config as `topdown train` builds it. The data are
  * drawn before timing so only training steps are measured.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import { Rng } from '../core/rng.js';
 import { DATASETS, type DatasetName } from '../data/datasets.js';

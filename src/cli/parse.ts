@@ -1,12 +1,12 @@
 /** Flag value parsers: each throws a usage error that commander reports in one line. */
 import { TopdownUsageError } from '../core/errors.js';
 
+import { decimal } from '../core/field-values.js';
+
 import { asArgParser } from './engine-flags.js';
 
 /** A decimal number as a user types it (no hex, binary or octal forms, no blanks); NaN otherwise. */
-export function decimal(value: string): number {
-  return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : NaN;
-}
+export { decimal };
 
 /** A path or name that must not be empty (an empty one would silently mean "none"). */
 export function nonEmpty(name: string): (value: string) => string {

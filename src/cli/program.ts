@@ -15,6 +15,7 @@ import { registerReproduceCommand, registerSweepCommand } from './commands/repro
 import { registerShowSamplesCommand } from './commands/show-samples.js';
 import { registerTheoryCommand } from './commands/theory.js';
 import { registerTrainCommands } from './commands/train.js';
+import { registerWebCommand } from './commands/web.js';
 import { asArgParser, engineOption, threadsOption } from './engine-flags.js';
 import { processIO, type CliIO } from './io.js';
 import { positiveInt } from './parse.js';
@@ -73,6 +74,7 @@ function buildProgram(io: CliIO, argv: readonly string[]): Command {
   registerEvalCommand(program, io);
   registerDataCommands(program, io);
   registerTheoryCommand(program, io);
+  registerWebCommand(program, io);
   registerShowSamplesCommand(program, io);
   registerReproduceCommand(program, io);
   registerSweepCommand(program, io);

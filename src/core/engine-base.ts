@@ -54,6 +54,19 @@ export abstract class Engine implements FloatAllocator {
   /** Describes the engine (threads, OpenBLAS core type...). */
   abstract info(): EngineInfo;
 
+  /** A mark of the storage handed out so far, for {@link Engine.releaseStorage} (0 when arrays live on the heap). */
+  storageMark(): number {
+    return 0;
+  }
+
+  /**
+   * Gives back every array {@link Engine.floats} handed out since `mark`; none of them may be used again.
+   * Engines whose arrays live on the JavaScript heap leave them to the garbage collector.
+   */
+  releaseStorage(mark: number): void {
+    void mark;
+  }
+
   /**
    * A zero-filled array of n floats where this engine computes fastest (the `wasm` engine's memory; the
    * JavaScript heap for the others). Buffers a run keeps (weights, activations, optimiser state) come from

@@ -202,3 +202,15 @@ export function defaultText(field: OptionField): string {
   if (typeof d === 'boolean') return d ? 'on' : 'off';
   return String(d);
 }
+
+/** The flag that switches an optional section on (`--mirror`), as a field. */
+export function sectionSwitch(section: OptionSection): OptionField {
+  return {
+    section: section.key,
+    name: '',
+    flag: section.key,
+    alias: section.key,
+    kind: 'boolean',
+    description: `turn on ${section.label}`,
+  };
+}

@@ -159,6 +159,14 @@ export class WasmEngine extends Engine {
     return this.memory.floats(n);
   }
 
+  override storageMark(): number {
+    return this.memory.mark();
+  }
+
+  override releaseStorage(mark: number): void {
+    this.memory.release(mark);
+  }
+
   sgemm: SgemmFn = (transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
     if (m === 0 || n === 0) return;
     const macs = m * n * k;

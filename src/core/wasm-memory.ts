@@ -98,6 +98,23 @@ export class WasmMemory {
     return ptr;
   }
 
+  /** The current top of the memory, for {@link WasmMemory.release}. */
+  mark(): number {
+    return this.top;
+  }
+
+  /**
+   * Gives back every byte handed out after `mark` (zeroed again, as fresh bytes are): arrays allocated since
+   * must not be used again. What a page does when it drops its runs and starts new ones.
+   */
+  release(mark: number): void {
+    if (!Number.isSafeInteger(mark) || mark < CONTROL_BYTES || mark > this.top)
+      throw new TopdownUsageError(`cannot release the wasm memory to ${mark} (top ${this.top})`);
+    new Uint8Array(this.memory.buffer, mark, this.top - mark).fill(0);
+    if (this.staging.ptr >= mark) this.staging = { ptr: 0, bytes: 0 };
+    this.top = mark;
+  }
+
   /** True when x lies in this memory. */
   owns(x: Float32Array): boolean {
     return this.buffers.has(x.buffer);

@@ -5,7 +5,7 @@
 import { TopdownUsageError } from '../core/errors.js';
 
 import type { InputShape } from './datasets.js';
-import type { Split } from './load.js';
+import type { Split } from './assemble.js';
 
 const INV_255 = 1 / 255;
 

@@ -2,15 +2,16 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
-import type { Dataset } from './load.js';
+import type { Dataset } from './assemble.js';
 
-interface Hasher {
+/** An incremental hash. */
+export interface Hasher {
   update(data: Uint8Array | string): unknown;
   digest(): Uint8Array;
 }
 
-/** Node's native SHA-256 when the runtime offers it without an import (20x faster), else a portable one. */
-function createSha256(): Hasher {
+/** A SHA-256 hasher: Node's native one when the runtime offers it without an import (20x faster), else a portable one. */
+export function createSha256(): Hasher {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
   const crypto = get?.('node:crypto') as
@@ -37,4 +38,11 @@ export function portableSha256(): Hasher {
     update: (d) => h.update(typeof d === 'string' ? encoder.encode(d) : d),
     digest: () => h.digest(),
   };
+}
+
+/** The lowercase hex SHA-256 of `data` (text as UTF-8), in Node or a browser. */
+export function sha256Of(data: Uint8Array | string): string {
+  const hash = createSha256();
+  hash.update(data);
+  return bytesToHex(hash.digest());
 }

@@ -1,10 +1,8 @@
 /**
  * Parsers for the official file formats: IDX (MNIST, Fashion-MNIST), the CIFAR-10 and CIFAR-100 binary
- * batches, and transparent gzip. Every problem becomes a {@link DataFormatError} naming the file.
+ * batches. Every problem becomes a {@link DataFormatError} naming the file. They read bytes only (no file system), so
+ * a browser parses dropped files with them too; `read.ts` reads and inflates files in Node.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-
 import { DataFormatError } from './errors.js';
 
 /** Magic number of an IDX file of unsigned bytes with 3 dimensions (images). */
@@ -14,39 +12,9 @@ export const IDX_LABELS_MAGIC = 0x00000801;
 
 const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
-/** A plain Uint8Array view of a Buffer (so that `slice` copies, as it does for typed arrays). */
-function plain(bytes: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** True when `bytes` starts with the gzip magic number 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/**
- * Decompresses `bytes` when they start with the gzip magic number (whatever the file is called); returns
- * them unchanged otherwise.
- * @param label - the file name used in error messages
- * @throws DataFormatError when the gzip data are corrupt or truncated
- */
-export function gunzipIfNeeded(bytes: Uint8Array, label: string, maxBytes = MAX_DATA_BYTES): Uint8Array {
-  if (!isGzip(bytes)) return plain(bytes);
-  try {
-    // the bound stops inflation as soon as it is passed, before the memory is taken
-    return plain(gunzipSync(bytes, { maxOutputLength: maxBytes }));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new DataFormatError(
-        label,
-        `inflates to more than ${formatBytes(maxBytes)}, more than the whole dataset it should hold`,
-      );
-    }
-    const reason = (error as Error).message || String(error);
-    throw new DataFormatError(label, `unreadable gzip data (${reason})`);
-  }
 }
 
 /**
@@ -55,28 +23,9 @@ export function gunzipIfNeeded(bytes: Uint8Array, label: string, maxBytes = MAX_
  */
 export const MAX_DATA_BYTES = 1024 ** 3;
 
-function formatBytes(n: number): string {
+/** A byte count as MiB or GiB, for messages. */
+export function formatBytes(n: number): string {
   return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(0)} GiB` : `${(n / 1024 ** 2).toFixed(0)} MiB`;
-}
-
-/**
- * Reads a whole file into memory.
- * @throws DataFormatError when it cannot be read
- */
-export function readBytes(path: string, maxBytes = MAX_DATA_BYTES): Uint8Array {
-  try {
-    const size = statSync(path).size;
-    if (size > maxBytes)
-      throw new DataFormatError(
-        path,
-        `holds ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} of the whole dataset it should hold`,
-      );
-    return plain(readFileSync(path));
-  } catch (error) {
-    if (error instanceof DataFormatError) throw error;
-    const e = error as NodeJS.ErrnoException;
-    throw new DataFormatError(path, `cannot read the file (${e.code ?? e.message})`);
-  }
 }
 
 function readUint32BE(bytes: Uint8Array, offset: number): number {

@@ -17,14 +17,16 @@ export {
   type OfficialFile,
 } from './datasets.js';
 export { DataFormatError, DataMissingError } from './errors.js';
+export { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, isGzip, parseIdxImages, parseIdxLabels } from './formats.js';
+export { gunzipIfNeeded } from './read.js';
 export {
-  IDX_IMAGES_MAGIC,
-  IDX_LABELS_MAGIC,
-  gunzipIfNeeded,
-  isGzip,
-  parseIdxImages,
-  parseIdxLabels,
-} from './formats.js';
+  assembleDataset,
+  storedFromFiles,
+  type Inflate,
+  type NamedFile,
+  type StoredDataset,
+  type StoredFile,
+} from './assemble.js';
 export { readTar } from './tar.js';
 export { locateDataset, resolveDataDir, type DataDirContext, type DatasetLocation } from './paths.js';
 export { loadDataset, type Dataset, type LoadOptions, type Split } from './load.js';

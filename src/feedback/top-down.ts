@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { OptionSection } from '../core/options.js';

@@ -6,7 +6,7 @@
  * Every sum runs in float64 over the float32 views (offsets and strides respected); nothing is transposed or
  * copied except the forward product itself.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 

@@ -2,7 +2,7 @@
  * The forward pass into preallocated buffers, recording what the learning rules need: pre-activations a_l,
  * block outputs h_l (after activation, dropout and normalisation), pre-normalisation outputs and norms.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';

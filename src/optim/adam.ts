@@ -1,4 +1,4 @@
-import type { AdamScalars, Engine } from '../core/engine.js';
+import type { AdamScalars, Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 

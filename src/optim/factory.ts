@@ -1,5 +1,5 @@
 /** The optimisers by name: the one place that maps a setting to SGD or Adam. */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 
 import { Adam } from './adam.js';
 import type { Optimizer } from './optimizer.js';

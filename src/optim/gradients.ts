@@ -1,4 +1,4 @@
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import type { Matrix } from '../core/matrix.js';
 
 import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';

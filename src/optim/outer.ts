@@ -2,7 +2,7 @@
  * Internals shared by the sinks: parameter-set checks, argument checks for `addOuter`, and the write of one
  * batched outer product (plus bias column sums) into an update buffer. Not part of the public API.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Manifest, ManifestCell } from './manifest.js';
+import type { EpochLine } from './training-spec.js';
 
 /** One metrics line of a training epoch (prelude lines excluded). */
-export type EpochLine = Record<string, unknown> & { epoch: number };
+export type { EpochLine } from './training-spec.js';
 
 /**
  * The training epochs of a run folder, in order (empty when it has none yet); with `prelude`, also the

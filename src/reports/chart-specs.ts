@@ -25,6 +25,8 @@ export interface LinesOptions {
   columns?: number;
   width?: number;
   height?: number;
+  /** Mark every point (curves of a few epochs, drawn live, show from their first point). */
+  points?: boolean;
 }
 
 /** Lines with std bands, one panel per distinct `panel` (wrapped), legend below. */
@@ -58,7 +60,7 @@ export function linesSpec(series: readonly Series[], o: LinesOptions): TopLevelS
         },
       },
       {
-        mark: { type: 'line', strokeWidth: 1.8 },
+        mark: { type: 'line', strokeWidth: 1.8, ...(o.points ? { point: { size: 22 } } : {}) },
         encoding: {
           x: { field: 'x', type: 'quantitative', axis: xAxis },
           y: { field: 'y', type: 'quantitative', scale: yScale, axis: yAxis },

@@ -5,10 +5,8 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import type { ExperimentResult } from '../theory/experiment.js';
+import type { ExperimentResult } from '../theory/curves.js';
 import type { TheoryRule } from '../theory/problem.js';
-
-import { renderSvg } from './vega.js';
 
 const RULE_LABEL: Record<TheoryRule, string> = {
   pepita: 'PEPITA',
@@ -118,9 +116,4 @@ export function theoryFigureSpec(result: ExperimentResult): TopLevelSpec {
     vconcat: [errorSpec, anglesSpec],
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   } as unknown as TopLevelSpec;
-}
-
-/** SVG of the theory figure. */
-export function theoryFigureSvg(result: ExperimentResult): Promise<string> {
-  return renderSvg(theoryFigureSpec(result));
 }

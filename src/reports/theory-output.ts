@@ -7,7 +7,8 @@ import type { ExperimentResult } from '../theory/experiment.js';
 
 import { svgToPng } from './png.js';
 import { theoryCsv } from './theory-table.js';
-import { theoryFigureSvg } from './theory-figure.js';
+import { theoryFigureSpec } from './theory-figure.js';
+import { renderSvg } from './vega.js';
 
 export interface TheoryOutputOptions {
   plot?: boolean;
@@ -36,7 +37,7 @@ export async function writeTheoryOutputs(
   put('problem.json', JSON.stringify(result.problem, null, 2) + '\n');
   put('theory.csv', theoryCsv(result));
   if (options.plot) {
-    const svg = await theoryFigureSvg(result);
+    const svg = await renderSvg(theoryFigureSpec(result));
     put('figure.svg', svg);
     try {
       const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 800);

@@ -5,30 +5,11 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import { FIGURE_FONT_FAMILY } from './svg-text.js';
+import { FIGURE_CONFIG } from './figure-config.js';
 import { svgToPng } from './png.js';
 
 export type { TopLevelSpec } from 'vega-lite';
-
-/** The look every figure shares: the bundled font, white background, no chart border. */
-export const FIGURE_CONFIG = {
-  font: FIGURE_FONT_FAMILY,
-  background: 'white',
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridOpacity: 0.5 },
-  legend: {
-    labelFontSize: 11,
-    titleFontSize: 12,
-    orient: 'bottom',
-    direction: 'horizontal',
-    symbolType: 'stroke',
-    symbolOpacity: 1,
-    symbolStrokeWidth: 2,
-    labelLimit: 400,
-  },
-  header: { labelFontSize: 12, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' },
-} as const;
+export { FIGURE_CONFIG } from './figure-config.js';
 
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {

@@ -4,7 +4,7 @@
  * deeper hidden layers carry the linearised modulation forward, u_l = block_l'(W_l u_{l-1}), which is what
  * h_l - h_l^mod tends to as F e -> 0. Updates: G_1 = u_1^T x / b, G_l = u_l^T h_{l-1} / b, G_L = e^T h_{L-1} / b.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import type { Stateful } from '../core/state.js';
 import {

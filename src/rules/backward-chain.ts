@@ -4,7 +4,7 @@
  * - direct (DFA, DRTP): delta_l = block_l^T(s D_l), s = the output error (DFA) or the targets (DRTP);
  * and every layer's update is G_l = delta_l^T h_{l-1} / b.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { HEAP, type FloatAllocator, type Matrix } from '../core/matrix.js';
 import { backpropThroughBlock, forward, type DropoutMasks, type ForwardState } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';

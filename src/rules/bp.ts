@@ -1,5 +1,5 @@
 /** Backpropagation (spec 2.1): delta_l = (delta_{l+1} W_{l+1}) * block'_l; G_l = delta_l^T h_{l-1} / b. */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import type { Matrix } from '../core/matrix.js';
 import { ForwardState, type DropoutMasks } from '../nn/forward.js';
 import type { Network } from '../nn/network.js';

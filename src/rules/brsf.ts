@@ -3,7 +3,7 @@
  * R_l ~ U(-b, b), b = scale sqrt(6 / fan_in), redrawn before every step from the rule's own stream (the
  * magnitudes |R_l| are drawn directly, from U(0, b)).
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import type { Rng } from '../core/rng.js';
 import type { Network } from '../nn/network.js';
 

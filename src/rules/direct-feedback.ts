@@ -3,7 +3,7 @@
  * random D_l (d_L x d_l): delta_l = (s D_l) * block'_l; the output layer uses backprop's output delta.
  * DFA projects the output error s = e; DRTP projects the targets s = t.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { StateSet } from '../core/state.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import type { OptionSection } from '../core/options.js';

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import { parseSection, type OptionSection } from '../core/options.js';

@@ -3,7 +3,7 @@
  * M_l = |R_l| drawn once, R_l like FA's fixed feedback (U(-b, b), b = scale sqrt(6 / fan_in), so M_l ~ U(0, b)),
  * while the signs follow W.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 import type { Network } from '../nn/network.js';

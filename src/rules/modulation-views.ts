@@ -1,5 +1,5 @@
 /** What a rule with top-down feedback F feeds or would feed its second pass: x -+ F e, and F e itself. */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import type { ModulationSign, TopDownFeedback } from '../feedback/top-down.js';
 import { argmaxRows } from '../metrics/accuracy.js';

@@ -6,7 +6,7 @@
  * counted in them. The mirroring schedule counts epochs from the first pre-mirroring one, as the reference
  * code does.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { StateGroup, StateSet, type Stateful } from '../core/state.js';

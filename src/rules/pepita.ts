@@ -21,7 +21,7 @@
  */
 import { z } from 'zod';
 
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import { parseSection, type OptionSection } from '../core/options.js';
 import type { Stateful } from '../core/state.js';

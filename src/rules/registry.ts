@@ -3,7 +3,7 @@
  * {@link RuleDefinition}) plus one entry in {@link RULES}; its options, flags, help, defaults, cost model and
  * checkpointed state then reach the config, the CLI, the trainer and the benchmarks through the definition.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';

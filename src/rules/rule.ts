@@ -8,7 +8,7 @@
  * each time its algorithm applies them (once per batch; twice for PEPITA's time-local mode). It knows nothing
  * of epochs, data order, logging or files, and preallocates its buffers for batches of up to `maxBatch` rows.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import type { Matrix } from '../core/matrix.js';
 import type { OptionSection } from '../core/options.js';
 import type { Rng } from '../core/rng.js';

@@ -4,7 +4,7 @@
  * the forward weights' signs but not their magnitudes. B_l is rebuilt from the current W before every step;
  * the variants differ only in the magnitude M_l (see the rule files). sign(0) = 0, as in torch.sign.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { Matrix } from '../core/matrix.js';
 import { StateSet } from '../core/state.js';
 import { BACKWARD_SECTION, type BackwardConfig } from '../feedback/backward-matrices.js';

@@ -3,7 +3,7 @@
  * s = scale sqrt(2 / fan_in), the std of the He-uniform draw of W_{l+1}, so that the feedback has the size of
  * the forward weights at initialisation (BioTorch scales by the std of its initialisation likewise).
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import type { Network } from '../nn/network.js';
 
 import { SignConcordantRule, signConcordantDefinition } from './sign-concordant.js';

@@ -3,7 +3,7 @@
  * optimisers, the dropout masks and the random streams, built from a {@link TrainConfig} through the rule's
  * definition; and its exact capture and restoration for checkpoints, as named state per component.
  */
-import type { Engine } from '../core/engine.js';
+import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { Rng } from '../core/rng.js';

@@ -19,10 +19,9 @@ import { dirname, join } from 'node:path';
 import { TopdownUsageError } from '../core/errors.js';
 import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
 
+import { checkpointContent, checkpointHeader } from './checkpoint-codec.js';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { RunLock } from './run-lock.js';
-import { resolveTrainConfig } from './config.js';
-import type { ModelSnapshot } from './model.js';
 import {
   canonicalJson,
   GOODNESS_HISTOGRAMS,
@@ -241,19 +240,7 @@ export class RunFolder implements TrainCallbacks {
   }
 
   writeCheckpoint(content: CheckpointContent, path = this.checkpointPath): void {
-    writeCheckpointFile(
-      path,
-      {
-        config: content.config,
-        epochsDone: content.epochsDone,
-        preludeDone: content.preludeDone,
-        ...(content.partial ? { partial: content.partial } : {}),
-        ...(content.environment ? { environment: content.environment } : {}),
-        history: content.history,
-        model: content.model.header,
-      },
-      content.model.tensors,
-    );
+    writeCheckpointFile(path, checkpointHeader(content), content.model.tensors);
   }
 
   /**
@@ -289,13 +276,8 @@ export class RunFolder implements TrainCallbacks {
       throw new TopdownUsageError(
         `no ${which === 'best' ? 'best ' : ''}checkpoint in ${this.dir} (expected ${which === 'best' ? BEST_CHECKPOINT_FILE : CHECKPOINT_FILE})`,
       );
-    const { header, tensors } = readCheckpointFile(path);
-    const config = resolveTrainConfig(header.config, `checkpoint ${path}`);
-    const { epochsDone, preludeDone } = header;
-    if (!Number.isSafeInteger(epochsDone) || !Number.isSafeInteger(preludeDone))
-      throw new TopdownUsageError(`checkpoint ${path} has no epoch count`);
-    if (typeof header.model !== 'object' || header.model === null)
-      throw new TopdownUsageError(`checkpoint ${path} has no model description`);
+    const file = readCheckpointFile(path);
+    const content = checkpointContent(file, path);
     const own = join(this.dir, CONFIG_FILE);
     if (existsSync(own)) {
       let folderConfig: unknown;
@@ -310,20 +292,12 @@ export class RunFolder implements TrainCallbacks {
         for (const key of RESUMABLE_CHANGES) delete copy[key];
         return canonicalJson(copy);
       };
-      if (shape(folderConfig) !== shape(header.config)) {
+      if (shape(folderConfig) !== shape(file.header.config)) {
         throw new TopdownUsageError(
           `checkpoint ${path} does not belong to this run: its config differs from ${own}`,
         );
       }
     }
-    return {
-      config,
-      epochsDone: epochsDone as number,
-      preludeDone: preludeDone as number,
-      partial: (header.partial as CheckpointContent['partial']) ?? null,
-      ...(header.environment ? { environment: header.environment as CheckpointContent['environment'] } : {}),
-      history: (header.history as EpochLogs[]) ?? [],
-      model: { header: header.model as ModelSnapshot['header'], tensors },
-    };
+    return content;
   }
 }

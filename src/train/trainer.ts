@@ -9,12 +9,14 @@ import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import { channelStats, fillBatch, fillTargets, labelsAt, type PixelTransform } from '../data/batches.js';
 import { datasetFingerprint } from '../data/fingerprint.js';
-import type { Dataset, Split } from '../data/load.js';
+import type { Dataset, Split } from '../data/assemble.js';
 import { argmaxRows } from '../metrics/accuracy.js';
 import { goodnessDifferences, histogram, summary } from '../metrics/goodness.js';
 import { matrixStats } from '../metrics/norms.js';
 import { ForwardState, forward } from '../nn/forward.js';
 import { stepDecayLr } from '../optim/schedule.js';
+import type { UpdateAngles } from '../metrics/angles.js';
+import { GradientProbe } from '../rules/gradient-alignment.js';
 import { batchLoss } from '../rules/output-error.js';
 import type { ExtraClassifier, MetricValue } from '../rules/rule.js';
 
@@ -245,6 +247,7 @@ export class TrainingSession {
   /** The weights' norms when the session started (what "exploding" is measured against). */
   private readonly referenceNorms: number[];
   private fingerprint: string | null = null;
+  private probe: GradientProbe | null = null;
 
   readonly data: Dataset;
 
@@ -371,7 +374,7 @@ export class TrainingSession {
    */
   async runAsync(): Promise<History> {
     const steps = this.steps();
-    while (!steps.next().done) await new Promise<void>((resolve) => setImmediate(resolve));
+    while (!steps.next().done) await nextTurn();
     return this.history;
   }
 
@@ -390,8 +393,12 @@ export class TrainingSession {
     return this.partial ? { epoch: this.partial.epoch, batch: this.partial.batchesDone } : null;
   }
 
-  /** The loop, one batch per step. */
-  private *steps(): Generator<void, void> {
+  /**
+   * The loop as a generator, one batch per step: what {@link TrainingSession.run} drives to the end, and what
+   * a caller drives at its own pace (the browser app's worker pauses, steps one batch, resumes). Start one at
+   * a time; a new one continues where the last one stopped only at an epoch's end.
+   */
+  *steps(): Generator<void, void> {
     const { config } = this;
     const callbacks = this.callbacks();
     for (const c of callbacks) c.onTrainBegin?.(this);
@@ -519,6 +526,30 @@ export class TrainingSession {
     return logs;
   }
 
+  /**
+   * The angle between the rule's update and backprop's gradient on the first `n` training samples (a fixed
+   * batch, no dropout), the run left exactly as it was: model, optimiser state and random streams are restored,
+   * so measuring changes nothing that follows. Its buffers are allocated on the first call only.
+   */
+  gradientAngles(n = this.config.batchSize): UpdateAngles {
+    const { data } = this;
+    const rows = Math.max(1, Math.min(n, this.config.batchSize, this.trainIndices.length));
+    if (!this.probe || this.probe.maxBatch < rows)
+      this.probe = new GradientProbe(this.engine, this.model.net, rows);
+    fillBatch(data.train, data.features, this.trainIndices, 0, rows, this.x.data, this.transform);
+    fillTargets(data.train, this.trainIndices, 0, rows, data.classes, this.targets.data);
+    const batch = {
+      x: this.x.view(0, 0, rows, data.features),
+      targets: this.targets.view(0, 0, rows, data.classes),
+    };
+    const saved = snapshotModel(this.model);
+    try {
+      return this.probe.angles(this.model.rule, batch, null);
+    } finally {
+      restoreModel(this.model, saved, 'the gradient probe');
+    }
+  }
+
   /** The ||h_1||^2 - ||h_1'||^2 distribution of the rule's two passes over the test set (60 bins). */
   goodnessHistogram(): Omit<GoodnessHistogram, 'epoch'> {
     const { data, config } = this;
@@ -591,6 +622,12 @@ export class TrainingSession {
     }
     return { accuracy: correct / indices.length, loss: loss / indices.length };
   }
+}
+
+/** Resolves after the event loop has run what is pending (Node's setImmediate; a macrotask elsewhere). */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate;
+  return new Promise<void>((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Rows of `y` whose argmax (metrics' argmaxRows: ties to the lowest index, NaN rows wrong) equals the label. */
