@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Engine } from '../src/core/engine-base.js';
 import { JsEngine } from '../src/core/engine.js';
+import { RULE_NAMES } from '../src/rules/registry.js';
 import { createWasmEngine } from '../src/core/wasm-node.js';
 import { assembleDataset, storedFromFiles } from '../src/data/assemble.js';
 import { loadDataset } from '../src/data/load.js';
@@ -212,6 +213,22 @@ describe('the worker protocol', () => {
     expect(first).toBeLessThanOrEqual(afterRun);
     const results = h.of('epoch').map((e) => core(e.logs));
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    // and within a long run: nothing is allocated per epoch (the probe's buffers come with the first epoch)
+    const marks: number[] = [];
+    const watch = h.of('epoch').length;
+    await h.send({
+      type: 'configure',
+      runs: [
+        { ...RUN, epochs: 5, rule: 'pepita' },
+        { ...RUN, epochs: 5, rule: 'ff' },
+      ],
+    });
+    await h.send({ type: 'start' });
+    while (h.of('epoch').length < watch + 10) {
+      await h.until((m) => m.type === 'epoch' && h.of('epoch').length > watch + marks.length);
+      marks.push(made.engine.storageMark());
+    }
+    expect(new Set(marks.slice(2)).size).toBe(1);
   });
 
   it('exports a checkpoint the command line reads, and continues an imported one to the same numbers', async () => {
@@ -247,6 +264,32 @@ describe('the worker protocol', () => {
     expect(h2.of('error')[0]!.message).toMatch(
       /^checkpoint checkpoint.bin is damaged or not a topdown checkpoint: tensor .* fails its checksum$/,
     );
+  });
+
+  it('trains every registered rule with its defaults, all side by side', async () => {
+    const h = harness();
+    await ready(h);
+    await h.send({
+      type: 'configure',
+      runs: RULE_NAMES.map((rule) => ({
+        rule,
+        hidden: [16],
+        epochs: 1,
+        trainSubset: 400,
+        testSubset: 100,
+        seed: 1,
+      })),
+    });
+    expect(h.of('configured')[0]!.runs).toHaveLength(RULE_NAMES.length);
+    await h.send({ type: 'start' });
+    await h.until((m) => m.type === 'status' && m.status === 'done');
+    expect(h.of('error')).toEqual([]);
+    expect(
+      h
+        .of('epoch')
+        .map((e) => e.run)
+        .sort((a, b) => a - b),
+    ).toEqual(RULE_NAMES.map((_, i) => i));
   });
 
   it('says which option is wrong, in one line, and keeps the runs it had', async () => {

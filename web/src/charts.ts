@@ -174,19 +174,22 @@ const CHARTS: Chart[] = [
     id: 'histogram',
     title: 'goodness differences',
     build: (runs) => {
-      const run = runs.find((r) => r.histogram);
-      if (!run?.histogram) return null;
-      const spec = goodnessHistogramSpec([run.histogram]) as TopLevelSpec & {
-        title?: unknown;
-        width?: number;
-        height?: number;
-      };
+      // one panel per run with two passes (PEPITA, FF), side by side
+      const panels = runs.flatMap((run) => {
+        if (!run.histogram) return [];
+        const spec = goodnessHistogramSpec([run.histogram]) as TopLevelSpec & {
+          title?: unknown;
+          $schema?: string;
+        };
+        const { $schema, ...rest } = spec;
+        void $schema;
+        return [{ ...rest, title: `${run.label}: ${String(spec.title)}`, width: 300, height: 190 }];
+      });
+      if (!panels.length) return null;
       return {
-        ...spec,
-        title: `${run.label}: ${String(spec.title)}`,
-        width: 340,
-        height: 200,
-      } as TopLevelSpec;
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        hconcat: panels,
+      } as unknown as TopLevelSpec;
     },
   },
 ];

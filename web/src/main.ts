@@ -79,8 +79,20 @@ function writeFigures(): void {
   $('figures').replaceChildren(list);
 }
 
+/** Train curves per batch (running means within each epoch) or per epoch; `auto`: per batch in the first epoch. */
+const axis = h('select', { id: 'x-axis' });
+for (const [value, label] of [
+  ['auto', 'per batch during the first epoch, then per epoch'],
+  ['batch', 'per batch (running mean within each epoch)'],
+  ['epoch', 'per epoch'],
+])
+  axis.append(h('option', { value }, label));
+axis.addEventListener('change', () => redraw(true));
+$('charts').before(h('p', { class: 'muted' }, h('label', { for: 'x-axis' }, 'train curves: '), axis));
+
 function redraw(now = false): void {
-  charts.update(runs, (runs[0]?.epochs.length ?? 0) < 2, now);
+  const perBatch = axis.value === 'batch' || (axis.value === 'auto' && (runs[0]?.epochs.length ?? 0) < 2);
+  charts.update(runs, perBatch, now);
   writeFigures();
 }
 
@@ -176,8 +188,9 @@ function download(name: string, content: Uint8Array | string, type: string): voi
 
 function updateButtons(): void {
   const pause = $('pause') as HTMLButtonElement;
-  pause.textContent = status === 'paused' ? 'Resume' : 'Pause';
-  pause.disabled = status !== 'running' && status !== 'paused';
+  // after Step, Pause or loading a checkpoint, the same button goes on (Train would start the runs afresh)
+  pause.textContent = status === 'paused' ? 'Resume' : status === 'ready' ? 'Start' : 'Pause';
+  pause.disabled = status === 'empty' || status === 'done';
   ($('step') as HTMLButtonElement).disabled = status === 'running' || status === 'empty' || status === 'done';
   ($('reset') as HTMLButtonElement).disabled = status === 'empty';
   ($('export') as HTMLButtonElement).disabled = status === 'empty' || status === 'running';
@@ -251,7 +264,7 @@ const handlers: FormHandlers = {
         return;
       }
       case 'pause':
-        send({ type: status === 'paused' ? 'start' : 'pause' });
+        send({ type: status === 'running' ? 'pause' : 'start' });
         return;
       case 'step':
         send({ type: 'step' });
