@@ -16,6 +16,8 @@ import { h } from './dom.js';
 /** What the charts show of one run. */
 export interface RunView {
   label: string;
+  /** The epochs the run trains to. */
+  planned?: number;
   epochs: EpochLogs[];
   /** Running numbers within epochs: x is the fractional epoch (epoch - 1 + batch / batches). */
   batches: { x: number; loss: number; acc: number }[];

@@ -65,16 +65,16 @@ function writeFigures(): void {
   const list = h('ul');
   for (const run of runs) {
     const last = run.epochs.filter((e) => e.phase === undefined).at(-1);
-    const epochs = Number((runInputs(state)[0]?.epochs as number | undefined) ?? 0);
+    const epochs = run.planned ?? 0;
     const parts = [`${run.label}:`];
     if (last) {
       parts.push(
         `epoch ${last.epoch}${epochs ? ` of ${Math.max(epochs, last.epoch)}` : ''}, test accuracy ${(100 * last.test_acc).toFixed(1)}%, train loss ${last.train_loss.toFixed(3)}, ${Math.round(last.samples_per_s).toLocaleString('en')} samples/s`,
       );
       if (typeof last.angle_deg === 'number')
-        parts.push(`angle F vs forward path ${last.angle_deg.toFixed(1)} deg`);
+        parts.push(`, angle F vs forward path ${last.angle_deg.toFixed(1)} deg`);
     } else parts.push('not trained yet');
-    list.append(h('li', {}, parts.join(' ')));
+    list.append(h('li', {}, parts.join(' ').replace(' , ', ', ')));
   }
   $('figures').replaceChildren(list);
 }
@@ -112,7 +112,13 @@ function onWorker(m: WorkerMessage): void {
       message(null);
       return;
     case 'configured':
-      runs = m.runs.map((r) => ({ label: r.label, epochs: [...r.history], batches: [], histogram: null }));
+      runs = m.runs.map((r) => ({
+        label: r.label,
+        planned: r.config.epochs,
+        epochs: [...r.history],
+        batches: [],
+        histogram: null,
+      }));
       strips.clear();
       $('strip').replaceChildren();
       redraw(true);
