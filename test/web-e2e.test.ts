@@ -42,17 +42,20 @@ interface PageRun {
   label: string;
 }
 
-async function trainedRuns(page: Page): Promise<PageRun[]> {
+/** Waits until the page has its engine and the dataset (its status asks for Train). */
+async function dataLoaded(page: Page): Promise<void> {
   await page.waitForFunction(
     () =>
       (globalThis as unknown as PageGlobals).document
         .getElementById('status')
         ?.textContent?.includes('Press Train'),
     null,
-    {
-      timeout: 60_000,
-    },
+    { timeout: 60_000 },
   );
+}
+
+async function trainedRuns(page: Page): Promise<PageRun[]> {
+  await dataLoaded(page);
   await page.click('#train');
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__topdown.status === 'done', null, {
     timeout: 120_000,
@@ -217,14 +220,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the browser app, served 
     // the page continues a run folder's checkpoint: its history shown, trained on to the form's epochs
     const cont = await browser.newPage();
     await cont.goto(`${url}?${RUN.replace('epochs=1', 'epochs=2')}`);
-    await cont.waitForFunction(
-      () =>
-        (globalThis as unknown as PageGlobals).document
-          .getElementById('status')
-          ?.textContent?.includes('Press Train'),
-      null,
-      { timeout: 60_000 },
-    );
+    await dataLoaded(cont);
     await cont.setInputFiles('#import-files', exportedCheckpoint);
     await cont.waitForFunction(
       () => (globalThis as unknown as PageGlobals).__topdown.runs[0]?.epochs.length === 1,
@@ -241,6 +237,14 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the browser app, served 
       (globalThis as unknown as PageGlobals).__topdown.runs[0]!.epochs.map((e) => e.epoch),
     );
     expect(continued).toEqual([1, 2]);
+    // a run folder's metrics.jsonl alone is shown (here the command line's resumed run: 2 epochs)
+    await cont.setInputFiles('#import-files', join(folder, 'metrics.jsonl'));
+    await cont.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).__topdown.runs[0]?.label === 'metrics.jsonl (viewed)',
+    );
+    expect(
+      await cont.evaluate(() => (globalThis as unknown as PageGlobals).__topdown.runs[0]!.epochs.length),
+    ).toBe(2);
     await cont.close();
     await page.close();
   });
@@ -248,14 +252,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the browser app, served 
   it("shows the loader's message for a dropped corrupt file", async () => {
     const page = await browser.newPage();
     await page.goto(`${url}?data=mnist`);
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as PageGlobals).document
-          .getElementById('status')
-          ?.textContent?.includes('Press Train'),
-      null,
-      { timeout: 60_000 },
-    );
+    await dataLoaded(page);
     const files = syntheticMnistFiles(3, 100, 50);
     // the test images replaced by a labels file under the images' name
     const dropped = files.map((f) => ({

@@ -59,9 +59,14 @@ function harness(engine: Engine = new JsEngine()) {
     });
   };
   const send = (m: PageMessage) => host.receive(m);
+  /** Starts the runs and waits until all are done. */
+  const runToEnd = async () => {
+    await send({ type: 'start' });
+    await until((m) => m.type === 'status' && m.status === 'done');
+  };
   const of = <T extends WorkerMessage['type']>(type: T) =>
     messages.filter((m): m is Extract<WorkerMessage, { type: T }> => m.type === type);
-  return { host, messages, until, send, of, engine };
+  return { host, messages, until, send, of, engine, runToEnd };
 }
 
 async function ready(h: ReturnType<typeof harness>) {
@@ -150,8 +155,7 @@ describe('the worker protocol', () => {
       ],
     });
     expect(h.of('configured')[0]!.runs.map((r) => r.label)).toEqual(['pepita', 'bp']);
-    await h.send({ type: 'start' });
-    await h.until((m) => m.type === 'status' && m.status === 'done');
+    await h.runToEnd();
     const epochs = h.of('epoch');
     expect(epochs).toHaveLength(4);
     for (const [run, rule] of [
@@ -189,8 +193,7 @@ describe('the worker protocol', () => {
     await h.send({ type: 'pause' });
     const paused = h.of('status').at(-1)!.status;
     expect(['paused', 'done']).toContain(paused);
-    await h.send({ type: 'start' });
-    await h.until((m) => m.type === 'status' && m.status === 'done');
+    await h.runToEnd();
     expect(h.of('epoch').map((e) => core(e.logs))).toEqual(direct({ ...RUN, rule: 'fa' }).map(core));
   });
 
@@ -201,8 +204,7 @@ describe('the worker protocol', () => {
     await ready(h);
     await h.send({ type: 'configure', runs: [{ ...RUN, epochs: 1, rule: 'pepita' }] });
     const first = made.engine.storageMark();
-    await h.send({ type: 'start' });
-    await h.until((m) => m.type === 'status' && m.status === 'done');
+    await h.runToEnd();
     const afterRun = made.engine.storageMark();
     for (let i = 0; i < 3; i++) {
       await h.send({ type: 'reset' });
@@ -235,8 +237,7 @@ describe('the worker protocol', () => {
     const h = harness();
     await ready(h);
     await h.send({ type: 'configure', runs: [{ ...RUN, epochs: 1, rule: 'pepita' }] });
-    await h.send({ type: 'start' });
-    await h.until((m) => m.type === 'status' && m.status === 'done');
+    await h.runToEnd();
     await h.send({ type: 'export', run: 0 });
     const exported = h.of('exported')[0]!;
     const content = checkpointContent(
@@ -251,8 +252,7 @@ describe('the worker protocol', () => {
     await ready(h2);
     await h2.send({ type: 'import', name: 'checkpoint.bin', bytes: exported.checkpoint, epochs: 2 });
     expect(h2.of('configured')[0]!.runs[0]!.history).toHaveLength(1);
-    await h2.send({ type: 'start' });
-    await h2.until((m) => m.type === 'status' && m.status === 'done');
+    await h2.runToEnd();
     expect(h2.of('epoch').map((e) => core(e.logs))).toEqual(
       direct({ ...RUN, epochs: 2, rule: 'pepita' })
         .slice(1)
@@ -281,8 +281,7 @@ describe('the worker protocol', () => {
       })),
     });
     expect(h.of('configured')[0]!.runs).toHaveLength(RULE_NAMES.length);
-    await h.send({ type: 'start' });
-    await h.until((m) => m.type === 'status' && m.status === 'done');
+    await h.runToEnd();
     expect(h.of('error')).toEqual([]);
     expect(
       h

@@ -214,7 +214,7 @@ export function renderForm(
     type: 'file',
     id: 'import-files',
     multiple: true,
-    'aria-label': 'checkpoint.bin to continue',
+    'aria-label': 'checkpoint.bin to continue, or metrics.jsonl to view',
   });
   importer.addEventListener('change', () => importer.files && handlers.action('import', [...importer.files]));
   root.append(
@@ -232,6 +232,6 @@ export function renderForm(
       button('share', 'Copy link', 'share'),
       button('export', 'Export run', 'export'),
     ),
-    h('div', { class: 'field' }, h('label', { for: 'import-files' }, 'continue a run'), importer),
+    h('div', { class: 'field' }, h('label', { for: 'import-files' }, 'continue or view a run'), importer),
   );
 }

@@ -290,7 +290,26 @@ const handlers: FormHandlers = {
         return;
       case 'import': {
         const checkpoint = (detail ?? []).find((f) => f.name.endsWith('.bin'));
-        if (!checkpoint) return message('pick the checkpoint.bin of a run folder');
+        const metrics = (detail ?? []).find((f) => f.name.endsWith('.jsonl'));
+        if (!checkpoint && metrics) {
+          // a run's metrics alone: shown, not continued
+          void metrics.text().then((text) => {
+            try {
+              const epochs = text
+                .split('\n')
+                .filter((l) => l.trim())
+                .map((l) => JSON.parse(l) as EpochLogs);
+              runs = [{ label: `${metrics.name} (viewed)`, epochs, batches: [], histogram: null }];
+              message(null);
+              redraw(true);
+            } catch {
+              message(`${metrics.name}: not a metrics.jsonl (one JSON object per line)`);
+            }
+          });
+          return;
+        }
+        if (!checkpoint)
+          return message('pick the checkpoint.bin (to continue) or metrics.jsonl (to view) of a run folder');
         if (loadedData === null) return message('load the dataset the run was trained on first');
         void checkpoint.arrayBuffer().then((buffer) => {
           const epochs = Number(runInputs(state)[0]?.epochs ?? 0) || undefined;
