@@ -28,6 +28,7 @@ interface PageGlobals {
   document: {
     getElementById(id: string): { textContent: string | null } | null;
     querySelector(selector: string): unknown;
+    documentElement: { scrollWidth: number };
   };
   __topdown: {
     status: string;
@@ -145,6 +146,15 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the browser app, served 
     // the engine ran threads: the page is cross-origin isolated
     expect(await page.textContent('#status')).toMatch(/wasm engine, 2 threads \(shared memory\)/);
     await page.screenshot({ path: join(OUTPUT, 'web-trainer.png'), fullPage: true });
+    // on a phone-sized viewport nothing runs off the side
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() =>
+        page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth),
+      )
+      .toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(OUTPUT, 'web-trainer-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
     // the link the page shares reproduces the run exactly
     await page.click('#share');
     const link = /Link to these settings \(copied\): (\S+)/.exec(
