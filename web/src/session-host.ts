@@ -125,6 +125,7 @@ export class SessionHost {
           source: data.source,
           fingerprint: this.fingerprint,
         });
+        this.setStatus('empty'); // the runs on the last dataset are gone
         return;
       }
       case 'configure':
