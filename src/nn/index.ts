@@ -14,3 +14,4 @@ export {
   type ResolvedNetworkConfig,
 } from './network.js';
 export { DropoutMasks, ForwardState, forward } from './forward.js';
+export { Conv2d, MaxPool2, col2im, convOutput, im2col, type ConvGeometry } from './conv.js';
