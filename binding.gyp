@@ -19,7 +19,8 @@
       "cflags_cc": [
         "-O3",
         "-std=c++17",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-ffp-contract=off"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -99,26 +99,26 @@ describe.each(ENGINES)('convolution on the %s engine', (_, make) => {
     (_name, g) => {
       const engine = make();
       const rng = Rng.fromSeed(11);
-      const conv = new Conv2d(g, engine, 4);
+      const conv = new Conv2d(g, 4, engine);
       const b = 3;
       const x = random(rng, b, conv.inFeatures);
       const w = random(rng, g.filters, conv.patch);
       const out = Matrix.zeros(b, conv.outFeatures);
-      conv.forward(x, w, out);
+      conv.forward(engine, x, w, out);
       expectClose(out.data, slowConv(g, x, w));
       const dy = random(rng, b, conv.outFeatures);
       const slow = slowGradients(g, x, w, dy);
       const dw = Matrix.zeros(g.filters, conv.patch);
       dw.data.fill(7); // beta = 0 overwrites
-      conv.weightGradient(dy, 1, 0, dw);
+      conv.weightGradient(engine, dy, 1, 0, dw);
       expectClose(dw.data, slow.dw);
       const dx = Matrix.zeros(b, conv.inFeatures);
       dx.data.fill(-3);
-      conv.inputGradient(dy, w, dx);
+      conv.inputGradient(engine, dy, w, dx);
       expectClose(dx.data, slow.dx);
       // alpha and beta: dw = 0.5 * grad + 2 * previous
       const prev = Float32Array.from(dw.data);
-      conv.weightGradient(dy, 0.5, 2, dw);
+      conv.weightGradient(engine, dy, 0.5, 2, dw);
       expectClose(
         dw.data,
         Float64Array.from(prev, (v, i) => 2 * v + 0.5 * slow.dw[i]!),
@@ -130,16 +130,16 @@ describe.each(ENGINES)('convolution on the %s engine', (_, make) => {
     const g = GEOMETRIES[2]!;
     const engine = make();
     const rng = Rng.fromSeed(4);
-    const conv = new Conv2d(g, engine, 2);
+    const conv = new Conv2d(g, 2, engine);
     const x = random(rng, 2, conv.inFeatures);
     const w = random(rng, g.filters, conv.patch);
     const dy = random(rng, 2, conv.outFeatures);
     const out = Matrix.zeros(2, conv.outFeatures);
-    conv.forward(x, w, out);
+    conv.forward(engine, x, w, out);
     const dx = Matrix.zeros(2, conv.inFeatures);
-    conv.inputGradient(dy, w, dx);
+    conv.inputGradient(engine, dy, w, dx);
     const dw = Matrix.zeros(g.filters, conv.patch);
-    conv.weightGradient(dy, 1, 0, dw);
+    conv.weightGradient(engine, dy, 1, 0, dw);
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
     const y = dot(out.data, dy.data);
     expect(dot(x.data, dx.data)).toBeCloseTo(y, 3);
@@ -150,14 +150,14 @@ describe.each(ENGINES)('convolution on the %s engine', (_, make) => {
     const g = GEOMETRIES[3]!;
     const engine = make();
     const rng = Rng.fromSeed(9);
-    const conv = new Conv2d(g, engine, 1);
+    const conv = new Conv2d(g, 1, engine);
     const x = random(rng, 1, conv.inFeatures);
     const w = random(rng, g.filters, conv.patch);
     const dy = random(rng, 1, conv.outFeatures);
     const loss = (wm: Matrix) => slowConv(g, x, wm).reduce((s, v, i) => s + v * dy.data[i]!, 0);
     const dw = Matrix.zeros(g.filters, conv.patch);
-    conv.forward(x, w, Matrix.zeros(1, conv.outFeatures));
-    conv.weightGradient(dy, 1, 0, dw);
+    conv.forward(engine, x, w, Matrix.zeros(1, conv.outFeatures));
+    conv.weightGradient(engine, dy, 1, 0, dw);
     for (const k of [0, 5, w.data.length - 1]) {
       const h = 1e-2;
       const plus = Matrix.from(w.rows, w.cols, w.data);
@@ -216,16 +216,12 @@ describe('2x2 max-pooling', () => {
   it('refuses what does not fit, in one line', () => {
     expect(() => new MaxPool2(1, 1, 5, 1)).toThrow('2x2 max-pooling needs an input of at least 2x2, got 1x5');
     expect(
-      () =>
-        new Conv2d(
-          { channels: 1, height: 3, width: 3, filters: 1, kernel: 5, stride: 1, padding: 0 },
-          new JsEngine(),
-          1,
-        ),
+      () => new Conv2d({ channels: 1, height: 3, width: 3, filters: 1, kernel: 5, stride: 1, padding: 0 }, 1),
     ).toThrow('a 5x5 kernel (padding 0) does not fit a 3x3 input');
-    const conv = new Conv2d(GEOMETRIES[1]!, new JsEngine(), 2);
+    const conv = new Conv2d(GEOMETRIES[1]!, 2);
     expect(() =>
       conv.forward(
+        new JsEngine(),
         Matrix.zeros(3, conv.inFeatures),
         Matrix.zeros(5, conv.patch),
         Matrix.zeros(3, conv.outFeatures),

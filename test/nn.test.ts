@@ -76,9 +76,11 @@ describe('initialisation', () => {
 });
 
 describe('network configuration', () => {
-  it('fills defaults: no biases, relu hidden, softmax output, he_uniform, no dropout', () => {
+  it('fills defaults: fully connected, no biases, relu hidden, softmax output, he_uniform, no dropout', () => {
     expect(resolveNetworkConfig({ sizes: [4, 3, 2] })).toEqual({
       sizes: [4, 3, 2],
+      layers: [{ kind: 'dense' }, { kind: 'dense' }],
+      input: null,
       hiddenActivation: 'relu',
       outputActivation: 'softmax',
       bias: false,

@@ -45,7 +45,7 @@ const POOL = 8;
 export function benchTrain(engine: Engine, o: TrainBenchOptions): TrainBenchResult {
   const { config } = o;
   const spec = DATASETS[config.data];
-  const model = buildModel(config, spec.features, spec.classes, engine);
+  const model = buildModel(config, spec.features, spec.classes, engine, spec.shape);
   const sizes = [...model.net.sizes];
   const batch = config.batchSize;
   const dataRng = Rng.fromSeed(config.seed).derive('bench-data');

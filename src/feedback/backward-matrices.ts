@@ -35,21 +35,26 @@ export type BackwardConfig = z.infer<typeof BACKWARD_SECTION.schema>;
 
 export type BackwardKind = 'fa' | 'direct';
 
-/** Feedback matrices for hidden layers 1..L-1 (index 0..L-2). */
+/**
+ * Feedback matrices for hidden layers 1..L-1 (index 0..L-2). `faShapes` gives FA's shapes where they are not
+ * d_{l+1} x d_l: those of W_2..W_L (a convolution's filters x C k k: FA's fixed random kernels).
+ */
 export function createBackwardMatrices(
   sizes: readonly number[],
   kind: BackwardKind,
   rng: Rng,
   scale = 1,
   memory: FloatAllocator = HEAP,
+  faShapes?: readonly (readonly [number, number])[],
 ): Matrix[] {
   if (!(scale >= 0)) throw new TopdownUsageError(`feedback scale must be >= 0; got ${scale}`);
   const L = sizes.length - 1;
   const out: Matrix[] = [];
   for (let l = 1; l < L; l++) {
-    const rows = kind === 'fa' ? sizes[l + 1]! : sizes[L]!;
-    const m = Matrix.zeros(rows, sizes[l]!, memory);
-    const bound = Math.sqrt(6 / sizes[l]!) * scale;
+    const [rows, cols] =
+      kind === 'fa' ? (faShapes?.[l - 1] ?? [sizes[l + 1]!, sizes[l]!]) : [sizes[L]!, sizes[l]!];
+    const m = Matrix.zeros(rows, cols, memory);
+    const bound = Math.sqrt(6 / cols) * scale;
     rng.derive(kind).derive(l).fillUniform(m.data, -bound, bound);
     out.push(m);
   }

@@ -9,7 +9,7 @@
  */
 import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
-import { Matrix } from '../core/matrix.js';
+import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 
 /** The geometry of a convolution (no bias: the paper's nets have none). */
 export interface ConvGeometry {
@@ -114,7 +114,10 @@ export function col2im(
   }
 }
 
-/** A convolution layer's computations for batches of up to `maxBatch` samples (weights: filters x C k k). */
+/**
+ * A convolution layer's computations for batches of up to `maxBatch` samples (weights: filters x C k k), its
+ * buffers in `memory` (the engine's, for the engine passed to its methods).
+ */
 export class Conv2d {
   /** Values per input sample (C H W) and per output sample (filters x positions). */
   readonly inFeatures: number;
@@ -126,10 +129,15 @@ export class Conv2d {
   readonly cols: Matrix;
   private readonly dcols: Matrix;
 
+  /**
+   * @param keepPatches - keep every sample's patches for the gradients (false: one sample's buffer, reused;
+   *   enough for forward passes and input gradients, e.g. evaluation over large batches)
+   */
   constructor(
     readonly geometry: ConvGeometry,
-    private readonly engine: Engine,
     readonly maxBatch: number,
+    memory: FloatAllocator = HEAP,
+    readonly keepPatches = true,
   ) {
     checkGeometry(geometry);
     const { channels, height, width, filters, kernel } = geometry;
@@ -137,8 +145,8 @@ export class Conv2d {
     this.patch = channels * kernel * kernel;
     this.inFeatures = channels * height * width;
     this.outFeatures = filters * this.positions;
-    this.cols = Matrix.zeros(maxBatch * this.patch, this.positions, engine);
-    this.dcols = Matrix.zeros(this.patch, this.positions, engine);
+    this.cols = Matrix.zeros((keepPatches ? maxBatch : 1) * this.patch, this.positions, memory);
+    this.dcols = Matrix.zeros(this.patch, this.positions, memory);
   }
 
   private check(what: string, m: Matrix, rows: number, cols: number): void {
@@ -154,7 +162,7 @@ export class Conv2d {
 
   /** The patches of sample s, C k k x positions. */
   patches(s: number): Matrix {
-    return this.cols.view(s * this.patch, 0, this.patch, this.positions);
+    return this.cols.view((this.keepPatches ? s : 0) * this.patch, 0, this.patch, this.positions);
   }
 
   /** One sample's row of a batch matrix seen as `rows` x `cols` (the row's values in order). */
@@ -163,7 +171,7 @@ export class Conv2d {
   }
 
   /** out (b x filters P) = the convolution of x (b x C H W) with w (filters x C k k); keeps x's patches. */
-  forward(x: Matrix, w: Matrix, out: Matrix): void {
+  forward(engine: Engine, x: Matrix, w: Matrix, out: Matrix): void {
     const b = this.rows(x);
     const f = this.geometry.filters;
     this.check('the input', x, b, this.inFeatures);
@@ -175,10 +183,10 @@ export class Conv2d {
         x.data,
         x.offset + s * x.stride,
         this.cols.data,
-        this.cols.offset + s * this.patch * this.positions,
+        this.cols.offset + (this.keepPatches ? s : 0) * this.patch * this.positions,
       );
       const y = Conv2d.asMatrix(out, s, f, this.positions);
-      this.engine.gemm(false, false, f, this.positions, this.patch, 1, w, this.patches(s), 0, y);
+      engine.gemm(false, false, f, this.positions, this.patch, 1, w, this.patches(s), 0, y);
     }
   }
 
@@ -186,18 +194,19 @@ export class Conv2d {
    * dw = alpha * sum over samples of dy_s (filters x P) times the sample's patches transposed, + beta * dw:
    * the weight gradient of the last forward pass (and, with PEPITA's deltas as dy, its conv update).
    */
-  weightGradient(dy: Matrix, alpha: number, beta: number, dw: Matrix): void {
+  weightGradient(engine: Engine, dy: Matrix, alpha: number, beta: number, dw: Matrix): void {
     const b = this.rows(dy);
     const f = this.geometry.filters;
+    if (!this.keepPatches) throw new TopdownUsageError('Conv2d: weight gradients need the kept patches');
     this.check('the output gradient', dy, b, this.outFeatures);
     this.check('the weight gradient', dw, f, this.patch);
     if (b === 0) {
-      if (beta !== 1) this.engine.scal(beta, dw.data.subarray(dw.offset, dw.offset + dw.rows * dw.stride));
+      if (beta !== 1) engine.scal(beta, dw.data.subarray(dw.offset, dw.offset + dw.rows * dw.stride));
       return;
     }
     for (let s = 0; s < b; s++) {
       const g = Conv2d.asMatrix(dy, s, f, this.positions);
-      this.engine.gemm(
+      engine.gemm(
         false,
         true,
         f,
@@ -213,7 +222,7 @@ export class Conv2d {
   }
 
   /** dx (b x C H W) = the gradient of the input: w^T dy_s per sample, carried back to pixels by col2im. */
-  inputGradient(dy: Matrix, w: Matrix, dx: Matrix): void {
+  inputGradient(engine: Engine, dy: Matrix, w: Matrix, dx: Matrix): void {
     const b = this.rows(dy);
     const f = this.geometry.filters;
     this.check('the output gradient', dy, b, this.outFeatures);
@@ -221,7 +230,7 @@ export class Conv2d {
     this.check('the input gradient', dx, b, this.inFeatures);
     for (let s = 0; s < b; s++) {
       const g = Conv2d.asMatrix(dy, s, f, this.positions);
-      this.engine.gemm(true, false, this.patch, this.positions, f, 1, w, g, 0, this.dcols);
+      engine.gemm(true, false, this.patch, this.positions, f, 1, w, g, 0, this.dcols);
       const at = dx.offset + s * dx.stride;
       dx.data.fill(0, at, at + this.inFeatures);
       col2im(this.geometry, this.dcols.data, this.dcols.offset, dx.data, at);

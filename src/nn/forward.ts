@@ -8,6 +8,7 @@ import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 
 import { activate, activationDerivative } from './activations.js';
+import { Conv2d, convOutput, MaxPool2 } from './conv.js';
 import type { Network, Normalization } from './network.js';
 
 /** Smallest norm divided by; an all-zero activity stays zero instead of becoming NaN. */
@@ -42,8 +43,14 @@ export class DropoutMasks {
 /** Buffers for one forward pass over batches of up to `maxBatch` rows. */
 export class ForwardState {
   readonly maxBatch: number;
-  /** a_l (pre-activation), index 0..L-1, maxBatch x d_l. */
+  /** a_l (pre-activation), index 0..L-1, maxBatch x d_l (a convolution's: maxBatch x filters positions). */
   readonly pre: Matrix[];
+  /** A pooled convolution's activation before its pooling (maxBatch x filters positions); null elsewhere. */
+  readonly activated: (Matrix | null)[];
+  /** Each convolution layer's lowering (it keeps the pass's patches for the weight gradients); null for dense. */
+  readonly convs: (Conv2d | null)[];
+  /** Each pooled convolution's pooling (it keeps where the maxima were); null elsewhere. */
+  readonly pools: (MaxPool2 | null)[];
   /** h_l (block output), index 0..L-1, maxBatch x d_l. */
   readonly post: Matrix[];
   /** Block outputs before normalisation (hidden layers; null without normalisation). */
@@ -59,11 +66,15 @@ export class ForwardState {
   private preViews: Matrix[] = [];
   private postViews: Matrix[] = [];
 
-  /** @param memory - where the buffers live (the engine's memory, for the engine that computes on them) */
+  /**
+   * @param memory - where the buffers live (the engine's memory, for the engine that computes on them)
+   * @param keepPatches - keep the convolutions' patches for weight gradients (false for evaluation passes)
+   */
   constructor(
     readonly net: Network,
     maxBatch: number,
     memory: FloatAllocator = HEAP,
+    keepPatches = true,
   ) {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
       throw new TopdownUsageError(`batch size must be >= 1`);
@@ -74,9 +85,22 @@ export class ForwardState {
     this.unnormalized = [];
     this.norms = [];
     this.squares = [];
+    this.activated = [];
+    this.convs = [];
+    this.pools = [];
     for (let l = 0; l < net.depth; l++) {
       const d = net.width(l + 1);
-      this.pre.push(Matrix.zeros(maxBatch, d, memory));
+      const layer = net.layers[l]!;
+      this.pre.push(Matrix.zeros(maxBatch, layer.preWidth, memory));
+      this.convs.push(
+        layer.kind === 'conv' ? new Conv2d(layer.geometry, maxBatch, memory, keepPatches) : null,
+      );
+      const pooled = layer.kind === 'conv' && layer.pool;
+      this.activated.push(pooled ? Matrix.zeros(maxBatch, layer.preWidth, memory) : null);
+      if (pooled) {
+        const out = convOutput(layer.geometry);
+        this.pools.push(new MaxPool2(layer.geometry.filters, out.height, out.width, maxBatch));
+      } else this.pools.push(null);
       this.post.push(Matrix.zeros(maxBatch, d, memory));
       const hidden = l + 1 < net.depth;
       this.unnormalized.push(hidden && norm !== 'none' ? Matrix.zeros(maxBatch, d, memory) : null);
@@ -118,6 +142,15 @@ export class ForwardState {
     return this.postViews[l]!;
   }
 
+  /**
+   * What layer l's activity is for updates built from activities (PEPITA's): a pooled convolution's
+   * activation before its pooling (filters x positions per row); every other layer's h_l.
+   */
+  activityView(l: number): Matrix {
+    const act = this.activated[l];
+    return act ? act.view(0, 0, this.rows, act.cols) : this.postView(l);
+  }
+
   /** The network output h_L for the current rows. */
   get output(): Matrix {
     return this.postView(this.net.depth - 1);
@@ -136,6 +169,11 @@ export function computePreActivation(engine: Engine, state: ForwardState, l: num
   const net = state.net;
   const w = net.weights[l]!;
   const prev = state.postView(l - 1);
+  const conv = state.convs[l];
+  if (conv) {
+    conv.forward(engine, prev, w, state.preView(l));
+    return;
+  }
   const a = state.pre[l]!;
   const rows = state.rows;
   const bias = net.biases[l];
@@ -170,6 +208,10 @@ export function finishLayer(
   masks: DropoutMasks | null,
 ): void {
   const net = state.net;
+  if (state.convs[l]) {
+    finishConvLayer(state, l, masks);
+    return;
+  }
   const d = net.width(l + 1);
   const rows = state.rows;
   const n = rows * d;
@@ -198,6 +240,27 @@ export function finishLayer(
     return;
   } else {
     activate(act, a, target, rows, d);
+  }
+  if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
+}
+
+/** A convolution block: activation, then pooling, dropout and normalisation on the block's output. */
+function finishConvLayer(state: ForwardState, l: number, masks: DropoutMasks | null): void {
+  const net = state.net;
+  const rows = state.rows;
+  const d = net.width(l + 1);
+  const unnormalized = state.unnormalized[l];
+  const out = unnormalized ?? state.post[l]!;
+  const activated = state.activated[l];
+  const preWidth = net.preWidth(l);
+  activate(net.activationOf(l), state.pre[l]!.data, (activated ?? out).data, rows, preWidth);
+  if (activated) {
+    state.pools[l]!.forward(activated.view(0, 0, rows, preWidth), out.view(0, 0, rows, d));
+  }
+  if (masks && net.config.dropout > 0 && l + 1 < net.depth) {
+    const mask = masks.masks[l]!;
+    const target = out.data;
+    for (let i = 0; i < rows * d; i++) target[i] = target[i]! * mask[i]!;
   }
   if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
 }
@@ -323,8 +386,10 @@ export function forward(engine: Engine, state: ForwardState, x: Matrix, masks: D
 }
 
 /**
- * Turns dL/dh_l (in `grad`, current rows x d_l, contiguous) into dL/da_l in place, back through
- * normalisation, dropout and the activation of hidden layer l. `scratch` holds at least rows x d_l values.
+ * Turns dL/dh_l (in `grad`, current rows x d_l, contiguous) into dL/da_l, back through normalisation,
+ * dropout and the activation of hidden layer l: in place, or into `out` (a convolution's a_l is wider than
+ * its pooled h_l: rows x filters positions; `grad` is then overwritten). `scratch` holds at least rows x
+ * (the wider of d_l and a_l's width) values.
  */
 export function backpropThroughBlock(
   state: ForwardState,
@@ -332,9 +397,48 @@ export function backpropThroughBlock(
   grad: Float32Array,
   masks: DropoutMasks | null,
   scratch: Float32Array,
+  out: Float32Array = grad,
 ): void {
   normalizationJacobian(state, l, grad);
-  diagonalJacobian(state, l, grad, masks, scratch);
+  if (!state.convs[l]) {
+    diagonalJacobian(state, l, grad, masks, scratch);
+    if (out !== grad) out.set(grad.subarray(0, state.rows * state.net.width(l + 1)));
+    return;
+  }
+  const net = state.net;
+  const rows = state.rows;
+  const d = net.width(l + 1);
+  if (masks && net.config.dropout > 0) {
+    const mask = masks.masks[l]!;
+    for (let i = 0; i < rows * d; i++) grad[i] = grad[i]! * mask[i]!;
+  }
+  const preWidth = net.preWidth(l);
+  const pool = state.pools[l];
+  if (pool) {
+    pool.backward(new Matrix(rows, d, grad, 0, d), new Matrix(rows, preWidth, out, 0, preWidth));
+  } else if (out !== grad) out.set(grad.subarray(0, rows * d));
+  activationJacobian(state, l, out, rows * preWidth, scratch);
+}
+
+/** v <- v * act'(a_l) over the n values of layer l's pre-activation. */
+function activationJacobian(
+  state: ForwardState,
+  l: number,
+  v: Float32Array,
+  n: number,
+  scratch: Float32Array,
+): void {
+  const act = state.net.activationOf(l);
+  const a = state.pre[l]!.data;
+  if (act === 'identity') return;
+  if (act === 'relu') {
+    for (let i = 0; i < n; i++) if (!(a[i]! > 0)) v[i] = 0;
+    return;
+  }
+  const rows = state.rows;
+  activate(act, a, scratch, rows, n / rows);
+  activationDerivative(act, a, scratch, scratch, n);
+  for (let i = 0; i < n; i++) v[i] = v[i]! * scratch[i]!;
 }
 
 /**
@@ -348,6 +452,8 @@ export function tangentThroughBlock(
   masks: DropoutMasks | null,
   scratch: Float32Array,
 ): void {
+  if (state.convs[l])
+    throw new TopdownUsageError('forward-mode tangents go through fully connected layers only');
   diagonalJacobian(state, l, tangent, masks, scratch);
   normalizationJacobian(state, l, tangent);
 }

@@ -1,17 +1,21 @@
 /**
- * Fully connected networks of any depth: W_l (d_l x d_{l-1}), optional biases, a hidden activation, an output
- * activation, consistent dropout on hidden layers and optional activation normalisation.
+ * Networks of any depth: W_l (d_l x d_{l-1}), optional biases, a hidden activation, an output
+ * activation, consistent dropout on hidden layers and optional activation normalisation. Layers are fully
+ * connected unless `layers` makes some of them convolutions (filters x C k k weights, an optional 2x2
+ * max-pooling after the activation), over inputs of the image shape `input`.
  *
- * Indexing: layer l of the paper (1..L) is index l - 1 here; `sizes` = [d_0, d_1, ..., d_L].
+ * Indexing: layer l of the paper (1..L) is index l - 1 here; `sizes` = [d_0, d_1, ..., d_L], the widths of
+ * the blocks' outputs (a conv block's: filters x its pooled output positions, flattened channel-major).
  * Batches are rows: H_l = act(H_{l-1} W_l^T + b_l), H_l of shape b x d_l.
- * Hidden block order: linear -> activation -> dropout (inverted: kept units scaled by 1/keep) ->
- * normalisation. For ReLU this equals the reference code's linear -> dropout -> ReLU.
+ * Hidden block order: linear (or convolution) -> activation -> [2x2 max-pooling] -> dropout (inverted: kept
+ * units scaled by 1/keep) -> normalisation. For ReLU this equals the reference code's linear -> dropout -> ReLU.
  */
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 
 import { parseActivation, type ActivationName } from './activations.js';
+import { convOutput, type ConvGeometry } from './conv.js';
 import { initWeights, parseWeightInit, type WeightInit } from './init.js';
 
 export const NORMALIZATIONS = ['none', 'sample-l2', 'sample-rms', 'batch-frobenius'] as const;
@@ -23,10 +27,32 @@ export const NORMALIZATIONS = ['none', 'sample-l2', 'sample-rms', 'batch-frobeni
  */
 export type Normalization = (typeof NORMALIZATIONS)[number];
 
+/** A weight layer: fully connected, or a convolution (no bias) with an optional 2x2 max-pooling after it. */
+export type LayerSpec =
+  | { kind: 'dense' }
+  | { kind: 'conv'; filters: number; kernel: number; stride?: number; padding?: number; pool?: boolean };
+
+/** A weight layer as the passes see it. */
+export type ResolvedLayer =
+  | { kind: 'dense'; preWidth: number }
+  | {
+      kind: 'conv';
+      geometry: ConvGeometry;
+      pool: boolean;
+      /** filters x output positions (before pooling): the width of the pre-activation. */
+      preWidth: number;
+      /** [filters, height, width] of the block's output (after pooling). */
+      outShape: readonly [number, number, number];
+    };
+
 /** What a network is; every field has a default except `sizes`. */
 export interface NetworkConfig {
   /** Layer widths [d_0, ..., d_L]; at least two entries. */
   sizes: readonly number[];
+  /** One entry per weight layer (default: all fully connected). */
+  layers?: readonly LayerSpec[];
+  /** [channels, height, width] of an input (needed by convolutions); C H W must equal d_0. */
+  input?: readonly [number, number, number] | null;
   hiddenActivation?: ActivationName;
   outputActivation?: ActivationName;
   /** Biases on every layer (default false, as in the paper). */
@@ -37,7 +63,58 @@ export interface NetworkConfig {
   normalization?: Normalization;
 }
 
-export type ResolvedNetworkConfig = Required<NetworkConfig>;
+export type ResolvedNetworkConfig = Required<Omit<NetworkConfig, 'layers' | 'input'>> & {
+  layers: readonly LayerSpec[];
+  input: readonly [number, number, number] | null;
+};
+
+/** Each layer's geometry, checked against the widths: a conv layer needs an image-shaped input. */
+function resolveLayers(
+  sizes: readonly number[],
+  layers: readonly LayerSpec[],
+  input: readonly [number, number, number] | null,
+): ResolvedLayer[] {
+  if (layers.length !== sizes.length - 1)
+    throw new TopdownUsageError(`expected ${sizes.length - 1} layer descriptions, got ${layers.length}`);
+  if (input && input[0] * input[1] * input[2] !== sizes[0])
+    throw new TopdownUsageError(`an input of ${input.join('x')} is not ${sizes[0]} features`);
+  let shape: readonly [number, number, number] | null = input;
+  return layers.map((spec, l) => {
+    if (spec.kind === 'dense') {
+      shape = null;
+      return { kind: 'dense', preWidth: sizes[l + 1]! };
+    }
+    if (!shape)
+      throw new TopdownUsageError(
+        l === 0
+          ? 'a convolution needs the input image shape'
+          : `layer ${l + 1} is a convolution after a fully connected layer`,
+      );
+    const geometry: ConvGeometry = {
+      channels: shape[0],
+      height: shape[1],
+      width: shape[2],
+      filters: spec.filters,
+      kernel: spec.kernel,
+      stride: spec.stride ?? 1,
+      padding: spec.padding ?? 0,
+    };
+    const out = convOutput(geometry);
+    const pool = spec.pool ?? false;
+    const outShape: [number, number, number] = pool
+      ? [spec.filters, Math.floor(out.height / 2), Math.floor(out.width / 2)]
+      : [spec.filters, out.height, out.width];
+    if (!(out.height >= 1 && out.width >= 1) || outShape[1] < 1 || outShape[2] < 1)
+      throw new TopdownUsageError(
+        `layer ${l + 1}: a ${spec.kernel}x${spec.kernel} convolution${pool ? ' and 2x2 pooling' : ''} do not fit a ${shape[1]}x${shape[2]} input`,
+      );
+    const width = outShape[0] * outShape[1] * outShape[2];
+    if (width !== sizes[l + 1])
+      throw new TopdownUsageError(`layer ${l + 1} outputs ${width} values, not ${sizes[l + 1]}`);
+    shape = outShape;
+    return { kind: 'conv', geometry, pool, preWidth: spec.filters * out.positions, outShape };
+  });
+}
 
 /** Fills in defaults and validates, throwing usage errors that name the bad field. */
 export function resolveNetworkConfig(config: NetworkConfig): ResolvedNetworkConfig {
@@ -59,8 +136,17 @@ export function resolveNetworkConfig(config: NetworkConfig): ResolvedNetworkConf
       `normalization must be one of ${NORMALIZATIONS.join(', ')}; got "${normalization}"`,
     );
   }
+  const layers = config.layers ? [...config.layers] : sizes.slice(1).map(() => ({ kind: 'dense' as const }));
+  const input = config.input ? ([...config.input] as [number, number, number]) : null;
+  const resolved = resolveLayers(sizes, layers, input);
+  if (resolved.some((r) => r.kind === 'conv') && config.bias)
+    throw new TopdownUsageError('convolution layers have no bias: leave biases off with a conv architecture');
+  if (resolved[resolved.length - 1]!.kind === 'conv')
+    throw new TopdownUsageError('the output layer must be fully connected');
   return {
     sizes,
+    layers,
+    input,
     hiddenActivation,
     outputActivation: parseActivation(config.outputActivation ?? 'softmax', 'output activation'),
     bias: config.bias ?? false,
@@ -78,15 +164,23 @@ export class Network {
   /** b_1..b_L as 1 x d_l matrices, or null without biases. */
   readonly biases: (Matrix | null)[];
 
+  /** Each weight layer's kind and geometry. */
+  readonly layers: readonly ResolvedLayer[];
+  /** True when some layer is a convolution. */
+  readonly convolutional: boolean;
+
   constructor(config: NetworkConfig, weights: Matrix[], biases: (Matrix | null)[]) {
     this.config = resolveNetworkConfig(config);
     const s = this.config.sizes;
+    this.layers = resolveLayers(s, this.config.layers, this.config.input);
+    this.convolutional = this.layers.some((l) => l.kind === 'conv');
     if (weights.length !== s.length - 1 || biases.length !== s.length - 1) {
       throw new TopdownUsageError(`expected ${s.length - 1} weight matrices and bias entries`);
     }
     weights.forEach((w, l) => {
-      if (w.rows !== s[l + 1] || w.cols !== s[l] || !w.isContiguous) {
-        throw new TopdownUsageError(`W_${l + 1} must be a contiguous ${s[l + 1]}x${s[l]} matrix`);
+      const [rows, cols] = weightShape(this.layers[l]!, s, l);
+      if (w.rows !== rows || w.cols !== cols || !w.isContiguous) {
+        throw new TopdownUsageError(`W_${l + 1} must be a contiguous ${rows}x${cols} matrix`);
       }
       const b = biases[l];
       if (b && (b.rows !== 1 || b.cols !== s[l + 1]))
@@ -103,11 +197,13 @@ export class Network {
   static create(config: NetworkConfig, rng: Rng, memory: FloatAllocator = HEAP): Network {
     const resolved = resolveNetworkConfig(config);
     const s = resolved.sizes;
+    const layers = resolveLayers(s, resolved.layers, resolved.input);
     const init = rng.derive('weights');
     const weights: Matrix[] = [];
     const biases: (Matrix | null)[] = [];
     for (let l = 0; l + 1 < s.length; l++) {
-      const w = Matrix.zeros(s[l + 1]!, s[l]!, memory);
+      const [rows, cols] = weightShape(layers[l]!, s, l);
+      const w = Matrix.zeros(rows, cols, memory); // fan-in = cols: d_{l-1}, or C k k for a convolution
       initWeights(w, resolved.init, init.derive(l));
       weights.push(w);
       biases.push(resolved.bias ? Matrix.zeros(1, s[l + 1]!, memory) : null);
@@ -129,6 +225,11 @@ export class Network {
     return this.config.sizes[l]!;
   }
 
+  /** Width of layer l's pre-activation: d_{l+1}, or filters x positions for a convolution (before pooling). */
+  preWidth(l: number): number {
+    return this.layers[l]!.preWidth;
+  }
+
   /** Activation of weight layer index l (0-based). */
   activationOf(l: number): ActivationName {
     return l === this.depth - 1 ? this.config.outputActivation : this.config.hiddenActivation;
@@ -142,4 +243,17 @@ export class Network {
       this.biases.map((b) => b?.clone() ?? null),
     );
   }
+}
+
+/** Each weight layer's kind and geometry for a network description (checked as {@link Network} does). */
+export function networkLayers(config: NetworkConfig): ResolvedLayer[] {
+  const resolved = resolveNetworkConfig(config);
+  return resolveLayers(resolved.sizes, resolved.layers, resolved.input);
+}
+
+/** [rows, cols] of weight layer l: d_{l+1} x d_l, or filters x C k k for a convolution. */
+function weightShape(layer: ResolvedLayer, sizes: readonly number[], l: number): [number, number] {
+  if (layer.kind === 'dense') return [sizes[l + 1]!, sizes[l]!];
+  const g = layer.geometry;
+  return [g.filters, g.channels * g.kernel * g.kernel];
 }

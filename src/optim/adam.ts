@@ -3,8 +3,15 @@ import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 
 import { checkRange, nameBuffers, Optimizer } from './optimizer.js';
-import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';
-import type { ParameterSet } from './sink.js';
+import {
+  allocateLike,
+  checkOuterArgs,
+  checkParameterSet,
+  checkUpdateIndex,
+  OnesRow,
+  writeOuter,
+} from './outer.js';
+import type { ParameterSet, UpdateWriter } from './sink.js';
 
 /** Hyperparameters of {@link Adam}, as in `torch.optim.Adam` (amsgrad and maximize are not supported). */
 export interface AdamOptions {
@@ -144,6 +151,13 @@ export class Adam extends Optimizer {
     const g = checkOuterArgs('Adam.addOuter', index, this.grads, post, pre);
     const beta = this.touched[index] === 1 ? 1 : 0;
     writeOuter(this.engine, this.ones, alpha, post, pre, beta, g, this.biasGrads[index] ?? null);
+    this.touched[index] = 1;
+  }
+
+  /** Adds alpha * U to parameter `index`'s gradient through `write` (see {@link GradientSink.addUpdate}). */
+  addUpdate(index: number, alpha: number, write: UpdateWriter): void {
+    const g = checkUpdateIndex('Adam.addUpdate', index, this.grads);
+    write(alpha, this.touched[index] === 1 ? 1 : 0, g);
     this.touched[index] = 1;
   }
 

@@ -1,8 +1,15 @@
 import type { Engine } from '../core/engine-base.js';
 import type { Matrix } from '../core/matrix.js';
 
-import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';
-import type { GradientSink, ParameterSet } from './sink.js';
+import {
+  allocateLike,
+  checkOuterArgs,
+  checkParameterSet,
+  checkUpdateIndex,
+  OnesRow,
+  writeOuter,
+} from './outer.js';
+import type { GradientSink, ParameterSet, UpdateWriter } from './sink.js';
 
 /**
  * A {@link GradientSink} that keeps plain gradients instead of updating parameters: after a learning rule has
@@ -43,6 +50,13 @@ export class GradientBuffers implements GradientSink {
     const g = checkOuterArgs('GradientBuffers.addOuter', index, this.grads, post, pre);
     const beta = this.written[index] ? 1 : 0;
     writeOuter(this.engine, this.ones, alpha, post, pre, beta, g, this.biasGrads[index] ?? null);
+    this.written[index] = 1;
+  }
+
+  /** grads[index] (+)= alpha * U through `write` (see {@link GradientSink.addUpdate}). */
+  addUpdate(index: number, alpha: number, write: UpdateWriter): void {
+    const g = checkUpdateIndex('GradientBuffers.addUpdate', index, this.grads);
+    write(alpha, this.written[index] ? 1 : 0, g);
     this.written[index] = 1;
   }
 

@@ -3,7 +3,7 @@
  * plain gradient buffers, and the step learning-rate schedule.
  * @packageDocumentation
  */
-export type { GradientSink, ParameterSet } from './sink.js';
+export type { GradientSink, ParameterSet, UpdateWriter } from './sink.js';
 export { Optimizer } from './optimizer.js';
 export { createOptimizer, OPTIMIZERS, type OptimizerName, type OptimizerSettings } from './factory.js';
 export { Sgd, resolveSgdOptions, type ResolvedSgdOptions, type SgdOptions, type SgdState } from './sgd.js';

@@ -8,7 +8,7 @@ import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { StateSet, type NamedState, type Stateful } from '../core/state.js';
 
-import type { GradientSink, ParameterSet } from './sink.js';
+import type { GradientSink, ParameterSet, UpdateWriter } from './sink.js';
 
 /** Throws a usage error unless `value` is finite and `ok`. */
 export function checkRange(name: string, value: number, ok: boolean, range: string): void {
@@ -42,6 +42,7 @@ export abstract class Optimizer implements GradientSink, Stateful {
   }
 
   abstract addOuter(index: number, alpha: number, post: Matrix, pre: Matrix): void;
+  abstract addUpdate(index: number, alpha: number, write: UpdateWriter): void;
   abstract step(): void;
 
   /** True when updates were written but not yet applied by {@link Optimizer.step}. */

@@ -44,16 +44,22 @@ export function checkOuterArgs(
   post: Matrix,
   pre: Matrix,
 ): Matrix {
-  const g = Number.isInteger(index) ? buffers[index] : undefined;
-  if (!g) {
-    throw new TopdownUsageError(
-      `${who}: parameter index ${index} is out of range (there are ${buffers.length})`,
-    );
-  }
+  const g = checkUpdateIndex(who, index, buffers);
   if (post.cols !== g.rows || pre.cols !== g.cols || post.rows !== pre.rows) {
     throw new TopdownUsageError(
       `${who}: parameter ${index} is ${g.rows}x${g.cols}, so post must be b x ${g.rows} and pre b x ${g.cols} ` +
         `with the same b; got post ${post.rows}x${post.cols} and pre ${pre.rows}x${pre.cols}`,
+    );
+  }
+  return g;
+}
+
+/** The buffer of parameter `index`, or a usage error naming `who` when there is none. */
+export function checkUpdateIndex(who: string, index: number, buffers: readonly Matrix[]): Matrix {
+  const g = Number.isInteger(index) ? buffers[index] : undefined;
+  if (!g) {
+    throw new TopdownUsageError(
+      `${who}: parameter index ${index} is out of range (there are ${buffers.length})`,
     );
   }
   return g;

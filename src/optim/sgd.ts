@@ -3,8 +3,15 @@ import { TopdownUsageError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 
 import { checkRange, nameBuffers, Optimizer } from './optimizer.js';
-import { allocateLike, checkOuterArgs, checkParameterSet, OnesRow, writeOuter } from './outer.js';
-import type { ParameterSet } from './sink.js';
+import {
+  allocateLike,
+  checkOuterArgs,
+  checkParameterSet,
+  checkUpdateIndex,
+  OnesRow,
+  writeOuter,
+} from './outer.js';
+import type { ParameterSet, UpdateWriter } from './sink.js';
 
 /** Hyperparameters of {@link Sgd}, as in `torch.optim.SGD` (nesterov is not supported). */
 export interface SgdOptions {
@@ -158,6 +165,16 @@ export class Sgd extends Optimizer {
     const beta = this.touched[index] === 1 ? 1 : resumed ? momentum : 0;
     const scaled = resumed ? alpha * (1 - dampening) : alpha;
     writeOuter(this.engine, this.ones, scaled, post, pre, beta, v, this.biasBuffers[index] ?? null);
+    this.touched[index] = 1;
+  }
+
+  /** Adds alpha * U to parameter `index`'s gradient through `write` (see {@link GradientSink.addUpdate}). */
+  addUpdate(index: number, alpha: number, write: UpdateWriter): void {
+    const v = checkUpdateIndex('Sgd.addUpdate', index, this.buffers);
+    const { momentum, dampening } = this.options;
+    const resumed = momentum !== 0 && this.stepped[index] === 1;
+    const beta = this.touched[index] === 1 ? 1 : resumed ? momentum : 0;
+    write(resumed ? alpha * (1 - dampening) : alpha, beta, v);
     this.touched[index] = 1;
   }
 

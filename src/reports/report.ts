@@ -10,9 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ensureFolder, writeAtomic } from '../core/files.js';
-import { DATASETS, type DatasetName } from '../data/datasets.js';
-import { stepCost } from '../rules/costs.js';
-import type { RuleName } from '../rules/registry.js';
+import { configStepCost } from '../train/config-cost.js';
 import type { Reading } from '../experiments/experiment.js';
 import type { ExperimentResult } from '../theory/experiment.js';
 import type { TrainConfig } from '../train/config.js';
@@ -109,12 +107,7 @@ function runConfig(out: string, runId: string): TrainConfig | null {
 }
 
 function costOf(config: TrainConfig): { sizes: number[]; macs: number; peak: number } {
-  const spec = DATASETS[config.data as DatasetName];
-  const sizes = [spec.features, ...config.hidden, spec.classes];
-  const options = Object.fromEntries(
-    Object.entries(config).filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v)),
-  );
-  const cost = stepCost({ sizes, batch: config.batchSize, rule: config.rule as RuleName, options });
+  const { sizes, cost } = configStepCost(config);
   return { sizes, macs: cost.macs, peak: cost.peakActivationBytes };
 }
 

@@ -110,7 +110,7 @@ export const afa = defineRule({
    * it is the delta rule.
    */
   cost(shape) {
-    const m = measures(shape.sizes, shape.batch);
+    const m = measures(shape);
     const { d, b, L, P } = m;
     let w1f = 0;
     let feedback = 0;

@@ -37,7 +37,8 @@ export class BpRule implements LearningRule {
 export const bp = defineRule({
   name: 'bp',
   description: 'backpropagation: the error carried back through the transposed forward weights',
+  convolutional: true,
   sections: [],
   create: (ctx) => new BpRule(ctx.net, ctx.engine, ctx.maxBatch),
-  cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
+  cost: (shape) => chainCost(measures(shape)),
 });

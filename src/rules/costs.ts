@@ -6,7 +6,7 @@ import { TopdownUsageError } from '../core/errors.js';
 
 import { ruleDefinition, RULE_NAMES, type RuleName } from './registry.js';
 import { resolveRuleOptions, type RuleOptionsInput } from './rule-options.js';
-import type { StepCost } from './step-cost.js';
+import type { LayerCost, StepCost } from './step-cost.js';
 
 export type { StepCost } from './step-cost.js';
 
@@ -14,6 +14,8 @@ export type { StepCost } from './step-cost.js';
 export interface CostQuery {
   /** Layer widths [d_0, ..., d_L], at least two positive integers. */
   sizes: readonly number[];
+  /** Each weight layer's price when not fully connected (a convolution's; see `archLayerCosts`). */
+  layers?: readonly LayerCost[];
   /** Mini-batch size b, a positive integer. */
   batch: number;
   /** The learning rule. */
@@ -54,5 +56,9 @@ export function stepCost(q: CostQuery): StepCost {
     dropout: 0,
     normalization: 'sample-rms',
   });
-  return def.cost({ sizes: widths, batch: q.batch }, options);
+  if (q.layers && q.layers.length !== widths.length - 1)
+    throw new TopdownUsageError(
+      `stepCost: expected ${widths.length - 1} layer costs, got ${q.layers.length}`,
+    );
+  return def.cost({ sizes: widths, batch: q.batch, ...(q.layers ? { layers: q.layers } : {}) }, options);
 }

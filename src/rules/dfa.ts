@@ -21,6 +21,7 @@ export const dfa = defineRule({
   name: 'dfa',
   description:
     'direct feedback alignment: each hidden layer gets the output error through its own fixed random matrix',
+  convolutional: true,
   sections: [BACKWARD_SECTION],
   // As for FA: a tenth of the dataset's rate.
   trainingDefaults: () => ({ lrFactor: 0.1 }),

@@ -22,7 +22,7 @@ import { measures, stepCostOf, type StepCost } from './step-cost.js';
  * plus the forward pass and b P of updates; every activity is kept, plus one delta buffer.
  */
 export function directFeedbackCost(shape: { sizes: readonly number[]; batch: number }): StepCost {
-  const m = measures(shape.sizes, shape.batch);
+  const m = measures(shape);
   let feedback = 0;
   for (let l = 1; l <= m.L - 1; l++) feedback += m.b * m.d[m.L]! * m.d[l]!;
   return stepCostOf({ forward: m.b * m.P, feedback, updates: m.b * m.P }, m.b * m.units + m.b * m.widest);
@@ -68,7 +68,7 @@ export abstract class DirectFeedbackRule {
     const top = this.buffers.deltas[this.net.depth - 1]!.rows(b);
     top.copyFrom(error);
     outputDelta(state, top, this.buffers.scratch);
-    addLayerUpdates(state, this.buffers, sink);
+    addLayerUpdates(this.engine, state, this.buffers, sink);
     sink.step();
     return state;
   }

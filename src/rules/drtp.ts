@@ -21,6 +21,7 @@ export const drtp = defineRule({
   name: 'drtp',
   description:
     'direct random target projection: each hidden layer gets the targets through its own fixed random matrix',
+  convolutional: true,
   sections: [BACKWARD_SECTION],
   // The targets, not the error, are projected: with ReLU units the hidden activity grows along fixed
   // directions and the read-out saturates; tanh (as in Frenkel et al. 2021) and a tenth of the dataset's rate

@@ -22,6 +22,7 @@ import type { Network } from '../nn/network.js';
 import type { GradientSink } from '../optim/sink.js';
 
 import { DeltaBuffers, namedFeedback, updatesThroughChain } from './backward-chain.js';
+import { addLayerUpdate } from './layer-update.js';
 import { defineRule, type Batch, type LearningRule, type MetricValue } from './rule.js';
 import { chainCost, measures } from './step-cost.js';
 
@@ -81,7 +82,7 @@ export class FaRule implements LearningRule {
     if (kp) {
       const b = state.rows;
       for (let l = 0; l + 1 < this.net.depth; l++)
-        kp.addOuter(l, 1 / b, this.buffers.deltas[l + 1]!.rows(b), state.postView(l));
+        addLayerUpdate(this.engine, kp, l, state, l + 1, 1 / b, this.buffers.deltas[l + 1]!.rows(b));
     }
     sink.step();
     kp?.step();
@@ -94,6 +95,7 @@ export const fa = defineRule({
   name: 'fa',
   description:
     'feedback alignment: the error carried back through fixed random matrices (or learned by Kolen-Pollack)',
+  convolutional: true,
   sections: [FA_SECTION, BACKWARD_SECTION],
   // Random feedback moves the hidden layer in a random direction of backprop's size: a tenth of the dataset's
   // rate is stable on CIFAR (at 0.01 the softmax saturates within an epoch) and learns fast on MNIST.
@@ -108,6 +110,7 @@ export const fa = defineRule({
       ctx.rng.derive('feedback'),
       backward.scale,
       ctx.engine,
+      ctx.net.weights.slice(1).map((w) => [w.rows, w.cols] as const),
     );
     let sink: GradientSink | null = null;
     if ((options.fa as { kolenPollack: boolean }).kolenPollack) {
@@ -119,6 +122,6 @@ export const fa = defineRule({
   /** Backprop's cost; Kolen-Pollack's feedback update reuses W's gradient products (0 extra MACs). */
   cost(shape, options) {
     const kp = (options.fa as { kolenPollack?: boolean } | undefined)?.kolenPollack;
-    return chainCost(measures(shape.sizes, shape.batch), kp ? { 'kolen-pollack': 0 } : {});
+    return chainCost(measures(shape), kp ? { 'kolen-pollack': 0 } : {});
   },
 });

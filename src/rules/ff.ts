@@ -563,7 +563,7 @@ export const ff = defineRule({
    * the neutral, positive and k negative passes are stored until the updates.
    */
   cost(shape, options) {
-    const m = measures(shape.sizes, shape.batch);
+    const m = measures(shape);
     const { d, b, L, P } = m;
     const top = d[L]! * d[L - 1]!;
     const k = ffSection(options).negatives === 'all' ? d[L]! - 1 : 1;

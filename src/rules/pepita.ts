@@ -18,14 +18,22 @@
  *
  * Speed: the modulated first-layer pre-activation is a_1 - (W_1 F) e rather than W_1 x_mod, a d_1 x d_L
  * product per sample instead of d_1 x d_0 (set `firstLayerShortcut: false` for the direct product).
+ *
+ * Convolution layers (the ICML conv model, spec 2.12): h_l is the layer's activation before its pooling
+ * (filters x positions), and the update is the average over output positions of the outer products of its
+ * channels' values with the input patches, (1/P) sum_p (h_l - h_l^mod)[:, p]^T patch_p (the inputs of the
+ * pass the mode names); `convAverage: 'positions-batch'` divides it once more by the batch size, as the ICML
+ * code's `compute_delta_w_conv` (a mean over the batch) followed by its `/ batch_size` does.
  */
 import { z } from 'zod';
 
 import type { Engine } from '../core/engine-base.js';
+import { TopdownUsageError } from '../core/errors.js';
 import { Matrix } from '../core/matrix.js';
 import { parseSection, type OptionSection } from '../core/options.js';
 import type { Stateful } from '../core/state.js';
 import { MIRROR_SECTION, type MirrorConfig } from '../feedback/mirror.js';
+import { matrixStats } from '../metrics/norms.js';
 import {
   checkTopDownShape,
   MODULATION_SIGNS,
@@ -56,14 +64,17 @@ import {
   type MetricValue,
   type SectionValues,
 } from './rule.js';
+import { addLayerUpdate } from './layer-update.js';
 import { Scratch } from './scratch.js';
-import { measures, stepCostOf, type StepCost } from './step-cost.js';
+import { measures, stepCostOf, type CostShape, type StepCost } from './step-cost.js';
 
 export { MODULATION_SIGNS, type ModulationSign };
 export const PEPITA_MODES = ['standard', 'forward', 'hebbian', 'goodness', 'time-local'] as const;
 export type PepitaMode = (typeof PEPITA_MODES)[number];
 export const LAST_LAYER_ERRORS = ['first-pass-error', 'modulated-error'] as const;
 export type LastLayerError = (typeof LAST_LAYER_ERRORS)[number];
+export const CONV_AVERAGES = ['positions', 'positions-batch'] as const;
+export type ConvAverage = (typeof CONV_AVERAGES)[number];
 
 /** The `pepita` section. */
 export const PEPITA_SECTION = {
@@ -78,6 +89,11 @@ export const PEPITA_SECTION = {
       lastLayer: z.enum(LAST_LAYER_ERRORS).default('first-pass-error').meta({
         description: 'last-layer error: first-pass-error (ICLR code) or modulated-error (ICML code)',
       }),
+      convAverage: z.enum(CONV_AVERAGES).optional().meta({
+        description:
+          "a convolution's update: the mean over output positions, or that / batch size again (positions-batch: the ICML code)",
+        defaultText: 'positions',
+      }),
     })
     .strict(),
 } satisfies OptionSection;
@@ -86,6 +102,7 @@ export interface PepitaOptions {
   mode?: PepitaMode;
   sign?: ModulationSign;
   lastLayer?: LastLayerError;
+  convAverage?: ConvAverage;
   firstLayerShortcut?: boolean;
 }
 
@@ -93,12 +110,19 @@ export type ResolvedPepitaOptions = Required<PepitaOptions>;
 
 /** Fills in defaults (the sections' own) and validates. */
 export function resolvePepitaOptions(options: PepitaOptions = {}): ResolvedPepitaOptions {
-  const { mode, lastLayer } = parseSection(PEPITA_SECTION, {
+  const { mode, lastLayer, convAverage } = parseSection(PEPITA_SECTION, {
     mode: options.mode,
     lastLayer: options.lastLayer,
+    convAverage: options.convAverage,
   });
   const { sign } = parseSection(TOP_DOWN_SECTION, { sign: options.sign });
-  return { mode, lastLayer, sign, firstLayerShortcut: options.firstLayerShortcut ?? true };
+  return {
+    mode,
+    lastLayer,
+    sign,
+    convAverage: convAverage ?? 'positions',
+    firstLayerShortcut: options.firstLayerShortcut ?? true,
+  };
 }
 
 export class PepitaRule implements LearningRule {
@@ -133,8 +157,11 @@ export class PepitaRule implements LearningRule {
     this.error = new Scratch(maxBatch, dL, engine);
     this.modError = new Scratch(maxBatch, dL, engine);
     this.xMod = new Scratch(maxBatch, s[0]!, engine);
-    this.diffs = s.slice(1, -1).map((d) => new Scratch(maxBatch, d, engine));
-    this.w1f = net.depth > 1 ? Matrix.zeros(s[1]!, dL, engine) : null;
+    if (net.convolutional && this.options.mode === 'goodness')
+      throw new TopdownUsageError("PEPITA's goodness mode trains fully connected networks only");
+    // a hidden layer's activity: a pooled convolution's is its activation before pooling
+    this.diffs = s.slice(1, -1).map((_, l) => new Scratch(maxBatch, net.preWidth(l), engine));
+    this.w1f = net.depth > 1 && !net.convolutional ? Matrix.zeros(s[1]!, dL, engine) : null;
     this.blockScratch = engine.floats(maxBatch * Math.max(1, ...s.slice(1, -1)));
     this.goodnessSums = { clean: [], modulated: [], steps: 0 };
     this.resetGoodness();
@@ -170,17 +197,17 @@ export class PepitaRule implements LearningRule {
       sink.addOuter(L - 1, -1 / b, batch.targets, mod.postView(L - 2));
     } else if (mode === 'hebbian') {
       for (let l = 0; l < L; l++) {
-        const cleanPost = l === L - 1 ? clean.output : clean.postView(l);
-        const modPost = l === L - 1 ? batch.targets : mod.postView(l);
-        sink.addOuter(l, 1 / b, cleanPost, clean.postView(l - 1));
-        sink.addOuter(l, -1 / b, modPost, mod.postView(l - 1));
+        const cleanPost = l === L - 1 ? clean.output : clean.activityView(l);
+        const modPost = l === L - 1 ? batch.targets : mod.activityView(l);
+        this.addUpdate(sink, clean, l, 1 / b, cleanPost);
+        this.addUpdate(sink, mod, l, -1 / b, modPost);
       }
     } else {
       const pre = mode === 'forward' ? clean : mod;
       for (let l = 0; l < L - 1; l++) {
         const diff = this.diffs[l]!.rows(b);
-        subtractInto(clean.postView(l), mod.postView(l), diff);
-        sink.addOuter(l, 1 / b, diff, pre.postView(l - 1));
+        subtractInto(clean.activityView(l), mod.activityView(l), diff);
+        this.addUpdate(sink, pre, l, 1 / b, diff);
       }
       let top = e;
       if (this.options.lastLayer === 'modulated-error') {
@@ -192,6 +219,26 @@ export class PepitaRule implements LearningRule {
     this.recordGoodness();
     sink.step();
     return clean;
+  }
+
+  /**
+   * sink[l] += alpha * (the update of layer l from `activity`, with the inputs of `state`'s pass): an outer
+   * product, or for a convolution the mean over its output positions (and over the batch once more with
+   * `convAverage: 'positions-batch'`).
+   */
+  private addUpdate(
+    sink: GradientSink,
+    state: ForwardState,
+    l: number,
+    alpha: number,
+    activity: Matrix,
+  ): void {
+    const conv = state.convs[l];
+    if (conv) {
+      alpha /= conv.positions;
+      if (this.options.convAverage === 'positions-batch') alpha /= state.rows;
+    }
+    addLayerUpdate(this.engine, sink, l, state, l, alpha, activity);
   }
 
   /** The clean and modulated passes of a batch, without dropout and without any update. */
@@ -225,7 +272,11 @@ export class PepitaRule implements LearningRule {
    * call (FF's positive and negative phases, spec 2.11); resets the sums.
    */
   diagnostics(): Record<string, MetricValue> {
-    return { ...this.feedback.diagnostics(this.engine, this.net.weights), ...this.takeGoodness() };
+    // F's angle to the product of the forward weights is defined for fully connected networks only
+    const feedback = this.net.convolutional
+      ? { feedback_std: matrixStats(this.feedback.matrix).std }
+      : this.feedback.diagnostics(this.engine, this.net.weights);
+    return { ...feedback, ...this.takeGoodness() };
   }
 
   /** The modulated input x -+ F e and F e itself, with the error of a clean pass without dropout. */
@@ -259,12 +310,12 @@ export class PepitaRule implements LearningRule {
     const L = net.depth;
     const e = this.cleanPass(batch, masks);
     const b = clean.rows;
-    for (let l = 0; l < L; l++) sink.addOuter(l, 1 / b, clean.postView(l), clean.postView(l - 1));
+    for (let l = 0; l < L; l++) this.addUpdate(sink, clean, l, 1 / b, clean.activityView(l));
     sink.step();
     const mod = this.modulated;
     forward(engine, mod, this.modulate(batch.x, e), masks);
     for (let l = 0; l < L; l++) {
-      sink.addOuter(l, -1 / b, l === L - 1 ? batch.targets : mod.postView(l), mod.postView(l - 1));
+      this.addUpdate(sink, mod, l, -1 / b, l === L - 1 ? batch.targets : mod.activityView(l));
     }
     this.recordGoodness();
     sink.step();
@@ -351,11 +402,13 @@ function pepitaSettings(options: SectionValues): {
  * outer products per layer (two per layer for hebbian and goodness); both passes' activities are stored.
  * Time-local: the clean pass with each layer updated at once, then X - E F^T and a full modulated pass
  * through the updated weights (the W_1 F shortcut does not apply), then its updates; it stores no first-pass
- * activity. Mirroring adds the noise pass and factor gradients (2 b P) and the product F_1...F_L.
+ * activity. Mirroring adds the noise pass and factor gradients (2 b P) and the product F_1...F_L. With
+ * convolutions there is no shortcut: the modulated pass is a full forward pass (w1f 0, b P); a convolution's
+ * update, a sum over positions of outer products, costs its forward product.
  */
-function pepitaCost(shape: { sizes: readonly number[]; batch: number }, options: SectionValues): StepCost {
+function pepitaCost(shape: CostShape, options: SectionValues): StepCost {
   const { pepita, mirror } = pepitaSettings(options);
-  const m = measures(shape.sizes, shape.batch);
+  const m = measures(shape);
   const { d, b, L, P } = m;
   const d0 = d[0]!;
   const d1 = d[1]!;
@@ -376,8 +429,8 @@ function pepitaCost(shape: { sizes: readonly number[]; batch: number }, options:
       breakdown.updates = b * P;
     } else {
       breakdown.modulation = b * d0 * dL;
-      breakdown.w1f = d1 * d0 * dL;
-      breakdown['modulated-forward'] = b * dL * d1 + b * (P - d0 * d1);
+      breakdown.w1f = m.dense ? d1 * d0 * dL : 0;
+      breakdown['modulated-forward'] = m.dense ? b * dL * d1 + b * (P - d0 * d1) : b * P;
       breakdown.updates = (pepita.mode === 'hebbian' || pepita.mode === 'goodness' ? 2 : 1) * b * P;
     }
     peak = 2 * b * m.units;
@@ -394,6 +447,7 @@ function pepitaCost(shape: { sizes: readonly number[]; batch: number }, options:
 export const pepita = defineRule({
   name: 'pepita',
   description: 'PEPITA: two forward passes, the second on the input modulated by the error through F',
+  convolutional: true,
   sections: [PEPITA_SECTION, TOP_DOWN_SECTION, MIRROR_SECTION],
   variants: PEPITA_MODES.filter((mode) => mode !== 'standard').map((mode) => ({
     label: `pepita --mode ${mode}`,
@@ -417,6 +471,8 @@ export const pepita = defineRule({
   },
   create(ctx, options) {
     const { pepita: p, feedback, mirror } = pepitaSettings(options);
+    if (mirror && ctx.net.convolutional)
+      throw new TopdownUsageError('weight mirroring needs a fully connected network (F mirrors W_L...W_1)');
     const topDown = TopDownFeedback.create(ctx.net.sizes, feedback, ctx.rng.derive('feedback'), ctx.engine);
     const rule = new PepitaRule(ctx.net, ctx.engine, ctx.maxBatch, topDown, { ...p, sign: feedback.sign });
     return mirror ? withMirroring(ctx, rule, mirror) : rule;

@@ -19,7 +19,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { OptimizerSettings } from '../optim/factory.js';
 import type { GradientSink, ParameterSet } from '../optim/sink.js';
 
-import type { StepCost } from './step-cost.js';
+import type { CostShape, StepCost } from './step-cost.js';
 
 /** One training batch: inputs (b x d_0) and targets (b x d_L, one-hot for classification). */
 export interface Batch {
@@ -149,6 +149,8 @@ export interface RuleDefinition {
   description: string;
   /** The option sections it reads: its own and shared components' (F, mirroring, feedback scale). */
   sections: readonly OptionSection[];
+  /** Trains networks with convolution layers (`--arch conv...`); absent: fully connected networks only. */
+  convolutional?: boolean;
   /** Configurations worth listing and testing separately (PEPITA's modes). */
   variants?: readonly { label: string; options: SectionValues }[];
   /** Training settings that make the rule learn, used where the user set nothing. */
@@ -164,5 +166,5 @@ export interface RuleDefinition {
   /** Builds the rule for a network. `options` hold every section, defaults filled. */
   create(ctx: RuleContext, options: SectionValues): LearningRule;
   /** Multiply-accumulates and peak activation memory of one step. */
-  cost(shape: { sizes: readonly number[]; batch: number }, options: SectionValues): StepCost;
+  cost(shape: CostShape, options: SectionValues): StepCost;
 }

@@ -83,6 +83,6 @@ export function signConcordantDefinition<const N extends string>(
     description,
     sections: [BACKWARD_SECTION],
     create: (ctx, options) => build(ctx, (options.backward as BackwardConfig).scale),
-    cost: (shape) => chainCost(measures(shape.sizes, shape.batch)),
+    cost: (shape) => chainCost(measures(shape)),
   };
 }

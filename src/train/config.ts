@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { ENGINE_NAMES } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { camel, describeFields, type OptionField } from '../core/options.js';
-import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
+import { DATASET_NAMES, DATASETS, type DatasetName } from '../data/datasets.js';
 import { ACTIVATIONS } from '../nn/activations.js';
+import { parseArch } from '../nn/arch.js';
 import { WEIGHT_INITS } from '../nn/init.js';
 import { NORMALIZATIONS } from '../nn/network.js';
 import { OPTIMIZERS } from '../optim/factory.js';
@@ -77,6 +78,11 @@ export const CORE_SCHEMA = z
       .default(false)
       .meta({ description: 'per-channel standardisation with training-set statistics' }),
     hidden: z.array(positiveInt).default([1024]).meta({ description: 'hidden widths, e.g. 1024,1024' }),
+    arch: z.string().min(1).optional().meta({
+      description:
+        'layers, e.g. conv32x5-pool2-fc (the ICML conv model): conv<F>x<K>[s<S>][p<P>], pool2, fc<N>, a final fc; sets the hidden widths',
+      placeholder: 'LAYERS',
+    }),
     activation: z.enum(HIDDEN_ACTIVATIONS).default('relu').meta({ description: 'hidden activation' }),
     init: z.enum(WEIGHT_INITS).default('he_uniform').meta({ description: 'forward weight initialisation' }),
     bias: z.boolean().default(false).meta({ description: 'biases on every layer (the paper uses none)' }),
@@ -184,6 +190,35 @@ function describeIssue(issue: z.core.$ZodIssue, split: SplitOptions, source: Opt
   return `${where}: ${issue.message}`;
 }
 
+/**
+ * The hidden widths an architecture string gives on `data`'s images (one line naming the option when it does
+ * not parse, or when it has convolutions and the rule trains fully connected networks only).
+ */
+function archHidden(
+  def: RuleDefinition,
+  arch: string,
+  data: DatasetName,
+  split: SplitOptions,
+  source: OptionSource,
+): number[] {
+  const where = split.where.arch ?? `${source.name}: arch`;
+  const spec = DATASETS[data];
+  let parsed: ReturnType<typeof parseArch>;
+  try {
+    parsed = parseArch(arch, spec.shape, spec.classes);
+  } catch (error) {
+    if (error instanceof TopdownUsageError) throw new TopdownUsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+  if (parsed.layers.some((l) => l.kind === 'conv') && !def.convolutional) {
+    const conv = (RULES as readonly RuleDefinition[]).filter((r) => r.convolutional).map((r) => r.name);
+    throw new TopdownUsageError(
+      `${where}: rule ${def.name} trains fully connected networks only (convolutions: ${conv.join(', ')})`,
+    );
+  }
+  return parsed.sizes.slice(1, -1);
+}
+
 /** The rules that have two passes to compare (goodness histograms). */
 function twoPassRules(): string[] {
   return (RULES as readonly RuleDefinition[]).filter((r) => r.passes).map((r) => r.name);
@@ -209,6 +244,7 @@ function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
   const result = CORE_SCHEMA.safeParse(coreInput);
   if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, split, source));
   const parsed = result.data;
+  if (parsed.arch !== undefined) parsed.hidden = archHidden(def, parsed.arch, parsed.data, split, source);
   const core: CoreConfig = {
     ...parsed,
     rule: parsed.rule as RuleName,

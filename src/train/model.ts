@@ -9,7 +9,8 @@ import type { Matrix } from '../core/matrix.js';
 import { Rng } from '../core/rng.js';
 import { StateSet, type NamedState, type Stateful } from '../core/state.js';
 import { DropoutMasks } from '../nn/forward.js';
-import { Network } from '../nn/network.js';
+import { archNetwork } from '../nn/arch.js';
+import { Network, type NetworkConfig } from '../nn/network.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ParameterSet } from '../optim/sink.js';
@@ -76,6 +77,21 @@ function optimizerSettings(config: TrainConfig): OptimizerSettings {
   };
 }
 
+/** The widths and layers of the run's network: `config.arch` on images of `shape`, else `config.hidden`. */
+function networkLayout(
+  config: TrainConfig,
+  features: number,
+  classes: number,
+  shape: readonly [number, number, number] | undefined,
+): Pick<NetworkConfig, 'sizes' | 'layers' | 'input'> {
+  if (config.arch === undefined) return { sizes: [features, ...config.hidden, classes] };
+  if (!shape) throw new TopdownUsageError(`an architecture (${config.arch}) needs the inputs' image shape`);
+  const input = shape;
+  if (input[0] * input[1] * input[2] !== features)
+    throw new TopdownUsageError(`inputs of shape ${input.join('x')} are not ${features} features`);
+  return archNetwork(config.arch, input, classes);
+}
+
 function networkState(net: Network): StateSet {
   const named: Record<string, Matrix> = {};
   net.weights.forEach((w, l) => (named[`W${l + 1}`] = w));
@@ -85,8 +101,17 @@ function networkState(net: Network): StateSet {
   return new StateSet().tensors(named);
 }
 
-/** Builds the model for inputs of `features` and `classes` outputs, seeded by `config.seed`. */
-export function buildModel(config: TrainConfig, features: number, classes: number, engine: Engine): Model {
+/**
+ * Builds the model for inputs of `features` and `classes` outputs, seeded by `config.seed`; `shape` is the
+ * inputs' [channels, height, width], which an architecture with convolutions (`config.arch`) needs.
+ */
+export function buildModel(
+  config: TrainConfig,
+  features: number,
+  classes: number,
+  engine: Engine,
+  shape?: readonly [number, number, number],
+): Model {
   const def = ruleDefinition(config.rule);
   checkTrainingMemory(
     {
@@ -98,9 +123,10 @@ export function buildModel(config: TrainConfig, features: number, classes: numbe
     config.maxMemory,
   );
   const rng = Rng.fromSeed(config.seed);
+  const layout = networkLayout(config, features, classes, shape);
   const net = Network.create(
     {
-      sizes: [features, ...config.hidden, classes],
+      ...layout,
       hiddenActivation: config.activation as Network['config']['hiddenActivation'],
       bias: config.bias,
       init: config.init,

@@ -270,7 +270,7 @@ export class TrainingSession {
     data = this.data;
     const features = data.features;
     const classes = data.classes;
-    this.model = buildModel(config, features, classes, engine);
+    this.model = buildModel(config, features, classes, engine, data.shape);
     this.preludeEpochs = this.model.rule.prelude?.epochs ?? 0;
     const valCount = config.valSplit;
     if (valCount >= data.train.count) {
@@ -295,7 +295,7 @@ export class TrainingSession {
     this.targets = Matrix.zeros(config.batchSize, classes, engine);
     this.labels = new Uint8Array(config.batchSize);
     const evalBatch = Math.min(EVAL_BATCH, Math.max(data.test.count, valCount, 1));
-    this.evalState = new ForwardState(this.model.net, evalBatch, engine);
+    this.evalState = new ForwardState(this.model.net, evalBatch, engine, false);
     this.evalX = Matrix.zeros(evalBatch, features, engine);
     this.evalTargets = Matrix.zeros(evalBatch, classes, engine);
     this.evalLabels = new Uint8Array(evalBatch);

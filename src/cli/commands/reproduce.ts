@@ -8,8 +8,7 @@ import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js
 import { DATASETS } from '../../data/datasets.js';
 import { cellIds, findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
 import { experimentPlan, planJobs } from '../../experiments/plan.js';
-import { stepCost } from '../../rules/costs.js';
-import type { RuleName } from '../../rules/registry.js';
+import { configStepCost } from '../../train/config-cost.js';
 import type { Job } from '../../runner/job.js';
 import { jobDone, LocalRunner, type RunnerProgress } from '../../runner/local.js';
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
@@ -110,11 +109,7 @@ function runSeconds(job: Job): number {
   }
   const config = job.config;
   const spec = DATASETS[config.data];
-  const sizes = [spec.features, ...config.hidden, spec.classes];
-  const options = Object.fromEntries(
-    Object.entries(config).filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v)),
-  );
-  const cost = stepCost({ sizes, batch: config.batchSize, rule: config.rule as RuleName, options });
+  const { cost } = configStepCost(config);
   const examples = config.trainSubset ?? spec.trainCount;
   return (cost.macs * Math.floor(examples / config.batchSize) * config.epochs) / NOMINAL_MACS_PER_S;
 }

@@ -94,7 +94,7 @@ function runShowSamples(flags: ShowSamplesFlags, io: CliIO): void {
       const ruleConfig = fromRun
         ? { ...config, batchSize }
         : resolveTrainConfig({ rule: def.name, data: dataName, seed: flags.seed, batchSize }, 'show-samples');
-      model = buildModel(ruleConfig, data.features, data.classes, engine);
+      model = buildModel(ruleConfig, data.features, data.classes, engine, data.shape);
     } catch {
       continue; // a rule that cannot be built on this dataset with its defaults shows nothing
     }
