@@ -9,6 +9,12 @@ Each step is written as a PyTorch user would write it, at the shapes and setting
   ff      Forward-Forward with autograd, as FF implementations are written: label in the first 10 pixels,
           positive and negative passes, per-layer softplus losses on the goodness with detached layer inputs
           (length normalisation between layers), a softmax read-out trained on the neutral-label pass, Adam
+With --conv C,H,W the net is the ICML conv model, Conv(32, 5x5, no bias) -> ReLU -> MaxPool 2x2 -> FC ->
+softmax on C x H x W images (--sizes gives the input and output widths only):
+  pepita  clean and modulated passes (x_mod = x + F e, the ICML code's sign), the conv update the average over
+          output positions of (h - h_mod) x the modulated input's patches, computed as PyTorch users would,
+          with torch.nn.grad.conv2d_weight instead of the ICML code's loop over positions
+  bp, fa  autograd through the conv net (FA's fixed matrix replaces the FC layer's weights in the backward)
 Data are uniform [0, 1) pixels and random labels, drawn before timing. Run with the same OpenBLAS kernels as
 topdown and a passive OpenMP pool, e.g.
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=Haswell python3 benchmarks/torch_peers.py --rule pepita
@@ -170,6 +176,62 @@ def ff_step(args, sizes):
     return step
 
 
+def conv_layers(shape, classes):
+    c, h, w = shape
+    conv = torch.nn.Conv2d(c, 32, 5, bias=False)
+    torch.nn.init.uniform_(conv.weight, -math.sqrt(6 / (c * 25)), math.sqrt(6 / (c * 25)))
+    features = 32 * ((h - 4) // 2) * ((w - 4) // 2)
+    fc = torch.nn.Linear(features, classes, bias=False)
+    he_uniform(fc, features)
+    return conv, fc
+
+
+def conv_pepita_step(args, shape, classes):
+    conv, fc = conv_layers(shape, classes)
+    opt = make_optimizer(list(conv.parameters()) + list(fc.parameters()), args)
+    d0 = shape[0] * shape[1] * shape[2]
+    F = (torch.rand(d0, classes) * 2 - 1) * math.sqrt(6 / d0) * 0.05
+
+    def forward(x):
+        act = torch.relu(conv(x))
+        pooled = tf.max_pool2d(act, 2).flatten(1)
+        return act, pooled, torch.softmax(fc(pooled), dim=1)
+
+    def step(x, labels):
+        x = x.view(-1, *shape)
+        target = tf.one_hot(labels, classes).float()
+        with torch.no_grad():
+            act, _, y = forward(x)
+            e = y - target
+            x_mod = x + (e @ F.T).view_as(x)
+            act_mod, pooled_mod, _ = forward(x_mod)
+            b = x.shape[0]
+            positions = act.shape[2] * act.shape[3]
+            diff = act - act_mod
+            conv.weight.grad = torch.nn.grad.conv2d_weight(x_mod, conv.weight.shape, diff) / (b * positions)
+            fc.weight.grad = e.T @ pooled_mod / b
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return step
+
+
+def conv_backprop_step(args, shape, classes, feedback):
+    conv, fc = conv_layers(shape, classes)
+    opt = make_optimizer(list(conv.parameters()) + list(fc.parameters()), args)
+    fixed = (torch.rand_like(fc.weight) * 2 - 1) * math.sqrt(6 / fc.in_features)
+
+    def step(x, labels):
+        h = tf.max_pool2d(torch.relu(conv(x.view(-1, *shape))), 2).flatten(1)
+        z = FeedbackLinear.apply(h, fc.weight, fixed) if feedback else fc(h)
+        loss = tf.cross_entropy(z, labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--rule", choices=["pepita", "bp", "fa", "ff"], default="pepita")
@@ -184,11 +246,20 @@ def main():
     p.add_argument("--bias", action="store_true")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--conv", default=None, help="C,H,W: the ICML conv model on images of this shape")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
-    if args.rule == "pepita":
+    if args.conv:
+        shape = tuple(int(s) for s in args.conv.split(","))
+        if args.rule == "pepita":
+            step = conv_pepita_step(args, shape, sizes[-1])
+        elif args.rule in ("bp", "fa"):
+            step = conv_backprop_step(args, shape, sizes[-1], feedback=args.rule == "fa")
+        else:
+            raise SystemExit("--conv supports pepita, bp and fa")
+    elif args.rule == "pepita":
         step = pepita_step(args, sizes)
     elif args.rule == "ff":
         step = ff_step(args, sizes)
@@ -213,6 +284,7 @@ def main():
                 "rule": args.rule,
                 "threads": torch.get_num_threads(),
                 "sizes": sizes,
+                "conv": args.conv,
                 "batch": args.batch,
                 "batches": args.batches,
                 "samples_per_s": args.batch * args.batches / total,

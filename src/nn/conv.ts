@@ -50,7 +50,8 @@ function checkGeometry(g: ConvGeometry): void {
 
 /**
  * Writes the patches of one sample (`x`, C x H x W values from `offset`) into `cols` from `at`: row
- * (c k + i) k + j, column oy W_out + ox holds x[c][oy s + i - p][ox s + j - p], 0 outside the image.
+ * (c k + i) k + j, column oy W_out + ox holds x[c][oy s + i - p][ox s + j - p], 0 outside the image; rows
+ * are `ld` apart (default: the positions; a batch's patches side by side use samples x positions).
  */
 export function im2col(
   g: ConvGeometry,
@@ -58,14 +59,15 @@ export function im2col(
   offset: number,
   cols: Float32Array,
   at: number,
+  ld = convOutput(g).positions,
 ): void {
-  const { height: oh, width: ow, positions } = convOutput(g);
+  const { height: oh, width: ow } = convOutput(g);
   const { channels, height, width, kernel, stride, padding } = g;
   let row = at;
   for (let c = 0; c < channels; c++) {
     const plane = offset + c * height * width;
     for (let i = 0; i < kernel; i++) {
-      for (let j = 0; j < kernel; j++, row += positions) {
+      for (let j = 0; j < kernel; j++, row += ld) {
         for (let oy = 0; oy < oh; oy++) {
           const y = oy * stride + i - padding;
           const dst = row + oy * ow;
@@ -84,21 +86,25 @@ export function im2col(
   }
 }
 
-/** The adjoint of {@link im2col}: adds each patch entry of `cols` (from `at`) to the input value it came from. */
+/**
+ * The adjoint of {@link im2col}: adds each patch entry of `cols` (from `at`, rows `ld` apart) to the input
+ * value it came from.
+ */
 export function col2im(
   g: ConvGeometry,
   cols: Float32Array,
   at: number,
   dx: Float32Array,
   offset: number,
+  ld = convOutput(g).positions,
 ): void {
-  const { height: oh, width: ow, positions } = convOutput(g);
+  const { height: oh, width: ow } = convOutput(g);
   const { channels, height, width, kernel, stride, padding } = g;
   let row = at;
   for (let c = 0; c < channels; c++) {
     const plane = offset + c * height * width;
     for (let i = 0; i < kernel; i++) {
-      for (let j = 0; j < kernel; j++, row += positions) {
+      for (let j = 0; j < kernel; j++, row += ld) {
         for (let oy = 0; oy < oh; oy++) {
           const y = oy * stride + i - padding;
           if (y < 0 || y >= height) continue;
@@ -114,9 +120,15 @@ export function col2im(
   }
 }
 
+/** Samples lowered at once when the patches need not be kept (evaluation over large batches). */
+const CHUNK = 32;
+
 /**
  * A convolution layer's computations for batches of up to `maxBatch` samples (weights: filters x C k k), its
- * buffers in `memory` (the engine's, for the engine passed to its methods).
+ * buffers in `memory` (the engine's, for the engine passed to its methods). A batch is lowered in one piece:
+ * the patches of its n samples side by side (C k k x n P), so that each product is one GEMM over the batch;
+ * outputs and output gradients are moved between the batch rows (filters x P per sample) and the GEMM's
+ * filters x n P layout by contiguous copies of P values.
  */
 export class Conv2d {
   /** Values per input sample (C H W) and per output sample (filters x positions). */
@@ -125,13 +137,19 @@ export class Conv2d {
   /** C k k: the columns of the weight matrix. */
   readonly patch: number;
   readonly positions: number;
-  /** The patches of the last forward pass: sample s in rows [s C k k, (s + 1) C k k), one column per position. */
-  readonly cols: Matrix;
-  private readonly dcols: Matrix;
+  /** The patches of the last forward pass: C k k rows of (samples x positions), sample s at column s P. */
+  private readonly cols: Float32Array;
+  /** Filters x (samples x positions): the forward product, and the output gradient regrouped for products. */
+  private readonly maps: Float32Array;
+  /** The patches' gradients of an input gradient (C k k x samples x positions). */
+  private readonly dcols: Float32Array;
+  private readonly chunk: number;
+  /** Rows of the last forward pass (whose patches `cols` holds when they are kept). */
+  private lastRows = -1;
 
   /**
-   * @param keepPatches - keep every sample's patches for the gradients (false: one sample's buffer, reused;
-   *   enough for forward passes and input gradients, e.g. evaluation over large batches)
+   * @param keepPatches - keep every sample's patches for the gradients (false: the batch is lowered 32
+   *   samples at a time into reused buffers; enough for forward passes and input gradients, e.g. evaluation)
    */
   constructor(
     readonly geometry: ConvGeometry,
@@ -145,8 +163,11 @@ export class Conv2d {
     this.patch = channels * kernel * kernel;
     this.inFeatures = channels * height * width;
     this.outFeatures = filters * this.positions;
-    this.cols = Matrix.zeros((keepPatches ? maxBatch : 1) * this.patch, this.positions, memory);
-    this.dcols = Matrix.zeros(this.patch, this.positions, memory);
+    this.chunk = keepPatches ? maxBatch : Math.min(maxBatch, CHUNK);
+    const columns = this.chunk * this.positions;
+    this.cols = memory.floats(this.patch * columns);
+    this.maps = memory.floats(filters * columns);
+    this.dcols = memory.floats(this.patch * columns);
   }
 
   private check(what: string, m: Matrix, rows: number, cols: number): void {
@@ -160,34 +181,50 @@ export class Conv2d {
     return x.rows;
   }
 
-  /** The patches of sample s, C k k x positions. */
-  patches(s: number): Matrix {
-    return this.cols.view((this.keepPatches ? s : 0) * this.patch, 0, this.patch, this.positions);
+  /** `rows` x `cols` over `data` with row stride `ld` (a GEMM operand in the lowered layout). */
+  private static block(data: Float32Array, rows: number, cols: number, ld = cols): Matrix {
+    return new Matrix(rows, cols, data, 0, ld);
   }
 
-  /** One sample's row of a batch matrix seen as `rows` x `cols` (the row's values in order). */
-  private static asMatrix(m: Matrix, s: number, rows: number, cols: number): Matrix {
-    return new Matrix(rows, cols, m.data, m.offset + s * m.stride, cols);
+  /** maps <- rows [from, from + n) of `m` (b x filters P), regrouped as filters x (n P). */
+  private gather(m: Matrix, from: number, n: number): void {
+    const { filters } = this.geometry;
+    const P = this.positions;
+    for (let s = 0; s < n; s++) {
+      const src = m.offset + (from + s) * m.stride;
+      for (let f = 0; f < filters; f++)
+        this.maps.set(m.data.subarray(src + f * P, src + (f + 1) * P), f * n * P + s * P);
+    }
+  }
+
+  /** Rows [from, from + n) of `m` <- maps (filters x (n P)), regrouped per sample. */
+  private scatter(m: Matrix, from: number, n: number): void {
+    const { filters } = this.geometry;
+    const P = this.positions;
+    for (let s = 0; s < n; s++) {
+      const dst = m.offset + (from + s) * m.stride;
+      for (let f = 0; f < filters; f++)
+        m.data.set(this.maps.subarray(f * n * P + s * P, f * n * P + (s + 1) * P), dst + f * P);
+    }
   }
 
   /** out (b x filters P) = the convolution of x (b x C H W) with w (filters x C k k); keeps x's patches. */
   forward(engine: Engine, x: Matrix, w: Matrix, out: Matrix): void {
     const b = this.rows(x);
     const f = this.geometry.filters;
+    const P = this.positions;
     this.check('the input', x, b, this.inFeatures);
     this.check('the weights', w, f, this.patch);
     this.check('the output', out, b, this.outFeatures);
-    for (let s = 0; s < b; s++) {
-      im2col(
-        this.geometry,
-        x.data,
-        x.offset + s * x.stride,
-        this.cols.data,
-        this.cols.offset + (this.keepPatches ? s : 0) * this.patch * this.positions,
-      );
-      const y = Conv2d.asMatrix(out, s, f, this.positions);
-      engine.gemm(false, false, f, this.positions, this.patch, 1, w, this.patches(s), 0, y);
+    for (let from = 0; from < b; from += this.chunk) {
+      const n = Math.min(this.chunk, b - from);
+      for (let s = 0; s < n; s++)
+        im2col(this.geometry, x.data, x.offset + (from + s) * x.stride, this.cols, s * P, n * P);
+      const cols = Conv2d.block(this.cols, this.patch, n * P);
+      engine.gemm(false, false, f, n * P, this.patch, 1, w, cols, 0, Conv2d.block(this.maps, f, n * P));
+      this.scatter(out, from, n);
     }
+    this.lastRows = this.keepPatches ? b : -1;
   }
 
   /**
@@ -197,6 +234,7 @@ export class Conv2d {
   weightGradient(engine: Engine, dy: Matrix, alpha: number, beta: number, dw: Matrix): void {
     const b = this.rows(dy);
     const f = this.geometry.filters;
+    const P = this.positions;
     if (!this.keepPatches) throw new TopdownUsageError('Conv2d: weight gradients need the kept patches');
     this.check('the output gradient', dy, b, this.outFeatures);
     this.check('the weight gradient', dw, f, this.patch);
@@ -204,36 +242,53 @@ export class Conv2d {
       if (beta !== 1) engine.scal(beta, dw.data.subarray(dw.offset, dw.offset + dw.rows * dw.stride));
       return;
     }
-    for (let s = 0; s < b; s++) {
-      const g = Conv2d.asMatrix(dy, s, f, this.positions);
-      engine.gemm(
-        false,
-        true,
-        f,
-        this.patch,
-        this.positions,
-        alpha,
-        g,
-        this.patches(s),
-        s === 0 ? beta : 1,
-        dw,
-      );
-    }
+    if (b !== this.lastRows)
+      throw new TopdownUsageError(`Conv2d: a gradient of ${b} rows after a forward pass of ${this.lastRows}`);
+    this.gather(dy, 0, b);
+    const maps = Conv2d.block(this.maps, f, b * P);
+    engine.gemm(
+      false,
+      true,
+      f,
+      this.patch,
+      b * P,
+      alpha,
+      maps,
+      Conv2d.block(this.cols, this.patch, b * P),
+      beta,
+      dw,
+    );
   }
 
   /** dx (b x C H W) = the gradient of the input: w^T dy_s per sample, carried back to pixels by col2im. */
   inputGradient(engine: Engine, dy: Matrix, w: Matrix, dx: Matrix): void {
     const b = this.rows(dy);
     const f = this.geometry.filters;
+    const P = this.positions;
     this.check('the output gradient', dy, b, this.outFeatures);
     this.check('the weights', w, f, this.patch);
     this.check('the input gradient', dx, b, this.inFeatures);
-    for (let s = 0; s < b; s++) {
-      const g = Conv2d.asMatrix(dy, s, f, this.positions);
-      engine.gemm(true, false, this.patch, this.positions, f, 1, w, g, 0, this.dcols);
-      const at = dx.offset + s * dx.stride;
-      dx.data.fill(0, at, at + this.inFeatures);
-      col2im(this.geometry, this.dcols.data, this.dcols.offset, dx.data, at);
+    for (let from = 0; from < b; from += this.chunk) {
+      const n = Math.min(this.chunk, b - from);
+      this.gather(dy, from, n);
+      const maps = Conv2d.block(this.maps, f, n * P);
+      engine.gemm(
+        true,
+        false,
+        this.patch,
+        n * P,
+        f,
+        1,
+        w,
+        maps,
+        0,
+        Conv2d.block(this.dcols, this.patch, n * P),
+      );
+      for (let s = 0; s < n; s++) {
+        const at = dx.offset + (from + s) * dx.stride;
+        dx.data.fill(0, at, at + this.inFeatures);
+        col2im(this.geometry, this.dcols, s * P, dx.data, at, n * P);
+      }
     }
   }
 }
@@ -269,28 +324,41 @@ export class MaxPool2 {
       throw new TopdownUsageError(
         `MaxPool2: shapes ${x.rows}x${x.cols} -> ${out.rows}x${out.cols} do not fit`,
       );
-    const { channels, height, width, outHeight: oh, outWidth: ow } = this;
+    const { channels, height, width, outHeight: oh, outWidth: ow, argmax } = this;
+    const xd = x.data;
+    const od = out.data;
     for (let s = 0; s < b; s++) {
       const xi = x.offset + s * x.stride;
       const oi = out.offset + s * out.stride;
+      const ai = s * this.outFeatures;
       let o = 0;
       for (let c = 0; c < channels; c++) {
         for (let oy = 0; oy < oh; oy++) {
+          const row = c * height * width + 2 * oy * width;
           for (let ox = 0; ox < ow; ox++, o++) {
-            const base = c * height * width + 2 * oy * width + 2 * ox;
-            let best = base;
-            let max = x.data[xi + base]!;
-            // the block's other three values, in PyTorch's scan order (row by row)
-            for (let d = 1; d < 4; d++) {
-              const k = base + (d >> 1) * width + (d & 1);
-              const v = x.data[xi + k]!;
-              if (v > max || Number.isNaN(v)) {
-                max = v;
-                best = k;
-              }
+            // the block's four values in PyTorch's scan order (row by row): the first maximum wins, NaN wins
+            let best = row + 2 * ox;
+            let max = xd[xi + best]!;
+            const k1 = best + 1;
+            const k2 = best + width;
+            const k3 = k2 + 1;
+            const v1 = xd[xi + k1]!;
+            if (v1 > max || v1 !== v1) {
+              max = v1;
+              best = k1;
             }
-            out.data[oi + o] = max;
-            this.argmax[s * this.outFeatures + o] = best;
+            const v2 = xd[xi + k2]!;
+            if (v2 > max || v2 !== v2) {
+              max = v2;
+              best = k2;
+            }
+            const v3 = xd[xi + k3]!;
+            if (v3 > max || v3 !== v3) {
+              max = v3;
+              best = k3;
+            }
+            od[oi + o] = max;
+            argmax[ai + o] = best;
           }
         }
       }

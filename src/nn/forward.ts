@@ -7,7 +7,7 @@ import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 
-import { activate, activationDerivative } from './activations.js';
+import { activate, activationDerivative, type ActivationName } from './activations.js';
 import { Conv2d, convOutput, MaxPool2 } from './conv.js';
 import type { Network, Normalization } from './network.js';
 
@@ -45,8 +45,18 @@ export class ForwardState {
   readonly maxBatch: number;
   /** a_l (pre-activation), index 0..L-1, maxBatch x d_l (a convolution's: maxBatch x filters positions). */
   readonly pre: Matrix[];
-  /** A pooled convolution's activation before its pooling (maxBatch x filters positions); null elsewhere. */
+  /**
+   * A pooled convolution's activation before its pooling (maxBatch x filters positions), computed when
+   * {@link ForwardState.activityView} asks for it; null elsewhere.
+   */
   readonly activated: (Matrix | null)[];
+  /**
+   * A pooled convolution's pre-activation pooled (maxBatch x d_l): the block pools a_l, then activates (the
+   * same h_l for any non-decreasing activation, with a quarter of the activations), null elsewhere.
+   */
+  readonly pooledPre: (Matrix | null)[];
+  /** Whether `activated[l]` holds the current pass's activation. */
+  private readonly activatedFresh: boolean[];
   /** Each convolution layer's lowering (it keeps the pass's patches for the weight gradients); null for dense. */
   readonly convs: (Conv2d | null)[];
   /** Each pooled convolution's pooling (it keeps where the maxima were); null elsewhere. */
@@ -86,6 +96,8 @@ export class ForwardState {
     this.norms = [];
     this.squares = [];
     this.activated = [];
+    this.pooledPre = [];
+    this.activatedFresh = [];
     this.convs = [];
     this.pools = [];
     for (let l = 0; l < net.depth; l++) {
@@ -97,6 +109,8 @@ export class ForwardState {
       );
       const pooled = layer.kind === 'conv' && layer.pool;
       this.activated.push(pooled ? Matrix.zeros(maxBatch, layer.preWidth, memory) : null);
+      this.pooledPre.push(pooled ? Matrix.zeros(maxBatch, d, memory) : null);
+      this.activatedFresh.push(false);
       if (pooled) {
         const out = convOutput(layer.geometry);
         this.pools.push(new MaxPool2(layer.geometry.filters, out.height, out.width, maxBatch));
@@ -148,7 +162,17 @@ export class ForwardState {
    */
   activityView(l: number): Matrix {
     const act = this.activated[l];
-    return act ? act.view(0, 0, this.rows, act.cols) : this.postView(l);
+    if (!act) return this.postView(l);
+    if (!this.activatedFresh[l]) {
+      applyActivation(this.net.activationOf(l), this.pre[l]!.data, act.data, this.rows, act.cols);
+      this.activatedFresh[l] = true;
+    }
+    return act.view(0, 0, this.rows, act.cols);
+  }
+
+  /** Marks layer l's activation before pooling as out of date (a new pass went through the layer). */
+  markPassed(l: number): void {
+    this.activatedFresh[l] = false;
   }
 
   /** The network output h_L for the current rows. */
@@ -244,19 +268,43 @@ export function finishLayer(
   if (unnormalized) normalize(state, l, unnormalized.data, state.post[l]!.data, rows, d);
 }
 
-/** A convolution block: activation, then pooling, dropout and normalisation on the block's output. */
+/** h = act(a) over rows x cols values; relu without branches (half the signs of a map mispredict one). */
+function applyActivation(
+  act: ActivationName,
+  a: Float32Array,
+  h: Float32Array,
+  rows: number,
+  cols: number,
+): void {
+  if (act !== 'relu') {
+    activate(act, a, h, rows, cols);
+    return;
+  }
+  // negatives become -0 (as good as 0 in every later sum and product), NaN stays NaN
+  for (let i = 0, n = rows * cols; i < n; i++) {
+    const v = a[i]!;
+    h[i] = v * +(v > 0);
+  }
+}
+
+/**
+ * A convolution block: activation (for a pooled one: 2x2 max-pooling of a_l, then the activation, equal to
+ * pooling the activation for the non-decreasing activations there are), dropout and normalisation.
+ */
 function finishConvLayer(state: ForwardState, l: number, masks: DropoutMasks | null): void {
   const net = state.net;
   const rows = state.rows;
   const d = net.width(l + 1);
   const unnormalized = state.unnormalized[l];
   const out = unnormalized ?? state.post[l]!;
-  const activated = state.activated[l];
+  const pooledPre = state.pooledPre[l];
   const preWidth = net.preWidth(l);
-  activate(net.activationOf(l), state.pre[l]!.data, (activated ?? out).data, rows, preWidth);
-  if (activated) {
-    state.pools[l]!.forward(activated.view(0, 0, rows, preWidth), out.view(0, 0, rows, d));
-  }
+  const act = net.activationOf(l);
+  state.markPassed(l);
+  if (pooledPre) {
+    state.pools[l]!.forward(state.preView(l), pooledPre.view(0, 0, rows, d));
+    applyActivation(act, pooledPre.data, out.data, rows, d);
+  } else applyActivation(act, state.pre[l]!.data, out.data, rows, preWidth);
   if (masks && net.config.dropout > 0 && l + 1 < net.depth) {
     const mask = masks.masks[l]!;
     const target = out.data;
@@ -414,29 +462,33 @@ export function backpropThroughBlock(
   }
   const preWidth = net.preWidth(l);
   const pool = state.pools[l];
+  const act = net.activationOf(l);
   if (pool) {
+    // through the activation at the pooled pre-activations, then to where each maximum was
+    activationJacobian(act, state.pooledPre[l]!.data, grad, rows, d, scratch);
     pool.backward(new Matrix(rows, d, grad, 0, d), new Matrix(rows, preWidth, out, 0, preWidth));
-  } else if (out !== grad) out.set(grad.subarray(0, rows * d));
-  activationJacobian(state, l, out, rows * preWidth, scratch);
-}
-
-/** v <- v * act'(a_l) over the n values of layer l's pre-activation. */
-function activationJacobian(
-  state: ForwardState,
-  l: number,
-  v: Float32Array,
-  n: number,
-  scratch: Float32Array,
-): void {
-  const act = state.net.activationOf(l);
-  const a = state.pre[l]!.data;
-  if (act === 'identity') return;
-  if (act === 'relu') {
-    for (let i = 0; i < n; i++) if (!(a[i]! > 0)) v[i] = 0;
     return;
   }
-  const rows = state.rows;
-  activate(act, a, scratch, rows, n / rows);
+  if (out !== grad) out.set(grad.subarray(0, rows * d));
+  activationJacobian(act, state.pre[l]!.data, out, rows, preWidth, scratch);
+}
+
+/** v <- v * act'(a) over rows x cols values. */
+function activationJacobian(
+  act: ActivationName,
+  a: Float32Array,
+  v: Float32Array,
+  rows: number,
+  cols: number,
+  scratch: Float32Array,
+): void {
+  const n = rows * cols;
+  if (act === 'identity') return;
+  if (act === 'relu') {
+    for (let i = 0; i < n; i++) v[i] = v[i]! * +(a[i]! > 0); // branch-free, as applyActivation
+    return;
+  }
+  activate(act, a, scratch, rows, cols);
   activationDerivative(act, a, scratch, scratch, n);
   for (let i = 0; i < n; i++) v[i] = v[i]! * scratch[i]!;
 }
