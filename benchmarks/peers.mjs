@@ -2,7 +2,10 @@
 // Runs `topdown bench train` and its plain-PyTorch peer (benchmarks/torch_peers.py) alternately on the same
 // shapes and settings, several rounds, and prints the medians and the ratios, with topdown's roofline.
 //
-//   node benchmarks/peers.mjs [--rounds N] [--cases pepita,bp,fa,ff,pepita-wm] [--json]
+//   node benchmarks/peers.mjs [--rounds N] [--cases pepita,bp,fa,ff,pepita-wm,pepita-conv-cifar10,...] [--json]
+//
+// The default cases are the fully connected ones; the conv cases (pepita-, bp-, fa-conv-mnist / -cifar10,
+// the ICML conv model) are chosen by name.
 //
 // PyTorch runs with the OpenBLAS kernels topdown uses (OPENBLAS_CORETYPE from `topdown info`), two threads
 // per core count and OMP_WAIT_POLICY=PASSIVE. The Python interpreter is $PYTHON, else the first of python3
@@ -73,7 +76,36 @@ const CASES = {
   },
   'pepita-wm': { ours: ['--preset', 'pepita-wm-cifar10'], peer: null },
 };
-const chosen = option('--cases', Object.keys(CASES).join(',')).split(',');
+// The ICML conv model (Conv(32, 5x5) -> ReLU -> MaxPool 2x2 -> FC, batch 50, no dropout): the *-conv-* presets.
+for (const [data, shape, d0] of [
+  ['mnist', '1,28,28', 784],
+  ['cifar10', '3,32,32', 3072],
+]) {
+  for (const [rule, lr] of [
+    ['pepita', 0.01],
+    ['bp', 0.01],
+    ['fa', data === 'mnist' ? 0.01 : 0.001],
+  ]) {
+    CASES[`${rule}-conv-${data}`] = {
+      ours: ['--preset', `${rule}-conv-${data}`],
+      peer: [
+        '--rule',
+        rule,
+        '--conv',
+        shape,
+        '--sizes',
+        `${d0},10`,
+        '--batch',
+        '50',
+        '--lr',
+        String(lr),
+        '--dropout',
+        '0',
+      ],
+    };
+  }
+}
+const chosen = option('--cases', 'pepita,bp,fa,ff,pepita-wm').split(',');
 for (const name of chosen) {
   if (!CASES[name]) {
     process.stderr.write(`peers: unknown case "${name}"; choose from ${Object.keys(CASES).join(', ')}\n`);

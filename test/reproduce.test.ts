@@ -65,7 +65,7 @@ describe('experiments as data', () => {
     expect(theory.problems.get('pepita-afa')).toMatchObject({ D: 500, K: 2, M: 2, lr: 0.05 });
     const r = topdown(['reproduce', '--list']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^baselines\s+120 runs\s+~[\d.]+ h\s+BP, FA, DRTP and PEPITA/m);
+    expect(r.out).toMatch(/^baselines\s+240 runs\s+~[\d.]+ h\s+BP, FA, DRTP and PEPITA/m);
     expect(r.out).toMatch(/^fig2-theory\s+1 runs\s+~\d+ s\s+teacher-student theory/m);
   });
 

@@ -109,7 +109,7 @@ describe('run folders', () => {
 
   it('a running run holds its folder; the lock of a killed run is taken over by --resume', async () => {
     const out = join(tmp, 'locked');
-    const run = start([...BASE, '--epochs', '200', '--out', out]);
+    const run = start([...BASE, '--epochs', '100000', '--out', out]); // killed long before its end
     await until(() => existsSync(join(out, 'checkpoint.bin')));
     const second = topdown(['train', '--resume', out, '--data-dir', data]);
     expect(second.code).toBe(2);
