@@ -3,6 +3,7 @@
 // offset or leading dimension from JavaScript throws a RangeError instead of corrupting memory.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -461,6 +462,161 @@ void ReluNormalizeRows(const Napi::CallbackInfo& info) {
   });
 }
 
+struct I32View {
+  int32_t* data;
+  size_t length;
+};
+
+bool GetI32(const Napi::Env& env, const Napi::Value& value, const char* name, I32View* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (!value.IsTypedArray() ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_int32_array) {
+    Napi::TypeError::New(env, std::string(name) + " must be an Int32Array").ThrowAsJavaScriptException();
+    return false;
+  }
+  out->data = static_cast<int32_t*>(data);
+  out->length = length;
+  return true;
+}
+
+// A convolution's patches of one image (C x H x W from x) into cols: row (c k + i) k + j, column
+// oy ow + ox holds x[c][oy s + i - p][ox s + j - p], 0 outside the image; rows ld apart. Pure copies, so it
+// gives the TypeScript version's bits.
+void Im2colImage(const float* x, float* cols, int64_t ld, int64_t C, int64_t H, int64_t W, int64_t K,
+                 int64_t S, int64_t P, int64_t oh, int64_t ow) {
+  float* row = cols;
+  for (int64_t c = 0; c < C; ++c) {
+    const float* plane = x + c * H * W;
+    for (int64_t i = 0; i < K; ++i) {
+      for (int64_t j = 0; j < K; ++j, row += ld) {
+        // output columns whose input column ox s + j - p lies inside the image: [lo, hi)
+        int64_t lo = P - j > 0 ? (P - j + S - 1) / S : 0;
+        if (lo > ow) lo = ow;
+        int64_t last = W - 1 + P - j;
+        int64_t hi = last >= 0 ? last / S + 1 : 0;
+        if (hi > ow) hi = ow;
+        if (hi < lo) hi = lo;
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          float* dst = row + oy * ow;
+          const int64_t y = oy * S + i - P;
+          if (y < 0 || y >= H) {
+            std::fill(dst, dst + ow, 0.0f);
+            continue;
+          }
+          std::fill(dst, dst + lo, 0.0f);
+          std::fill(dst + hi, dst + ow, 0.0f);
+          const float* src = plane + y * W + j - P;
+          if (S == 1) {
+            std::copy(src + lo, src + hi, dst + lo);
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * S];
+          }
+        }
+      }
+    }
+  }
+}
+
+// im2colRows(channels, height, width, kernel, stride, padding, n, x, xOff, xStride, cols, ld): the patches
+// of n images side by side, image s's in columns [s P, (s + 1) P); split over the threads by images.
+void Im2colRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t C, H, W, K, S, P, n, x_off, x_stride, ld;
+  F32View x, cols;
+  if (info.Length() != 12 || !GetIndex(env, info[0], "channels", &C) || !GetIndex(env, info[1], "height", &H) ||
+      !GetIndex(env, info[2], "width", &W) || !GetIndex(env, info[3], "kernel", &K) ||
+      !GetIndex(env, info[4], "stride", &S) || !GetIndex(env, info[5], "padding", &P) ||
+      !GetIndex(env, info[6], "n", &n) || !GetF32(env, info[7], "x", &x) ||
+      !GetIndex(env, info[8], "xOff", &x_off) || !GetIndex(env, info[9], "xStride", &x_stride) ||
+      !GetF32(env, info[10], "cols", &cols) || !GetIndex(env, info[11], "ld", &ld)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "im2colRows expects 12 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (C < 1 || K < 1 || S < 1 || H + 2 * P < K || W + 2 * P < K) {
+    Napi::RangeError::New(env, "im2colRows: the kernel does not fit the image").ThrowAsJavaScriptException();
+    return;
+  }
+  const int64_t oh = (H + 2 * P - K) / S + 1;
+  const int64_t ow = (W + 2 * P - K) / S + 1;
+  const int64_t positions = oh * ow;
+  if (n == 0) return;
+  if (ld < n * positions || !CheckVector(env, "x", x, x_off, (n - 1) * x_stride + C * H * W) ||
+      !CheckVector(env, "cols", cols, 0, (C * K * K - 1) * ld + n * positions)) {
+    if (!env.IsExceptionPending()) Napi::RangeError::New(env, "im2colRows: ld is shorter than n positions").ThrowAsJavaScriptException();
+    return;
+  }
+  const float* xd = x.data + x_off;
+  float* cd = cols.data;
+  ParallelFor(n, kParallelElements / (C * K * K * positions) + 1, [=](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) Im2colImage(xd + s * x_stride, cd + s * positions, ld, C, H, W, K, S, P, oh, ow);
+  });
+}
+
+// maxPool2Rows(channels, height, width, n, x, xOff, xStride, out, outOff, outStride, argmax, argOff): PyTorch's
+// MaxPool2d(2) of n image rows (odd edges dropped; the first maximum in row-by-row order wins, NaN wins),
+// each maximum's index within its input row in argmax. Selections only: the TypeScript version's bits.
+void MaxPool2Rows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t C, H, W, n, x_off, x_stride, o_off, o_stride, a_off;
+  F32View x, out;
+  I32View argmax;
+  if (info.Length() != 12 || !GetIndex(env, info[0], "channels", &C) || !GetIndex(env, info[1], "height", &H) ||
+      !GetIndex(env, info[2], "width", &W) || !GetIndex(env, info[3], "n", &n) || !GetF32(env, info[4], "x", &x) ||
+      !GetIndex(env, info[5], "xOff", &x_off) || !GetIndex(env, info[6], "xStride", &x_stride) ||
+      !GetF32(env, info[7], "out", &out) || !GetIndex(env, info[8], "outOff", &o_off) ||
+      !GetIndex(env, info[9], "outStride", &o_stride) || !GetI32(env, info[10], "argmax", &argmax) ||
+      !GetIndex(env, info[11], "argOff", &a_off)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "maxPool2Rows expects 12 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  const int64_t oh = H / 2;
+  const int64_t ow = W / 2;
+  const int64_t per = C * oh * ow;
+  if (n == 0 || per == 0) return;
+  if (!CheckVector(env, "x", x, x_off, (n - 1) * x_stride + C * H * W) ||
+      !CheckVector(env, "out", out, o_off, (n - 1) * o_stride + per))
+    return;
+  if (a_off + n * per > static_cast<int64_t>(argmax.length)) {
+    Napi::RangeError::New(env, "argmax: range extends past the end of its Int32Array").ThrowAsJavaScriptException();
+    return;
+  }
+  const float* xd = x.data + x_off;
+  float* od = out.data + o_off;
+  int32_t* ad = argmax.data + a_off;
+  ParallelFor(n, kParallelElements / (C * H * W) + 1, [=](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const float* xs = xd + s * x_stride;
+      float* os = od + s * o_stride;
+      int32_t* as = ad + s * per;
+      int64_t o = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          const int64_t row = c * H * W + 2 * oy * W;
+          for (int64_t ox = 0; ox < ow; ++ox, ++o) {
+            const int64_t k0 = row + 2 * ox;
+            const int64_t ks[3] = {k0 + 1, k0 + W, k0 + W + 1};
+            int64_t best = k0;
+            float m = xs[k0];
+            for (int t = 0; t < 3; ++t) {
+              const float v = xs[ks[t]];
+              const bool take = v > m || v != v;
+              best = take ? ks[t] : best;
+              m = take ? v : m;
+            }
+            os[o] = m;
+            as[o] = static_cast<int32_t>(best);
+          }
+        }
+      }
+    }
+  });
+}
+
 void SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t threads;
@@ -488,6 +644,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("reluNormalizeRows", Napi::Function::New(env, ReluNormalizeRows, "reluNormalizeRows"));
+  exports.Set("im2colRows", Napi::Function::New(env, Im2colRows, "im2colRows"));
+  exports.Set("maxPool2Rows", Napi::Function::New(env, MaxPool2Rows, "maxPool2Rows"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;

@@ -169,18 +169,19 @@ describe.each(ENGINES)('convolution on the %s engine', (_, make) => {
   });
 });
 
-describe('2x2 max-pooling', () => {
+describe.each(ENGINES)('2x2 max-pooling on the %s engine', (_, make) => {
   it.each([
     [2, 6, 6],
     [3, 7, 5],
     [32, 24, 24],
   ])('%i channels of %ix%i: the maxima and their gradients equal the loops', (channels, height, width) => {
+    const engine = make();
     const rng = Rng.fromSeed(channels + height);
     const pool = new MaxPool2(channels, height, width, 3);
     const x = random(rng, 3, pool.inFeatures);
     x.data[7] = x.data[8]!; // a tie: the first maximum wins
     const out = Matrix.zeros(3, pool.outFeatures);
-    pool.forward(x, out);
+    pool.forward(engine, x, out);
     const dy = random(rng, 3, pool.outFeatures);
     const dx = Matrix.zeros(3, pool.inFeatures);
     dx.data.fill(5);
@@ -212,6 +213,28 @@ describe('2x2 max-pooling', () => {
           }
     expectClose(dx.data, want, 1e-6);
   });
+
+  it.each(ENGINES)(
+    'NaN propagates through pooling on the %s engine (the last NaN of a block wins)',
+    (_, make) => {
+      const engine = make();
+      // 40 samples of one 2 x 2 block each (enough for the native path), NaN placed in turn
+      const pool = new MaxPool2(1, 2, 2, 40);
+      const x = Matrix.zeros(40, 4);
+      for (let s = 0; s < 40; s++) x.data.set([1, 2, 3, 4], s * 4);
+      x.data.set([NaN, 1, 2, 3], 0);
+      x.data.set([1, NaN, 5, 2], 4);
+      x.data.set([1, 2, NaN, NaN], 8);
+      const out = Matrix.zeros(40, 1);
+      pool.forward(engine, x, out);
+      expect([out.data[0], out.data[1], out.data[2], out.data[3]]).toEqual([NaN, NaN, NaN, 4]);
+      const dy = Matrix.zeros(40, 1);
+      dy.data.fill(1);
+      const dx = Matrix.zeros(40, 4);
+      pool.backward(dy, dx);
+      expect(Array.from(dx.data.subarray(0, 16))).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+    },
+  );
 
   it('refuses what does not fit, in one line', () => {
     expect(() => new MaxPool2(1, 1, 5, 1)).toThrow('2x2 max-pooling needs an input of at least 2x2, got 1x5');

@@ -65,6 +65,34 @@ export interface BlasAddon {
     norms: Float64Array,
     squares: Float64Array,
   ): void;
+  im2colRows(
+    channels: number,
+    height: number,
+    width: number,
+    kernel: number,
+    stride: number,
+    padding: number,
+    n: number,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    cols: Float32Array,
+    ld: number,
+  ): void;
+  maxPool2Rows(
+    channels: number,
+    height: number,
+    width: number,
+    n: number,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    out: Float32Array,
+    outOff: number,
+    outStride: number,
+    argmax: Int32Array,
+    argOff: number,
+  ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
 }

@@ -3,6 +3,7 @@
  * implementations sit behind it: `blas` (OpenBLAS through an N-API addon), `wasm` (WebAssembly SIMD) and
  * `js` (portable TypeScript, always available, also the tests' oracle); `engine.ts` picks one.
  */
+import { convOutput, im2col, maxPool2Rows, type ConvGeometry } from './conv-kernels.js';
 import { TopdownUsageError } from './errors.js';
 import * as kernels from './kernels.js';
 import type { FloatAllocator, Matrix } from './matrix.js';
@@ -192,6 +193,41 @@ export abstract class Engine implements FloatAllocator {
     squares: Float64Array,
   ): void {
     kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
+  }
+
+  /**
+   * The patches of `n` images (rows of `x` from `xOff`, `xStride` apart) side by side in `cols`: sample s's
+   * patches in columns [s P, (s + 1) P) of the C k k rows, which are `ld` apart (see `conv-kernels.im2col`).
+   */
+  im2colRows(
+    g: ConvGeometry,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    n: number,
+    cols: Float32Array,
+    ld: number,
+  ): void {
+    const positions = convOutput(g).positions;
+    for (let s = 0; s < n; s++) im2col(g, x, xOff + s * xStride, cols, s * positions, ld);
+  }
+
+  /** 2x2 max-pooling of `n` image rows with the argmax of each maximum (see `conv-kernels.maxPool2Rows`). */
+  maxPool2Rows(
+    channels: number,
+    height: number,
+    width: number,
+    n: number,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    out: Float32Array,
+    outOff: number,
+    outStride: number,
+    argmax: Int32Array,
+    argOff: number,
+  ): void {
+    maxPool2Rows(channels, height, width, n, x, xOff, xStride, out, outOff, outStride, argmax, argOff);
   }
 
   /** out = erf(x / scale) elementwise. */

@@ -7,6 +7,7 @@ import os from 'node:os';
 
 import { loadBlasAddon, type BlasAddon } from './blas-addon.js';
 import { Engine, type AdamScalars, type EngineInfo, type EngineChoice, ENGINE_NAMES } from './engine-base.js';
+import type { ConvGeometry } from './conv-kernels.js';
 import { checkGer, checkSameLength } from './engine-checks.js';
 import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
 import { jsSgemm } from './js-gemm.js';
@@ -168,6 +169,70 @@ export class BlasEngine extends Engine {
     } else {
       this.addon.reluNormalizeRows(rows, d, a, g, h, target, floor, norms, squares);
     }
+  }
+
+  override im2colRows(
+    g: ConvGeometry,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    n: number,
+    cols: Float32Array,
+    ld: number,
+  ): void {
+    if (n * g.channels * g.height * g.width < SMALL_VECTOR_LENGTH) {
+      super.im2colRows(g, x, xOff, xStride, n, cols, ld);
+      return;
+    }
+    const { channels, height, width, kernel, stride, padding } = g;
+    this.addon.im2colRows(channels, height, width, kernel, stride, padding, n, x, xOff, xStride, cols, ld);
+  }
+
+  override maxPool2Rows(
+    channels: number,
+    height: number,
+    width: number,
+    n: number,
+    x: Float32Array,
+    xOff: number,
+    xStride: number,
+    out: Float32Array,
+    outOff: number,
+    outStride: number,
+    argmax: Int32Array,
+    argOff: number,
+  ): void {
+    if (n * channels * height * width < SMALL_VECTOR_LENGTH) {
+      super.maxPool2Rows(
+        channels,
+        height,
+        width,
+        n,
+        x,
+        xOff,
+        xStride,
+        out,
+        outOff,
+        outStride,
+        argmax,
+        argOff,
+      );
+      return;
+    }
+    this.addon.maxPool2Rows(
+      channels,
+      height,
+      width,
+      n,
+      x,
+      xOff,
+      xStride,
+      out,
+      outOff,
+      outStride,
+      argmax,
+      argOff,
+    );
   }
 
   sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {

@@ -7,31 +7,12 @@
  * patches' gradients back to the input. The layer keeps its patch matrices from the last forward pass (what
  * the weight gradient and PEPITA's conv update need) in buffers allocated once.
  */
+import { col2im, convOutput, type ConvGeometry } from '../core/conv-kernels.js';
 import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
 
-/** The geometry of a convolution (no bias: the paper's nets have none). */
-export interface ConvGeometry {
-  /** Input channels, height and width. */
-  channels: number;
-  height: number;
-  width: number;
-  /** Output channels (filters). */
-  filters: number;
-  /** Square kernel side. */
-  kernel: number;
-  stride: number;
-  /** Zero padding on every side. */
-  padding: number;
-}
-
-/** Output height, width and positions of a convolution (PyTorch's floor rule). */
-export function convOutput(g: ConvGeometry): { height: number; width: number; positions: number } {
-  const height = Math.floor((g.height + 2 * g.padding - g.kernel) / g.stride) + 1;
-  const width = Math.floor((g.width + 2 * g.padding - g.kernel) / g.stride) + 1;
-  return { height, width, positions: height * width };
-}
+export { col2im, convOutput, im2col, type ConvGeometry } from '../core/conv-kernels.js';
 
 function checkGeometry(g: ConvGeometry): void {
   const ints = [g.channels, g.height, g.width, g.filters, g.kernel, g.stride];
@@ -46,80 +27,6 @@ function checkGeometry(g: ConvGeometry): void {
     throw new TopdownUsageError(
       `a ${g.kernel}x${g.kernel} kernel (padding ${g.padding}) does not fit a ${g.height}x${g.width} input`,
     );
-}
-
-/**
- * Writes the patches of one sample (`x`, C x H x W values from `offset`) into `cols` from `at`: row
- * (c k + i) k + j, column oy W_out + ox holds x[c][oy s + i - p][ox s + j - p], 0 outside the image; rows
- * are `ld` apart (default: the positions; a batch's patches side by side use samples x positions).
- */
-export function im2col(
-  g: ConvGeometry,
-  x: Float32Array,
-  offset: number,
-  cols: Float32Array,
-  at: number,
-  ld = convOutput(g).positions,
-): void {
-  const { height: oh, width: ow } = convOutput(g);
-  const { channels, height, width, kernel, stride, padding } = g;
-  let row = at;
-  for (let c = 0; c < channels; c++) {
-    const plane = offset + c * height * width;
-    for (let i = 0; i < kernel; i++) {
-      for (let j = 0; j < kernel; j++, row += ld) {
-        // the output columns whose input column ox s + j - p lies inside the image: [lo, hi)
-        const lo = Math.min(ow, Math.max(0, Math.ceil((padding - j) / stride)));
-        const hi = Math.max(lo, Math.min(ow, Math.floor((width - 1 + padding - j) / stride) + 1));
-        for (let oy = 0; oy < oh; oy++) {
-          const y = oy * stride + i - padding;
-          const dst = row + oy * ow;
-          if (y < 0 || y >= height) {
-            cols.fill(0, dst, dst + ow);
-            continue;
-          }
-          if (lo > 0) cols.fill(0, dst, dst + lo);
-          if (hi < ow) cols.fill(0, dst + hi, dst + ow);
-          const src = plane + y * width + j - padding;
-          for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * stride]!;
-        }
-      }
-    }
-  }
-}
-
-/**
- * The adjoint of {@link im2col}: adds each patch entry of `cols` (from `at`, rows `ld` apart) to the input
- * value it came from.
- */
-export function col2im(
-  g: ConvGeometry,
-  cols: Float32Array,
-  at: number,
-  dx: Float32Array,
-  offset: number,
-  ld = convOutput(g).positions,
-): void {
-  const { height: oh, width: ow } = convOutput(g);
-  const { channels, height, width, kernel, stride, padding } = g;
-  let row = at;
-  for (let c = 0; c < channels; c++) {
-    const plane = offset + c * height * width;
-    for (let i = 0; i < kernel; i++) {
-      for (let j = 0; j < kernel; j++, row += ld) {
-        for (let oy = 0; oy < oh; oy++) {
-          const y = oy * stride + i - padding;
-          if (y < 0 || y >= height) continue;
-          const src = row + oy * ow;
-          const dst = plane + y * width;
-          for (let ox = 0; ox < ow; ox++) {
-            const xx = ox * stride + j - padding;
-            if (xx >= 0 && xx < width) dx[dst + xx]! += cols[src + ox]!;
-          }
-        }
-      }
-    }
-  }
 }
 
 /** Samples lowered at once when the patches need not be kept (evaluation over large batches). */
@@ -220,8 +127,7 @@ export class Conv2d {
     this.check('the output', out, b, this.outFeatures);
     for (let from = 0; from < b; from += this.chunk) {
       const n = Math.min(this.chunk, b - from);
-      for (let s = 0; s < n; s++)
-        im2col(this.geometry, x.data, x.offset + (from + s) * x.stride, this.cols, s * P, n * P);
+      engine.im2colRows(this.geometry, x.data, x.offset + from * x.stride, x.stride, n, this.cols, n * P);
       const cols = Conv2d.block(this.cols, this.patch, n * P);
       engine.gemm(false, false, f, n * P, this.patch, 1, w, cols, 0, Conv2d.block(this.maps, f, n * P));
       this.scatter(out, from, n);
@@ -320,40 +226,26 @@ export class MaxPool2 {
   }
 
   /** out (b x C H/2 W/2) = the maxima of x's 2x2 blocks; remembers where they were. */
-  forward(x: Matrix, out: Matrix): void {
+  forward(engine: Engine, x: Matrix, out: Matrix): void {
     const b = x.rows;
     if (b > this.maxBatch || x.cols !== this.inFeatures || out.rows !== b || out.cols !== this.outFeatures)
       throw new TopdownUsageError(
         `MaxPool2: shapes ${x.rows}x${x.cols} -> ${out.rows}x${out.cols} do not fit`,
       );
-    const { channels, height, width, outHeight: oh, outWidth: ow, argmax } = this;
-    const xd = x.data;
-    const od = out.data;
-    for (let s = 0; s < b; s++) {
-      const xi = x.offset + s * x.stride;
-      const oi = out.offset + s * out.stride;
-      const ai = s * this.outFeatures;
-      let o = 0;
-      for (let c = 0; c < channels; c++) {
-        for (let oy = 0; oy < oh; oy++) {
-          const row = c * height * width + 2 * oy * width;
-          for (let ox = 0; ox < ow; ox++, o++) {
-            // the block's four values in PyTorch's scan order (row by row): the first maximum wins, NaN wins;
-            // the index moves by arithmetic on the comparisons (branches mispredict on half the blocks)
-            const k0 = row + 2 * ox;
-            const k2 = k0 + width;
-            const v1 = xd[xi + k0 + 1]!;
-            let best = k0 + (+(v1 > xd[xi + k0]!) | +(v1 !== v1));
-            const v2 = xd[xi + k2]!;
-            best += (+(v2 > xd[xi + best]!) | +(v2 !== v2)) * (k2 - best);
-            const v3 = xd[xi + k2 + 1]!;
-            best += (+(v3 > xd[xi + best]!) | +(v3 !== v3)) * (k2 + 1 - best);
-            od[oi + o] = xd[xi + best]!;
-            argmax[ai + o] = best;
-          }
-        }
-      }
-    }
+    engine.maxPool2Rows(
+      this.channels,
+      this.height,
+      this.width,
+      b,
+      x.data,
+      x.offset,
+      x.stride,
+      out.data,
+      out.offset,
+      out.stride,
+      this.argmax,
+      0,
+    );
   }
 
   /** dx (b x C H W) = dy routed to where each maximum was in the last forward pass, 0 elsewhere. */

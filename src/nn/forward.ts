@@ -233,7 +233,7 @@ export function finishLayer(
 ): void {
   const net = state.net;
   if (state.convs[l]) {
-    finishConvLayer(state, l, masks);
+    finishConvLayer(engine, state, l, masks);
     return;
   }
   const d = net.width(l + 1);
@@ -291,7 +291,7 @@ function applyActivation(
  * A convolution block: activation (for a pooled one: 2x2 max-pooling of a_l, then the activation, equal to
  * pooling the activation for the non-decreasing activations there are), dropout and normalisation.
  */
-function finishConvLayer(state: ForwardState, l: number, masks: DropoutMasks | null): void {
+function finishConvLayer(engine: Engine, state: ForwardState, l: number, masks: DropoutMasks | null): void {
   const net = state.net;
   const rows = state.rows;
   const d = net.width(l + 1);
@@ -302,7 +302,7 @@ function finishConvLayer(state: ForwardState, l: number, masks: DropoutMasks | n
   const act = net.activationOf(l);
   state.markPassed(l);
   if (pooledPre) {
-    state.pools[l]!.forward(state.preView(l), pooledPre.view(0, 0, rows, d));
+    state.pools[l]!.forward(engine, state.preView(l), pooledPre.view(0, 0, rows, d));
     applyActivation(act, pooledPre.data, out.data, rows, d);
   } else applyActivation(act, state.pre[l]!.data, out.data, rows, preWidth);
   if (masks && net.config.dropout > 0 && l + 1 < net.depth) {
