@@ -11,6 +11,7 @@ import type { Engine } from '../src/core/engine-base.js';
 import { Matrix } from '../src/core/matrix.js';
 import { Rng } from '../src/core/rng.js';
 import { createBackwardMatrices } from '../src/feedback/backward-matrices.js';
+import { angleToGradient } from '../src/rules/gradient-alignment.js';
 import { TopDownFeedback } from '../src/feedback/top-down.js';
 import { archLayerCosts, archNetwork, parseArch } from '../src/nn/arch.js';
 import { forward, ForwardState } from '../src/nn/forward.js';
@@ -263,6 +264,28 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
     });
   },
 );
+
+describe('the angle to backprop on conv nets', () => {
+  it("is 0 for FA with the forward kernels and defined for PEPITA's conv update", () => {
+    const engine = availableEngines()[0]!;
+    const net = smallNet('relu', 8, engine);
+    const batch = imageBatch(engine, 9, 6, 72, 3);
+    const kernels = net.weights.slice(1).map((w) => Matrix.zeros(w.rows, w.cols, engine).copyFrom(w));
+    const fa = angleToGradient(engine, net, new FaRule(net, engine, 6, kernels), batch, null);
+    expect(fa.total).toBeCloseTo(0, 3);
+    const feedback = TopDownFeedback.create(
+      net.sizes,
+      { init: 'uniform', scale: 1 },
+      Rng.fromSeed(10),
+      engine,
+    );
+    const pepita = angleToGradient(engine, net, new PepitaRule(net, engine, 6, feedback), batch, null);
+    expect(pepita.perLayer).toHaveLength(4);
+    for (const angle of pepita.perLayer) expect(angle).toBeGreaterThanOrEqual(0);
+    expect(pepita.total).toBeGreaterThan(0);
+    expect(pepita.total).toBeLessThan(180);
+  });
+});
 
 describe("the conv rules' cost model", () => {
   it("prices the ICML conv model's PEPITA and BP steps from the layers' products", () => {
