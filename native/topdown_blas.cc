@@ -598,16 +598,17 @@ void MaxPool2Rows(const Napi::CallbackInfo& info) {
         for (int64_t oy = 0; oy < oh; ++oy) {
           const int64_t row = c * H * W + 2 * oy * W;
           for (int64_t ox = 0; ox < ow; ++ox, ++o) {
+            // branch-free (the comparisons mispredict on half the blocks): the index moves by arithmetic on
+            // the comparisons; the first maximum wins, NaN wins
             const int64_t k0 = row + 2 * ox;
-            const int64_t ks[3] = {k0 + 1, k0 + W, k0 + W + 1};
-            int64_t best = k0;
-            float m = xs[k0];
-            for (int t = 0; t < 3; ++t) {
-              const float v = xs[ks[t]];
-              const bool take = v > m || v != v;
-              best = take ? ks[t] : best;
-              m = take ? v : m;
-            }
+            const int64_t k2 = k0 + W;
+            const float v1 = xs[k0 + 1];
+            int64_t best = k0 + static_cast<int64_t>((v1 > xs[k0]) | (v1 != v1));
+            const float v2 = xs[k2];
+            best += static_cast<int64_t>((v2 > xs[best]) | (v2 != v2)) * (k2 - best);
+            const float v3 = xs[k2 + 1];
+            best += static_cast<int64_t>((v3 > xs[best]) | (v3 != v3)) * (k2 + 1 - best);
+            const float m = xs[best];
             os[o] = m;
             as[o] = static_cast<int32_t>(best);
           }

@@ -170,6 +170,36 @@ export class ForwardState {
     return act.view(0, 0, this.rows, act.cols);
   }
 
+  /**
+   * out = this pass's {@link ForwardState.activityView} of layer l minus `other`'s (the same rows), in one
+   * sweep: a pooled convolution's activations before pooling are taken from the two pre-activations without
+   * being stored.
+   */
+  activityDifference(other: ForwardState, l: number, out: Matrix): void {
+    const act = this.activated[l];
+    const n = this.rows * (act ? act.cols : this.net.width(l + 1));
+    const od = out.data;
+    if (!act) {
+      const a = this.post[l]!.data;
+      const b = other.post[l]!.data;
+      for (let i = 0; i < n; i++) od[i] = a[i]! - b[i]!;
+      return;
+    }
+    const a = this.pre[l]!.data;
+    const b = other.pre[l]!.data;
+    if (this.net.activationOf(l) === 'relu') {
+      for (let i = 0; i < n; i++) {
+        const u = a[i]!;
+        const v = b[i]!;
+        od[i] = u * +(u > 0) - v * +(v > 0);
+      }
+      return;
+    }
+    const pa = this.activityView(l).data;
+    const pb = other.activityView(l).data;
+    for (let i = 0; i < n; i++) od[i] = pa[i]! - pb[i]!;
+  }
+
   /** Marks layer l's activation before pooling as out of date (a new pass went through the layer). */
   markPassed(l: number): void {
     this.activatedFresh[l] = false;

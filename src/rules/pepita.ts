@@ -206,7 +206,7 @@ export class PepitaRule implements LearningRule {
       const pre = mode === 'forward' ? clean : mod;
       for (let l = 0; l < L - 1; l++) {
         const diff = this.diffs[l]!.rows(b);
-        subtractInto(clean.activityView(l), mod.activityView(l), diff);
+        clean.activityDifference(mod, l, diff);
         this.addUpdate(sink, pre, l, 1 / b, diff);
       }
       let top = e;
@@ -360,15 +360,6 @@ export class PepitaRule implements LearningRule {
     finishLayer(engine, mod, 0, masks);
     forwardFrom(engine, mod, 1, masks);
   }
-}
-
-function subtractInto(a: Matrix, b: Matrix, out: Matrix): void {
-  const n = a.rows * a.cols;
-  const ad = a.data;
-  const bd = b.data;
-  const od = out.data;
-  // All three are contiguous row blocks starting at offset 0 (forward-state views and scratch).
-  for (let i = 0; i < n; i++) od[i] = ad[i]! - bd[i]!;
 }
 
 /** Mean over the rows of ||h_l||^2, on the activity before normalisation when the layer normalises. */
