@@ -87,6 +87,15 @@ describe('aggregation', () => {
     const b = summarizeCell(out, manifest, manifest.cells[1]!);
     expect(b.verdict).toBe('no published value');
     expect(b.mean).toBeCloseTo(70, 10);
+    expect(a.epochs_reached).toEqual([3, 3, 2]);
+    // runs that stopped (or are still computing) before the budget: unfinished, with the epochs they reached
+    const short = summarizeCell(out, manifest, { ...manifest.cells[0]!, runs: ['r3'] });
+    expect(short.seeds).toBe(0);
+    expect(short.verdict).toBe('unfinished');
+    expect(short.epochs_reached).toEqual([2]);
+    expect(summarizeCell(out, manifest, { ...manifest.cells[0]!, runs: ['missing'] }).verdict).toBe(
+      'no runs yet',
+    );
   });
 
   it('the slowness fit finds the least-squares s of spec 7.2 (checked by a dense scan) and orders fast before slow', () => {

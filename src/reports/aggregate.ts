@@ -52,7 +52,7 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 
 /** Where a cell stands against the paper. */
 export type Verdict =
-  'consistent' | 'above' | 'below' | 'reduced budget' | 'no published value' | 'no runs yet';
+  'consistent' | 'above' | 'below' | 'reduced budget' | 'no published value' | 'no runs yet' | 'unfinished';
 
 /** One cell of a report table (the fields of report.json's `cells`). */
 export interface CellSummary {
@@ -64,6 +64,8 @@ export interface CellSummary {
   metric: string;
   /** Seeds finished at the budget's epochs, and how many were asked for. */
   seeds: number;
+  /** Training epochs each run reached (a run still computing, or stopped: diverged, interrupted). */
+  epochs_reached: number[];
   seeds_planned: number;
   epochs: number;
   /** Percent for accuracies. */
@@ -153,6 +155,7 @@ export function summarizeCell(
     rule: cell.rule,
     metric,
     seeds: finals.length,
+    epochs_reached: runs.map((lines) => lines.filter((l) => l.epoch > 0).length),
     seeds_planned: cell.runs.length,
     epochs,
     mean: finals.length ? mean : null,
@@ -161,7 +164,10 @@ export function summarizeCell(
     published_std: pub?.std ?? null,
     published_source: pub?.source ?? null,
     z,
-    verdict: verdictOf(z, finals.length, pub !== null, reducedBudget(manifest)),
+    verdict:
+      finals.length === 0 && runs.some((lines) => lines.length > 0)
+        ? 'unfinished'
+        : verdictOf(z, finals.length, pub !== null, reducedBudget(manifest)),
     slowness: fitted?.s ?? null,
     samples_per_s: median(speeds),
   };

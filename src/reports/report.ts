@@ -348,7 +348,9 @@ function cellTable(cells: CellSummary[]): string[] {
       c.mean === null ? '-' : `${pct(c.mean)} +- ${pct(c.std)}`,
       c.published_mean === null ? '-' : `${pct(c.published_mean)} +- ${pct(c.published_std)}`,
       fixed(c.z, 1),
-      c.verdict,
+      c.verdict === 'unfinished'
+        ? `unfinished: runs at epoch ${c.epochs_reached.join(', ')} of ${c.epochs}`
+        : c.verdict,
       fixed(c.slowness, 3),
     ]),
   );
