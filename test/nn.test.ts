@@ -61,7 +61,7 @@ describe('initialisation', () => {
     const mean = s / m.size;
     return { mean, std: Math.sqrt(s2 / m.size - mean * mean), max };
   };
-  it('he_uniform, he_normal and xavier have their ranges and spreads', () => {
+  it('he_uniform, he_normal, xavier and torch_default have their ranges and spreads', () => {
     const w = new Matrix(400, 300);
     initWeights(w, 'he_uniform', Rng.fromSeed(1));
     expect(stats(w).max).toBeLessThanOrEqual(Math.sqrt(6 / 300));
@@ -72,6 +72,10 @@ describe('initialisation', () => {
     initWeights(w, 'xavier', Rng.fromSeed(1));
     expect(stats(w).max).toBeLessThanOrEqual(Math.sqrt(6 / 700));
     expect(stats(w).std / Math.sqrt(2 / 700)).toBeCloseTo(1, 1);
+    initWeights(w, 'torch_default', Rng.fromSeed(1));
+    expect(stats(w).max).toBeLessThanOrEqual(1 / Math.sqrt(300));
+    expect(stats(w).max).toBeGreaterThan(0.99 / Math.sqrt(300));
+    expect(stats(w).std / Math.sqrt(1 / 900)).toBeCloseTo(1, 1);
   });
 });
 

@@ -51,11 +51,13 @@ export const PRESETS: Record<string, TrainConfigInput> = {
 /**
  * The ICML-2022 conv model and settings (spec 4.2-4.3, `main_pytorch.py`): Conv(32, 5x5, no bias) -> ReLU ->
  * MaxPool 2x2 -> FC -> softmax, batch 50, no dropout (its forward pass ignores the masks), SGD momentum 0.9,
- * learning rate 0.01 x0.1 at the start of (0-based) epochs 10, 30 and 60 (`decay_scheme=1`), 100 epochs.
+ * learning rate 0.01 x0.1 at the start of (0-based) epochs 10, 30 and 60 (`decay_scheme=1`), 100 epochs, and
+ * PyTorch's default initialisation U(+-1/sqrt(fan-in)) (its `--w_init` is parsed but never applied).
  * PEPITA as that code runs it: x_mod = x + F e, and the conv update averaged over positions and then divided
  * by the batch once more (`compute_delta_w_conv`, then `/ batch_size`). FA at a tenth of the rate, as its fully
- * connected presets on CIFAR (at 0.01 the conv net's softmax saturates on CIFAR-10 within two epochs), DRTP
- * likewise; on MNIST both at 0.01 (ahead of 0.001 after two epochs on 10,000 samples).
+ * connected presets on CIFAR (at 0.01 the conv net's softmax saturates on CIFAR-10 within two epochs from
+ * either initialisation), DRTP likewise; on MNIST both at 0.01 (ahead of 0.001 after two epochs on 10,000
+ * samples).
  */
 const ICML_CONV: TrainConfigInput = {
   arch: 'conv32x5-pool2-fc',
@@ -68,7 +70,7 @@ const ICML_CONV: TrainConfigInput = {
   decayEpochs: [10, 30, 60],
   decayFactor: 0.1,
   decayTiming: 'start',
-  init: 'he_uniform',
+  init: 'torch_default',
 };
 const PEPITA_CONV: TrainConfigInput = {
   ...ICML_CONV,
