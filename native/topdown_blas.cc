@@ -58,12 +58,19 @@ void ParallelFor(int64_t n, int64_t min_per_thread, Fn fn) {
 // Sweeps shorter than this stay on one thread (starting a thread costs tens of microseconds).
 constexpr int64_t kParallelElements = 1 << 18;
 
-struct F32View {
-  float* data;
+// A typed array's storage, checked to be of the expected element type.
+template <typename T>
+struct TypedView {
+  T* data;
   size_t length;
 };
+using F32View = TypedView<float>;
+using F64View = TypedView<double>;
+using I32View = TypedView<int32_t>;
 
-bool GetF32(const Napi::Env& env, const Napi::Value& value, const char* name, F32View* out) {
+template <typename T>
+bool GetTyped(const Napi::Env& env, const Napi::Value& value, const char* name, napi_typedarray_type expected,
+              const char* kind, TypedView<T>* out) {
   napi_typedarray_type type;
   size_t length;
   void* data;
@@ -71,38 +78,28 @@ bool GetF32(const Napi::Env& env, const Napi::Value& value, const char* name, F3
   size_t byte_offset;
   if (!value.IsTypedArray() ||
       napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-      type != napi_float32_array) {
-    Napi::TypeError::New(env, std::string(name) + " must be a Float32Array").ThrowAsJavaScriptException();
+      type != expected) {
+    Napi::TypeError::New(env, std::string(name) + " must be " + kind).ThrowAsJavaScriptException();
     return false;
   }
-  out->data = static_cast<float*>(data);
+  out->data = static_cast<T*>(data);
   out->length = length;
   return true;
+}
+
+bool GetF32(const Napi::Env& env, const Napi::Value& value, const char* name, F32View* out) {
+  return GetTyped(env, value, name, napi_float32_array, "a Float32Array", out);
+}
+
+bool GetF64(const Napi::Env& env, const Napi::Value& value, const char* name, F64View* out) {
+  return GetTyped(env, value, name, napi_float64_array, "a Float64Array", out);
+}
+
+bool GetI32(const Napi::Env& env, const Napi::Value& value, const char* name, I32View* out) {
+  return GetTyped(env, value, name, napi_int32_array, "an Int32Array", out);
 }
 
 // Non-negative integer argument (offsets, sizes, leading dimensions).
-struct F64View {
-  double* data;
-  size_t length;
-};
-
-bool GetF64(const Napi::Env& env, const Napi::Value& value, const char* name, F64View* out) {
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (!value.IsTypedArray() ||
-      napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-      type != napi_float64_array) {
-    Napi::TypeError::New(env, std::string(name) + " must be a Float64Array").ThrowAsJavaScriptException();
-    return false;
-  }
-  out->data = static_cast<double*>(data);
-  out->length = length;
-  return true;
-}
-
 bool GetIndex(const Napi::Env& env, const Napi::Value& value, const char* name, int64_t* out) {
   double d;
   if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || std::floor(d) != d) {
@@ -460,28 +457,6 @@ void ReluNormalizeRows(const Napi::CallbackInfo& info) {
   ParallelFor(rows, min_rows, [=](int64_t begin, int64_t end) {
     ReluNormalizePart(begin, end, d, a.data, g.data, h.data, target, floor, norms.data, squares.data);
   });
-}
-
-struct I32View {
-  int32_t* data;
-  size_t length;
-};
-
-bool GetI32(const Napi::Env& env, const Napi::Value& value, const char* name, I32View* out) {
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (!value.IsTypedArray() ||
-      napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-      type != napi_int32_array) {
-    Napi::TypeError::New(env, std::string(name) + " must be an Int32Array").ThrowAsJavaScriptException();
-    return false;
-  }
-  out->data = static_cast<int32_t*>(data);
-  out->length = length;
-  return true;
 }
 
 // A convolution's patches of one image (C x H x W from x) into cols: row (c k + i) k + j, column

@@ -118,6 +118,14 @@ function resolveLayers(
 
 /** Fills in defaults and validates, throwing usage errors that name the bad field. */
 export function resolveNetworkConfig(config: NetworkConfig): ResolvedNetworkConfig {
+  return resolveWithLayers(config).config;
+}
+
+/** The resolved configuration and each layer's geometry, computed once. */
+function resolveWithLayers(config: NetworkConfig): {
+  config: ResolvedNetworkConfig;
+  layers: ResolvedLayer[];
+} {
   const sizes = [...config.sizes];
   if (sizes.length < 2 || sizes.some((d) => !Number.isSafeInteger(d) || d < 1)) {
     throw new TopdownUsageError(
@@ -144,15 +152,18 @@ export function resolveNetworkConfig(config: NetworkConfig): ResolvedNetworkConf
   if (resolved[resolved.length - 1]!.kind === 'conv')
     throw new TopdownUsageError('the output layer must be fully connected');
   return {
-    sizes,
-    layers,
-    input,
-    hiddenActivation,
-    outputActivation: parseActivation(config.outputActivation ?? 'softmax', 'output activation'),
-    bias: config.bias ?? false,
-    init: parseWeightInit(config.init ?? 'he_uniform'),
-    dropout,
-    normalization,
+    config: {
+      sizes,
+      layers,
+      input,
+      hiddenActivation,
+      outputActivation: parseActivation(config.outputActivation ?? 'softmax', 'output activation'),
+      bias: config.bias ?? false,
+      init: parseWeightInit(config.init ?? 'he_uniform'),
+      dropout,
+      normalization,
+    },
+    layers: resolved,
   };
 }
 
@@ -170,9 +181,10 @@ export class Network {
   readonly convolutional: boolean;
 
   constructor(config: NetworkConfig, weights: Matrix[], biases: (Matrix | null)[]) {
-    this.config = resolveNetworkConfig(config);
-    const s = this.config.sizes;
-    this.layers = resolveLayers(s, this.config.layers, this.config.input);
+    const { config: resolved, layers } = resolveWithLayers(config);
+    this.config = resolved;
+    const s = resolved.sizes;
+    this.layers = layers;
     this.convolutional = this.layers.some((l) => l.kind === 'conv');
     if (weights.length !== s.length - 1 || biases.length !== s.length - 1) {
       throw new TopdownUsageError(`expected ${s.length - 1} weight matrices and bias entries`);
@@ -195,9 +207,8 @@ export class Network {
    * stored in `memory` (the engine's, for the engine that trains it).
    */
   static create(config: NetworkConfig, rng: Rng, memory: FloatAllocator = HEAP): Network {
-    const resolved = resolveNetworkConfig(config);
+    const { config: resolved, layers } = resolveWithLayers(config);
     const s = resolved.sizes;
-    const layers = resolveLayers(s, resolved.layers, resolved.input);
     const init = rng.derive('weights');
     const weights: Matrix[] = [];
     const biases: (Matrix | null)[] = [];
@@ -247,8 +258,7 @@ export class Network {
 
 /** Each weight layer's kind and geometry for a network description (checked as {@link Network} does). */
 export function networkLayers(config: NetworkConfig): ResolvedLayer[] {
-  const resolved = resolveNetworkConfig(config);
-  return resolveLayers(resolved.sizes, resolved.layers, resolved.input);
+  return resolveWithLayers(config).layers;
 }
 
 /** [rows, cols] of weight layer l: d_{l+1} x d_l, or filters x C k k for a convolution. */
