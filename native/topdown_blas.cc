@@ -319,6 +319,39 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
   SgdSweep(n, w.data + w_off, v.data + v_off, lr, wd);
 }
 
+// The difference of two ReLU activities from their pre-activations: out = a (a > 0) - b (b > 0), each
+// operation one float32 operation as the TypeScript loop's, so the same bits (PEPITA's conv activity
+// difference: two reads and a write of every position, memory-bound, so vectorised and split over threads).
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void ReluDifferencePart(
+    const float* a, const float* b, float* out, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float u = a[i];
+    const float v = b[i];
+    out[i] = u * static_cast<float>(u > 0.0f) - v * static_cast<float>(v > 0.0f);
+  }
+}
+
+// reluDifference(n, a, aOff, b, bOff, out, outOff)
+void ReluDifference(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, a_off, b_off, o_off;
+  F32View a, b, out;
+  if (info.Length() != 7 || !GetIndex(env, info[0], "n", &n) || !GetF32(env, info[1], "a", &a) ||
+      !GetIndex(env, info[2], "aOffset", &a_off) || !GetF32(env, info[3], "b", &b) ||
+      !GetIndex(env, info[4], "bOffset", &b_off) || !GetF32(env, info[5], "out", &out) ||
+      !GetIndex(env, info[6], "outOffset", &o_off)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "reluDifference expects 7 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "a", a, a_off, n) || !CheckVector(env, "b", b, b_off, n) ||
+      !CheckVector(env, "out", out, o_off, n))
+    return;
+  const float* ad = a.data + a_off;
+  const float* bd = b.data + b_off;
+  float* od = out.data + o_off;
+  ParallelFor(n, kParallelElements, [=](int64_t begin, int64_t end) { ReluDifferencePart(ad, bd, od, begin, end); });
+}
+
 // Adam's sweep (torch.optim.Adam) in float32, as PyTorch computes it: g' = g + wd p; m = b1 m + (1 - b1) g';
 // v = b2 v + ((1 - b2) g') g'; p -= (step_size m) / (sqrt(v) inv_bc2_sqrt + eps). Every operation is one
 // correctly rounded float32 operation (no FMA contraction), so the TypeScript sweep, which rounds each step
@@ -532,6 +565,39 @@ void Im2colRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// 2x2 max-pooling of one C x H x W image into out (C x H/2 x W/2) and each maximum's index in argmax: the
+// first maximum in row-by-row order wins, NaN wins. 32-bit indices, row pointers and selects on values held in
+// registers: the form the compiler vectorises (64-bit index arithmetic and loads whose address waited on a
+// comparison made it about 15x slower).
+__attribute__((noinline)) void MaxPool2Image(const float* x, float* out, int32_t* argmax, int32_t C, int32_t H, int32_t W) {
+  const int32_t oh = H / 2;
+  const int32_t ow = W / 2;
+  for (int32_t c = 0; c < C; ++c) {
+    for (int32_t oy = 0; oy < oh; ++oy) {
+      const int32_t row = c * H * W + 2 * oy * W;
+      const float* r0 = x + row;
+      const float* r1 = r0 + W;
+      float* orow = out + (c * oh + oy) * ow;
+      int32_t* arow = argmax + (c * oh + oy) * ow;
+      for (int32_t ox = 0; ox < ow; ++ox) {
+        const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
+        const int32_t k0 = row + 2 * ox;
+        const bool c1 = (v1 > v0) | (v1 != v1);
+        float m = c1 ? v1 : v0;
+        int32_t best = c1 ? k0 + 1 : k0;
+        const bool c2 = (v2 > m) | (v2 != v2);
+        m = c2 ? v2 : m;
+        best = c2 ? k0 + W : best;
+        const bool c3 = (v3 > m) | (v3 != v3);
+        m = c3 ? v3 : m;
+        best = c3 ? k0 + W + 1 : best;
+        orow[ox] = m;
+        arow[ox] = best;
+      }
+    }
+  }
+}
+
 // maxPool2Rows(channels, height, width, n, x, xOff, xStride, out, outOff, outStride, argmax, argOff): PyTorch's
 // MaxPool2d(2) of n image rows (odd edges dropped; the first maximum in row-by-row order wins, NaN wins),
 // each maximum's index within its input row in argmax. Selections only: the TypeScript version's bits.
@@ -568,27 +634,7 @@ void MaxPool2Rows(const Napi::CallbackInfo& info) {
       const float* xs = xd + s * x_stride;
       float* os = od + s * o_stride;
       int32_t* as = ad + s * per;
-      int64_t o = 0;
-      for (int64_t c = 0; c < C; ++c) {
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          const int64_t row = c * H * W + 2 * oy * W;
-          for (int64_t ox = 0; ox < ow; ++ox, ++o) {
-            // branch-free (the comparisons mispredict on half the blocks): the index moves by arithmetic on
-            // the comparisons; the first maximum wins, NaN wins
-            const int64_t k0 = row + 2 * ox;
-            const int64_t k2 = k0 + W;
-            const float v1 = xs[k0 + 1];
-            int64_t best = k0 + static_cast<int64_t>((v1 > xs[k0]) | (v1 != v1));
-            const float v2 = xs[k2];
-            best += static_cast<int64_t>((v2 > xs[best]) | (v2 != v2)) * (k2 - best);
-            const float v3 = xs[k2 + 1];
-            best += static_cast<int64_t>((v3 > xs[best]) | (v3 != v3)) * (k2 + 1 - best);
-            const float m = xs[best];
-            os[o] = m;
-            as[o] = static_cast<int32_t>(best);
-          }
-        }
-      }
+      MaxPool2Image(xs, os, as, static_cast<int32_t>(C), static_cast<int32_t>(H), static_cast<int32_t>(W));
     }
   });
 }
@@ -618,6 +664,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sscal", Napi::Function::New(env, Sscal, "sscal"));
   exports.Set("sger", Napi::Function::New(env, Sger, "sger"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("reluDifference", Napi::Function::New(env, ReluDifference, "reluDifference"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("reluNormalizeRows", Napi::Function::New(env, ReluNormalizeRows, "reluNormalizeRows"));
   exports.Set("im2colRows", Napi::Function::New(env, Im2colRows, "im2colRows"));

@@ -129,6 +129,7 @@ describe('blas engine dispatch', () => {
       sgdUpdate: () => void calls.push('sgdUpdate'),
       adamUpdate: () => void calls.push('adamUpdate'),
       reluNormalizeRows: () => void calls.push('reluNormalizeRows'),
+      reluDifference: () => void calls.push('reluDifference'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
     };
@@ -158,12 +159,15 @@ describe('blas engine dispatch', () => {
     engine.scal(2, short);
     expect(short[0]).toBe(6);
     expect(calls).toEqual([]);
+    engine.reluDifference(short.length, short, 0, short, 0, short, 0);
+    expect(calls).toEqual([]);
     engine.axpy(1, long, long);
     engine.scal(3, long);
     engine.ger(1, long, Float32Array.of(1), new Matrix(SMALL_VECTOR_LENGTH, 1));
-    expect(calls).toEqual(['saxpy', 'sscal', 'sger']);
+    engine.reluDifference(long.length, long, 0, long, 0, long, 0);
+    expect(calls).toEqual(['saxpy', 'sscal', 'sger', 'reluDifference']);
     engine.scal(0, long);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
     expect(long.every((v) => v === 0)).toBe(true);
   });
 

@@ -4,16 +4,15 @@ import { describe, expect, it } from 'vitest';
 
 import type { Engine } from '../src/core/engine-base.js';
 import { JsEngine } from '../src/core/engine.js';
+import { reluDifference } from '../src/core/kernels.js';
 import { Matrix } from '../src/core/matrix.js';
 import { Rng } from '../src/core/rng.js';
-import { createWasmEngine } from '../src/core/wasm-node.js';
 import { Conv2d, MaxPool2, convOutput, type ConvGeometry } from '../src/nn/conv.js';
 
-const wasm = createWasmEngine(2);
-const ENGINES: [string, () => Engine][] = [
-  ['js', () => new JsEngine()],
-  ...('engine' in wasm ? [['wasm', () => wasm.engine] as [string, () => Engine]] : []),
-];
+import { availableEngines } from './helpers.js';
+
+/** blas (its native im2col, pooling and ReLU difference) when the addon is built, wasm, js. */
+const ENGINES: [string, () => Engine][] = availableEngines().map((e) => [e.name, () => e]);
 
 const GEOMETRIES: ConvGeometry[] = [
   { channels: 1, height: 28, width: 28, filters: 4, kernel: 5, stride: 1, padding: 0 }, // the ICML model on MNIST
@@ -250,5 +249,37 @@ describe.each(ENGINES)('2x2 max-pooling on the %s engine', (_, make) => {
         Matrix.zeros(3, conv.outFeatures),
       ),
     ).toThrow("Conv2d: a batch of 3 is larger than the layer's 2");
+  });
+});
+
+describe.each(ENGINES)('the ReLU activity difference on the %s engine', (_, make) => {
+  it("is relu(a) - relu(b) with the loop's bits: signed zeros, NaN, infinities, from offsets", () => {
+    const engine = make();
+    const rng = Rng.fromSeed(11);
+    const n = 5000; // past the native threshold
+    const a = random(rng, 1, n + 3).data;
+    const b = random(rng, 1, n + 5).data;
+    a.set([0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 0, 3], 3);
+    b.set([-0, 0, 1, Infinity, NaN, -1e-45, 1e-45, 0, -3], 5);
+    const got = new Float32Array(n + 2).fill(7);
+    engine.reluDifference(n, a, 3, b, 5, got, 2);
+    const want = new Float32Array(n + 2).fill(7);
+    for (let i = 0; i < n; i++) {
+      const u = a[3 + i]!;
+      const v = b[5 + i]!;
+      want[2 + i] = (u > 0 ? u : u * 0) - (v > 0 ? v : v * 0);
+    }
+    for (let i = 0; i < n + 2; i++) expect(Object.is(got[i], want[i]), `value ${i}`).toBe(true);
+    const short = new Float32Array(n + 2).fill(7);
+    reluDifference(n, a, 3, b, 5, short, 2);
+    expect(Array.from(short)).toEqual(Array.from(got));
+    expect([got[2], got[3], got[4], got[5], got[6], got[7]]).toEqual([
+      0,
+      -0,
+      NaN,
+      NaN,
+      NaN,
+      Math.fround(1e-45),
+    ]);
   });
 });

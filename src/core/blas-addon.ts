@@ -38,6 +38,15 @@ export interface BlasAddon {
     lr: number,
     weightDecay: number,
   ): void;
+  reluDifference(
+    n: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    out: Float32Array,
+    outOff: number,
+  ): void;
   adamUpdate(
     rows: number,
     cols: number,

@@ -177,6 +177,19 @@ export abstract class Engine implements FloatAllocator {
     return kernels.softmaxRows(x, out);
   }
 
+  /** out = relu(a) - relu(b) over n values from each offset (see `kernels.reluDifference`). */
+  reluDifference(
+    n: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    out: Float32Array,
+    outOff: number,
+  ): void {
+    kernels.reluDifference(n, a, aOff, b, bOff, out, outOff);
+  }
+
   /**
    * g = relu(a) and h = g scaled per row (rows x d, contiguous) to length `target`, recording each row's
    * norm and squared norm (see `kernels.reluNormalizeRows`).

@@ -153,6 +153,19 @@ export class BlasEngine extends Engine {
     );
   }
 
+  override reluDifference(
+    n: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    out: Float32Array,
+    outOff: number,
+  ): void {
+    if (n < SMALL_VECTOR_LENGTH) kernels.reluDifference(n, a, aOff, b, bOff, out, outOff);
+    else this.addon.reluDifference(n, a, aOff, b, bOff, out, outOff);
+  }
+
   override reluNormalizeRows(
     a: Float32Array,
     g: Float32Array,

@@ -115,6 +115,26 @@ export function softmaxRows(x: Matrix, out: Matrix = x): Matrix {
 }
 
 /**
+ * The difference of two ReLU activities from their pre-activations, n values from each offset:
+ * out = a (a > 0) - b (b > 0) (NaN stays NaN; -0 stays -0 as relu's a (a > 0) keeps it).
+ */
+export function reluDifference(
+  n: number,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  out: Float32Array,
+  outOff: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const u = a[aOff + i]!;
+    const v = b[bOff + i]!;
+    out[outOff + i] = u * +(u > 0) - v * +(v > 0);
+  }
+}
+
+/**
  * Rows of a relu layer normalised per sample: g = relu(a); squares[r] = sum_j g_rj^2 (float64, in order);
  * norms[r] = sqrt(squares[r]); h = g * target / max(norm, floor) (in float64, then rounded).
  */

@@ -255,12 +255,19 @@ export class MaxPool2 {
       throw new TopdownUsageError(
         `MaxPool2: shapes ${dy.rows}x${dy.cols} -> ${dx.rows}x${dx.cols} do not fit`,
       );
+    // The 2x2 windows do not overlap, so each input takes at most one output's gradient: an assignment
+    // (+ 0, as 0 + g would, turns -0 into +0). Locals keep the loop free of property loads.
+    const x = dx.data;
+    const g = dy.data;
+    const where = this.argmax;
+    const inF = this.inFeatures;
+    const outF = this.outFeatures;
     for (let s = 0; s < b; s++) {
       const di = dx.offset + s * dx.stride;
-      dx.data.fill(0, di, di + this.inFeatures);
+      x.fill(0, di, di + inF);
       const gi = dy.offset + s * dy.stride;
-      for (let o = 0; o < this.outFeatures; o++)
-        dx.data[di + this.argmax[s * this.outFeatures + o]!]! += dy.data[gi + o]!;
+      const ai = s * outF;
+      for (let o = 0; o < outF; o++) x[di + where[ai + o]!] = g[gi + o]! + 0;
     }
   }
 }

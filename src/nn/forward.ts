@@ -175,7 +175,7 @@ export class ForwardState {
    * sweep: a pooled convolution's activations before pooling are taken from the two pre-activations without
    * being stored.
    */
-  activityDifference(other: ForwardState, l: number, out: Matrix): void {
+  activityDifference(engine: Engine, other: ForwardState, l: number, out: Matrix): void {
     const act = this.activated[l];
     const n = this.rows * (act ? act.cols : this.net.width(l + 1));
     const od = out.data;
@@ -188,11 +188,7 @@ export class ForwardState {
     const a = this.pre[l]!.data;
     const b = other.pre[l]!.data;
     if (this.net.activationOf(l) === 'relu') {
-      for (let i = 0; i < n; i++) {
-        const u = a[i]!;
-        const v = b[i]!;
-        od[i] = u * +(u > 0) - v * +(v > 0);
-      }
+      engine.reluDifference(n, a, 0, b, 0, od, 0);
       return;
     }
     const pa = this.activityView(l).data;

@@ -206,7 +206,7 @@ export class PepitaRule implements LearningRule {
       const pre = mode === 'forward' ? clean : mod;
       for (let l = 0; l < L - 1; l++) {
         const diff = this.diffs[l]!.rows(b);
-        clean.activityDifference(mod, l, diff);
+        clean.activityDifference(this.engine, mod, l, diff);
         this.addUpdate(sink, pre, l, 1 / b, diff);
       }
       let top = e;
@@ -366,10 +366,15 @@ export class PepitaRule implements LearningRule {
 function meanSquaredNorm(state: ForwardState, l: number): number {
   const raw = state.unnormalized[l];
   const m = raw ? raw.view(0, 0, state.rows, raw.cols) : state.postView(l);
+  const d = m.data;
+  const cols = m.cols;
   let s = 0;
   for (let i = 0; i < m.rows; i++) {
     const o = m.index(i, 0);
-    for (let j = 0; j < m.cols; j++) s += m.data[o + j]! * m.data[o + j]!;
+    for (let j = 0; j < cols; j++) {
+      const v = d[o + j]!;
+      s += v * v;
+    }
   }
   return m.rows > 0 ? s / m.rows : 0;
 }
