@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chooseOpenBlasCoreType, readCpuInfo } from './cpu.js';
+import type { ReluDifferenceFn } from './kernels.js';
 import type { SgemmFn } from './sgemm-type.js';
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
@@ -38,15 +39,7 @@ export interface BlasAddon {
     lr: number,
     weightDecay: number,
   ): void;
-  reluDifference(
-    n: number,
-    a: Float32Array,
-    aOff: number,
-    b: Float32Array,
-    bOff: number,
-    out: Float32Array,
-    outOff: number,
-  ): void;
+  reluDifference: ReluDifferenceFn;
   adamUpdate(
     rows: number,
     cols: number,

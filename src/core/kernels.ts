@@ -114,11 +114,8 @@ export function softmaxRows(x: Matrix, out: Matrix = x): Matrix {
   return out;
 }
 
-/**
- * The difference of two ReLU activities from their pre-activations, n values from each offset:
- * out = a (a > 0) - b (b > 0) (NaN stays NaN; -0 stays -0 as relu's a (a > 0) keeps it).
- */
-export function reluDifference(
+/** The signature of {@link reluDifference}, shared by the engines and the native addon. */
+export type ReluDifferenceFn = (
   n: number,
   a: Float32Array,
   aOff: number,
@@ -126,13 +123,19 @@ export function reluDifference(
   bOff: number,
   out: Float32Array,
   outOff: number,
-): void {
+) => void;
+
+/**
+ * The difference of two ReLU activities from their pre-activations, n values from each offset:
+ * out = a (a > 0) - b (b > 0) (NaN stays NaN; relu(-0) = -0 * 0 = -0).
+ */
+export const reluDifference: ReluDifferenceFn = (n, a, aOff, b, bOff, out, outOff) => {
   for (let i = 0; i < n; i++) {
     const u = a[aOff + i]!;
     const v = b[bOff + i]!;
     out[outOff + i] = u * +(u > 0) - v * +(v > 0);
   }
-}
+};
 
 /**
  * Rows of a relu layer normalised per sample: g = relu(a); squares[r] = sum_j g_rj^2 (float64, in order);
