@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { gridPoints, parseGrid } from '../src/cli/commands/reproduce.js';
+import { EXIT } from '../src/cli/program.js';
 import { experimentPlan, planJobs } from '../src/experiments/plan.js';
 import type { TrainJob } from '../src/runner/job.js';
 import { listExperiments, loadExperimentFile } from '../src/experiments/experiment.js';
@@ -135,6 +136,29 @@ describe('the runner', () => {
     expect(longer.code, longer.err).toBe(0);
     expect(runs(out)).toHaveLength(4);
     for (const id of runs(out)) expect(runState(join(out, 'runs', id)).epochs).toBe(3);
+    // one cell at another budget would replace the manifest and drop the other cell from the report
+    const subset = topdown([
+      'reproduce',
+      experiment,
+      '--cells',
+      'bp',
+      '--seeds',
+      '1',
+      '--epochs',
+      '3',
+      '--data-dir',
+      data,
+      '--out',
+      out,
+    ]);
+    expect(subset.code).toBe(EXIT.usage);
+    expect(subset.err.trim().split('\n')).toHaveLength(1);
+    expect(subset.err).toMatch(
+      /holds 2 cells at 2 seeds x 3 epochs on a data subset; this run's budget \(1 seed x 3 epochs on a data subset\) would replace it and drop 1 of them.*keep --seeds 2 --epochs 3/,
+    );
+    const kept = JSON.parse(topdown(['report', out, '--json']).out).cells;
+    expect(kept.map((c: { cell: string }) => c.cell)).toEqual(['pepita', 'bp']);
+    expect(runs(out)).toHaveLength(4);
   });
 
   it('Ctrl-C stops every run with a checkpoint (exit 130); running again resumes them bit for bit', async () => {

@@ -105,6 +105,29 @@ export function writeManifest(out: string, manifest: Manifest, order?: readonly 
   writeAtomic(file, JSON.stringify(merged, null, 2) + '\n');
 }
 
+/**
+ * Why writing `manifest` would lose results from the report, or null: a manifest already there at another
+ * budget that holds cells this one lacks (writing would replace it, and those cells' runs would drop out of
+ * the report although their folders stay).
+ */
+export function manifestConflict(out: string, manifest: Manifest): string | null {
+  const file = join(out, 'experiments', `${manifest.experiment}.json`);
+  const previous = readManifestFile(file);
+  if (!previous || sameBudget(previous.budget, manifest.budget)) return null;
+  const ids = new Set(manifest.cells.map((c) => c.id));
+  const dropped = previous.cells.filter((c) => !ids.has(c.id)).length;
+  if (dropped === 0) return null;
+  const budget = (b: Manifest['budget']) =>
+    `${b.seeds} seed${b.seeds === 1 ? '' : 's'} x ${b.epochs} epochs` +
+    (b.trainSubset !== null || b.testSubset !== null ? ' on a data subset' : '');
+  return (
+    `${file} holds ${previous.cells.length} cells at ${budget(previous.budget)}; this run's budget ` +
+    `(${budget(manifest.budget)}) would replace it and drop ${dropped} of them from the report: keep ` +
+    `--seeds ${previous.budget.seeds} --epochs ${previous.budget.epochs} (fewer workers run the seeds in ` +
+    `order), or report these runs apart with --name`
+  );
+}
+
 function sameBudget(a: Manifest['budget'], b: Manifest['budget']): boolean {
   return (
     a.seeds === b.seeds &&

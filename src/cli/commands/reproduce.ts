@@ -14,7 +14,7 @@ import { jobDone, LocalRunner, type RunnerProgress } from '../../runner/local.js
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
 import { readConfigFile } from '../../train/config-file.js';
 import { resolveMergedConfig } from '../../train/config.js';
-import { experimentManifest, writeManifest } from '../../reports/manifest.js';
+import { experimentManifest, manifestConflict, writeManifest } from '../../reports/manifest.js';
 import { asArgParser } from '../engine-flags.js';
 import { queueOption, runOnQueue } from './queue.js';
 import type { CliIO } from '../io.js';
@@ -160,12 +160,11 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   const experiment = findExperiment(name);
   const cells = cellList(experiment, flags.cells);
   const plan = experimentPlan(experiment, flags, cells);
-  const manifest = experimentManifest(experiment, flags, plan);
-  writeManifest(
-    resolvePath(flags.out),
-    flags.name ? { ...manifest, experiment: flags.name } : manifest,
-    cellIds(experiment),
-  );
+  const named = experimentManifest(experiment, flags, plan);
+  const manifest = flags.name ? { ...named, experiment: flags.name } : named;
+  const conflict = manifestConflict(resolvePath(flags.out), manifest);
+  if (conflict) throw new TopdownUsageError(conflict);
+  writeManifest(resolvePath(flags.out), manifest, cellIds(experiment));
   await runJobs(dedupe(planJobs(plan)), flags, io);
 }
 
