@@ -568,7 +568,8 @@ void Im2colRows(const Napi::CallbackInfo& info) {
 // 2x2 max-pooling of one C x H x W image into out (C x H/2 x W/2) and each maximum's index in argmax: the
 // first maximum in row-by-row order wins, NaN wins. 32-bit indices, row pointers and selects on values held in
 // registers: the form the compiler vectorises (64-bit index arithmetic and loads whose address waited on a
-// comparison made it about 15x slower).
+// comparison made it about 15x slower). noinline: inlined into MaxPool2Rows, GCC turned the selects back into
+// branches and did not vectorise.
 __attribute__((noinline)) void MaxPool2Image(const float* x, float* out, int32_t* argmax, int32_t C, int32_t H, int32_t W) {
   const int32_t oh = H / 2;
   const int32_t ow = W / 2;
