@@ -5,7 +5,7 @@
  * directory alone, on any machine, while runs are still going.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { ensureFolder, writeAtomic } from '../core/files.js';
 import { TopdownUsageError } from '../core/errors.js';
@@ -88,9 +88,8 @@ export function experimentManifest(
  * cells) when given; one with another budget is replaced.
  */
 export function writeManifest(out: string, manifest: Manifest, order?: readonly string[]): void {
-  const dir = join(out, 'experiments');
-  ensureFolder(dir);
-  const file = join(dir, `${manifest.experiment}.json`);
+  const file = manifestFile(out, manifest.experiment);
+  ensureFolder(dirname(file));
   let merged = manifest;
   const previous = readManifestFile(file);
   if (previous && sameBudget(previous.budget, manifest.budget)) {
@@ -111,7 +110,7 @@ export function writeManifest(out: string, manifest: Manifest, order?: readonly 
  * the report although their folders stay).
  */
 export function manifestConflict(out: string, manifest: Manifest): string | null {
-  const file = join(out, 'experiments', `${manifest.experiment}.json`);
+  const file = manifestFile(out, manifest.experiment);
   const previous = readManifestFile(file);
   if (!previous || sameBudget(previous.budget, manifest.budget)) return null;
   const ids = new Set(manifest.cells.map((c) => c.id));
@@ -126,6 +125,11 @@ export function manifestConflict(out: string, manifest: Manifest): string | null
     `--seeds ${previous.budget.seeds} --epochs ${previous.budget.epochs} (fewer workers run the seeds in ` +
     `order), or report these runs apart with --name`
   );
+}
+
+/** Where an experiment's manifest lives in a results directory. */
+function manifestFile(out: string, experiment: string): string {
+  return join(out, 'experiments', `${experiment}.json`);
 }
 
 function sameBudget(a: Manifest['budget'], b: Manifest['budget']): boolean {
