@@ -78,6 +78,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
+    if args.epochs < 1:
+        p.error("--epochs must be at least 1")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
 
