@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { pathInside } from '../core/untrusted.js';
 import { jobUnits, type Job, type TheoryJob, type TrainJob } from './job.js';
 
 /** The environment variable through which a child learns its runner's pid. */
@@ -53,9 +54,9 @@ export function runState(folder: string): RunState {
   return { epochs, testAcc, hasCheckpoint: existsSync(join(folder, 'checkpoint.bin')), exists: true };
 }
 
-/** The folder of a job's run. */
+/** The folder of a job's run: `<out>/runs/<id>`; an id that is not one folder name is refused in one line. */
 export function runFolder(out: string, job: Job): string {
-  return join(out, 'runs', job.id);
+  return pathInside(join(out, 'runs'), job.id, 'run id');
 }
 
 /** The file whose presence marks a theory run as done (written last). */
@@ -117,7 +118,12 @@ export class RunExecutor {
   /** Makes (or finishes) one run. */
   async execute(job: Job): Promise<Attempt> {
     const { out } = this.options;
-    const folder = runFolder(out, job);
+    let folder: string;
+    try {
+      folder = runFolder(out, job);
+    } catch (error) {
+      return { status: 'failed', error: (error as Error).message, retryable: false };
+    }
     const done = (): Attempt => {
       const s = runState(folder);
       return { status: 'done', testAcc: s.testAcc, epochs: s.epochs };
@@ -138,7 +144,7 @@ export class RunExecutor {
   private jobFile(job: Job, content: unknown): string {
     const jobs = join(this.options.out, '.jobs');
     mkdirSync(jobs, { recursive: true });
-    const file = join(jobs, `${job.id}.json`);
+    const file = pathInside(jobs, job.id, 'run id', '.json');
     writeFileSync(file, JSON.stringify(content, null, 2) + '\n');
     return file;
   }

@@ -68,7 +68,7 @@ export function theoryJobFor(
 ): TheoryJob {
   return {
     kind: 'theory',
-    id: hashOf({ theory: problem, rules: [...rules].sort(), seeds }),
+    id: theoryRunId(problem, rules, seeds),
     problem,
     rules: [...rules],
     seeds,
@@ -76,6 +76,14 @@ export function theoryJobFor(
     seed: problem.seed,
   };
 }
+
+/** The identity of a theory run: the problem, the rules (in any order) and the simulations per rule. */
+export function theoryRunId(problem: TheoryProblem, rules: readonly TheoryRule[], seeds: number): string {
+  return hashOf({ theory: problem, rules: [...rules].sort(), seeds });
+}
+
+/** What every run id looks like: 16 lower-case hex digits (so one is always a plain folder name). */
+export const RUN_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 /** How much work a job is, in the units of the progress display: epochs for training, 1 for theory. */
 export function jobUnits(job: Job): number {

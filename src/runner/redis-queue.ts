@@ -6,21 +6,14 @@
  * from its checkpoint.
  */
 import { Queue, type Job as BullJob, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import type { Job } from './job.js';
+import { PROTOCOL, type QueuedRun } from './payload.js';
 import type { JobOutcome, JobSource, QueueStatus } from './queue.js';
-import { bullConnection, KEY_PREFIX, QUEUE_NAME, type QueueAddress } from './redis.js';
+import { KEY_PREFIX, QUEUE_NAME, queueConnection, type QueueAddress } from './redis.js';
 
-/** Changes when the payload of a queued run changes shape. */
-export const PROTOCOL = 1;
-
-/** What a queued run carries. */
-export interface QueuedRun {
-  job: Job;
-  /** The enqueuer's topdown version: a worker of another version does not make the run. */
-  topdown: string;
-  protocol: number;
-}
+export { PROTOCOL, type QueuedRun } from './payload.js';
 
 /** What a worker reports back for a finished run. */
 export interface RunSummary {
@@ -66,19 +59,59 @@ export interface RunQueue {
   drain(delayed?: boolean): Promise<void>;
   retryJobs(opts: { state?: 'failed' | 'completed'; count?: number }): Promise<void>;
   close(): Promise<void>;
+  /** Connection errors (the commands that fail also reject). */
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Enqueuers that follow their runs (`reproduce|sweep --queue`) say so with a heartbeat: a key that expires
+ * unless renewed, listed in a set. A worker started with `--until-empty` does not stop while one is alive,
+ * since a follower puts back the runs a restarted Redis lost.
+ */
+const FOLLOWERS = `${KEY_PREFIX}:followers`;
+const FOLLOWER_TTL_MS = 5000;
+
+/** Says that `who` (host:pid) is following runs on the queue, for the next few seconds. */
+export async function beatFollower(client: Redis, who: string): Promise<void> {
+  await client.multi().set(`${FOLLOWERS}:${who}`, '1', 'PX', FOLLOWER_TTL_MS).sadd(FOLLOWERS, who).exec();
+}
+
+/** Says that `who` has stopped following. */
+export async function endFollower(client: Redis, who: string): Promise<void> {
+  await client.multi().del(`${FOLLOWERS}:${who}`).srem(FOLLOWERS, who).exec();
+}
+
+/** How many enqueuers are following runs now (those whose heartbeat stopped are forgotten). */
+export async function liveFollowers(client: Redis): Promise<number> {
+  let live = 0;
+  for (const who of await client.smembers(FOLLOWERS)) {
+    if (await client.exists(`${FOLLOWERS}:${who}`)) live++;
+    else await client.srem(FOLLOWERS, who);
+  }
+  return live;
 }
 
 /** The BullMQ queue of topdown's runs at `address`. */
 export function openQueue(address: QueueAddress): RunQueue {
   return new Queue(QUEUE_NAME, {
-    connection: bullConnection(address),
+    connection: queueConnection(address),
     prefix: KEY_PREFIX,
   }) as unknown as RunQueue;
+}
+
+/** A plain Redis connection to the queue's server, for the keys topdown keeps beside BullMQ's (the followers). */
+export function openClient(address: QueueAddress): Redis {
+  const client = new Redis(queueConnection(address) as RedisOptions);
+  // connection trouble shows as the commands that fail (each has a timeout), not as unhandled events
+  client.on('error', () => {});
+  return client;
 }
 
 /** An enqueuer's view of its runs on the queue. */
 export class RedisJobQueue implements JobSource {
   readonly queue: RunQueue;
+  /** For the follower's heartbeat. */
+  readonly client: Redis;
   private readonly mine = new Map<string, Job>();
   private readonly ended = new Map<string, { job: Job; outcome: JobOutcome }>();
 
@@ -87,6 +120,7 @@ export class RedisJobQueue implements JobSource {
     private readonly version: string,
   ) {
     this.queue = openQueue(address);
+    this.client = openClient(address);
   }
 
   /** Puts runs on the queue; those already there (waiting, running or finished) are not added again. */
@@ -153,7 +187,8 @@ export class RedisJobQueue implements JobSource {
     return [...this.ended.values()];
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    this.client.disconnect();
+    await this.queue.close();
   }
 }

@@ -41,6 +41,9 @@ export function parseQueueUrl(text: string): QueueAddress {
     );
   }
   const db = dbText === '' ? 0 : Number(dbText);
+  if (db > 2 ** 31 - 1) {
+    throw new TopdownUsageError(`--queue "${text}": database ${dbText} is out of range`);
+  }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const options: RedisOptions = {
     host,
@@ -74,15 +77,24 @@ export function describeRedisError(address: QueueAddress, error: unknown): strin
   return `${where}: ${message.split('\n')[0]}`;
 }
 
+/** How long any one Redis command may go unanswered before it fails (BullMQ's blocking waits are at most 10 s). */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
 /**
- * Checks that the queue's Redis answers, with these credentials, and is recent enough for BullMQ (5 or
- * later); resolves with its version, or throws one line (exit 3: the queue is unavailable).
+ * Checks that the queue's Redis answers, with these credentials, has the database the URL names (checked by
+ * `SELECT` before anything else is done there), and is recent enough for BullMQ (5 or later); resolves with
+ * its version, or throws one line: exit 2 for a database that is not there, exit 3 (unavailable) otherwise.
+ * A server that accepts the connection and never answers fails after `timeoutMs` like one that is not there.
  */
 export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promise<string> {
+  const db = address.options.db ?? 0;
   const client = new Redis({
     ...address.options,
+    // selected by hand below, so that a database that is not there is an error, not database 0
+    db: 0,
     lazyConnect: true,
     connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
@@ -90,33 +102,71 @@ export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promi
   // the socket's own error (ECONNREFUSED, ENOTFOUND, ...) arrives here; the promise only says "closed"
   let socketError: unknown = null;
   client.on('error', (error) => (socketError = error));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), timeoutMs + 1000);
+  });
   try {
-    await client.connect();
-    await client.ping();
-    const info = await client.info('server');
-    const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
-    if (Number(version.split('.')[0]) < 5) {
-      throw new TopdownUnavailableError(
-        `Redis at ${address.display} is version ${version}; the queue needs Redis 5 or later`,
-      );
-    }
-    return version;
+    return await Promise.race([deadline, checkOn(client, address, db)]);
   } catch (error) {
-    if (error instanceof TopdownUnavailableError) throw error;
+    if (error instanceof TopdownUnavailableError || error instanceof TopdownUsageError) throw error;
     const closed = /Connection is closed/.test(String((error as Error)?.message));
     throw new TopdownUnavailableError(
       describeRedisError(address, closed && socketError ? socketError : error),
     );
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }
 
-/** Connection options for BullMQ's own connections (which retry for ever while Redis is away). */
+async function checkOn(client: Redis, address: QueueAddress, db: number): Promise<string> {
+  await client.connect();
+  if (db !== 0) {
+    try {
+      await client.select(db);
+    } catch (error) {
+      const message = String((error as Error)?.message ?? error);
+      if (!/DB index is out of range|invalid DB index|ERR/i.test(message)) throw error;
+      const count = await client
+        .config('GET', 'databases')
+        .then((r) => Number((r as string[])[1]))
+        .catch(() => NaN);
+      const has = Number.isFinite(count) ? ` (it has databases 0 to ${count - 1})` : '';
+      throw new TopdownUsageError(
+        `--queue ${address.display}: Redis has no database ${db}${has}; nothing was done there`,
+      );
+    }
+  }
+  await client.ping();
+  const info = await client.info('server');
+  const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
+  if (Number(version.split('.')[0]) < 5) {
+    throw new TopdownUnavailableError(
+      `Redis at ${address.display} is version ${version}; the queue needs Redis 5 or later`,
+    );
+  }
+  return version;
+}
+
+/**
+ * Connection options for a BullMQ worker's connections: they retry for ever while Redis is away (running
+ * runs go on), and every command fails after {@link COMMAND_TIMEOUT_MS} without an answer.
+ */
 export function bullConnection(address: QueueAddress): ConnectionOptions {
   return {
     ...address.options,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(200 * times, 2000),
   } as ConnectionOptions;
+}
+
+/**
+ * Connection options for the queue as enqueuers and `topdown queue` use it (no blocking commands): every
+ * command fails after `timeoutMs` without an answer, so a server that stops answering is an error, not a
+ * command that waits for ever.
+ */
+export function queueConnection(address: QueueAddress, timeoutMs = 10_000): ConnectionOptions {
+  return { ...bullConnection(address), commandTimeout: timeoutMs } as ConnectionOptions;
 }

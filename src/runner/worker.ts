@@ -9,9 +9,11 @@ import { hostname } from 'node:os';
 
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 
+import { printable, quoted } from '../core/untrusted.js';
 import { RunExecutor, type ExecutorOptions } from './executor.js';
 import type { Job } from './job.js';
-import { PROTOCOL, type QueuedRun, type RunSummary } from './redis-queue.js';
+import { parseQueuedRun, payloadVersion, PROTOCOL, type QueuedRun } from './payload.js';
+import { queueJobId, type RunSummary } from './redis-queue.js';
 import { bullConnection, describeRedisError, KEY_PREFIX, QUEUE_NAME, type QueueAddress } from './redis.js';
 
 export interface WorkerOptions extends ExecutorOptions {
@@ -69,13 +71,28 @@ export class QueueWorker {
   }
 
   private async process(bull: BullJob<QueuedRun, RunSummary>, token?: string): Promise<RunSummary> {
-    const { job, topdown, protocol } = bull.data;
-    if (topdown !== this.options.version || protocol !== PROTOCOL) {
+    const source = `queued run ${printable(String(bull.id))}`;
+    const version = payloadVersion(bull.data);
+    if (version && (version.topdown !== this.options.version || version.protocol !== PROTOCOL)) {
       // leave it for a worker of the right version, and stop taking runs
-      this.mismatch = `run ${job.label} was enqueued by topdown ${topdown}, this worker is topdown ${this.options.version}: run the same version on every machine (the run stays on the queue)`;
+      this.mismatch = `run ${quoted(version.label)} was enqueued by topdown ${quoted(version.topdown)}, this worker is topdown ${this.options.version}: run the same version on every machine (the run stays on the queue)`;
       await bull.moveToDelayed(Date.now() + 5000, token);
       void this.stop();
       throw new DelayedError();
+    }
+    let job: Job;
+    try {
+      job = parseQueuedRun(bull.data, source).job;
+      if (String(bull.id) !== queueJobId(job)) {
+        throw new Error(
+          `${source}: its queue id is not ${queueJobId(job)}, the id of its run and epochs: the payload was edited`,
+        );
+      }
+    } catch (error) {
+      // nothing is made of a payload that fails its checks: the run fails for good, with the reason
+      const line = (error as Error).message;
+      this.options.onNotice?.(`refused ${line}`);
+      throw new UnrecoverableError(`refused: ${line}`);
     }
     if (this.executor.stopped) {
       await bull.moveToWait(token);

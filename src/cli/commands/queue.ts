@@ -3,17 +3,26 @@
  * {@link runOnQueue}), `topdown worker --queue URL` (take runs on any machine) and `topdown queue
  * status|cancel|retry --queue URL`.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Command } from 'commander';
 
-import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
+import { TopdownInterruptedError, TopdownUnavailableError, TopdownUsageError } from '../../core/errors.js';
+import { printable } from '../../core/untrusted.js';
 import { unitsDone } from '../../runner/executor.js';
 import { jobUnits, type Job } from '../../runner/job.js';
-import type { JobOutcome } from '../../runner/queue.js';
-import { openQueue, RedisJobQueue, type RunJob } from '../../runner/redis-queue.js';
+import type { JobOutcome, QueueStatus } from '../../runner/queue.js';
+import {
+  beatFollower,
+  endFollower,
+  liveFollowers,
+  openClient,
+  openQueue,
+  RedisJobQueue,
+  type RunJob,
+} from '../../runner/redis-queue.js';
 import { checkRedis, describeRedisError, parseQueueUrl, type QueueAddress } from '../../runner/redis.js';
 import { QueueWorker, VersionMismatch } from '../../runner/worker.js';
 import type { CliIO } from '../io.js';
@@ -66,7 +75,7 @@ export async function runOnQueue(
   const out = resolvePath(flags.out);
   const queue = new RedisJobQueue(address, packageVersion());
   let lost = false;
-  (queue.queue as unknown as NodeJS.EventEmitter).on('error', (error: unknown) => {
+  queue.queue.on('error', (error: unknown) => {
     if (lost) return;
     lost = true;
     io.err(
@@ -74,6 +83,7 @@ export async function runOnQueue(
     );
   });
   const live = io.errIsTTY;
+  const follower = `${hostname()}:${process.pid}`;
   let stopRequested = false;
   let wake: () => void = () => {};
   try {
@@ -91,7 +101,8 @@ export async function runOnQueue(
         wake();
       },
       async () => {
-        for (;;) {
+        const poll = async (): Promise<QueueStatus> => {
+          await beatFollower(queue.client, follower);
           const restored = await queue.restoreMissing();
           if (lost) {
             lost = false;
@@ -107,6 +118,24 @@ export async function runOnQueue(
             if (reported.has(job.id)) continue;
             reported.add(job.id);
             io.err(`${live ? '\r\x1b[K' : ''}${hooks.describe(job, outcome)}\n`);
+          }
+          return status;
+        };
+        for (;;) {
+          let status: QueueStatus;
+          try {
+            status = await poll();
+          } catch (error) {
+            // a command that failed or went unanswered: Redis is away; the runs go on, and so does following
+            if (!lost) {
+              lost = true;
+              io.err(
+                `\ntopdown: ${describeRedisError(address, error)}; waiting for it to come back (the runs go on)\n`,
+              );
+            }
+            await sleep(1000);
+            if (stopRequested) break;
+            continue;
           }
           if (status.done + status.failed >= jobs.length) break;
           if (live) {
@@ -146,6 +175,7 @@ export async function runOnQueue(
       );
     }
   } finally {
+    await endFollower(queue.client, follower).catch(() => {});
     await queue.close().catch(() => {});
   }
 }
@@ -173,9 +203,9 @@ async function runWorker(flags: WorkerFlags, io: CliIO): Promise<void> {
     concurrency: flags.concurrency,
     lockMs: Math.round(flags.lockSeconds * 1000),
     version: packageVersion(),
-    onStart: (job) => io.err(`took ${job.label} (run ${job.id})\n`),
-    onEnd: (job, result) => io.err(`${job.label}: ${result}\n`),
-    onNotice: (line) => io.err(`topdown: ${line}\n`),
+    onStart: (job) => io.err(`took ${printable(job.label)} (run ${job.id})\n`),
+    onEnd: (job, result) => io.err(`${printable(job.label)}: ${printable(result)}\n`),
+    onNotice: (line) => io.err(`topdown: ${printable(line)}\n`),
   });
   io.err(
     `worker ${process.pid}: taking runs from ${address.display}, ${flags.concurrency} at a time with ${threads} thread${threads === 1 ? '' : 's'} each; results in ${out}/runs; Ctrl-C to stop\n`,
@@ -208,42 +238,63 @@ async function runWorker(flags: WorkerFlags, io: CliIO): Promise<void> {
 const FIRST_RUN_GRACE_MS = 15_000;
 
 /**
- * With --until-empty: stops the worker once the queue has nothing waiting, delayed or running, after it has
- * seen runs there (or, if it never does, after a grace period: workers are often started before the runs
- * are enqueued).
+ * Checks, a second apart, that the queue must look empty with no follower alive before a worker started with
+ * --until-empty stops: a follower renews its heartbeat every second, so an empty queue that a follower is
+ * about to refill (a restarted Redis lost its runs) is never taken for done.
+ */
+const EMPTY_CHECKS = 3;
+
+/**
+ * With --until-empty: stops the worker once the queue has nothing waiting, delayed or running and no
+ * enqueuer is following its runs (`reproduce|sweep --queue`, which puts back the runs a restarted Redis
+ * lost), after it has seen runs there (or, if it never does, after a grace period: workers are often started
+ * before the runs are enqueued).
  */
 function watchUntilEmpty(address: QueueAddress, stop: () => void): { stop: () => void } {
   const queue = openQueue(address);
+  queue.on('error', () => {}); // the worker reports connection trouble
+  const client = openClient(address);
   const started = Date.now();
   let running = true;
   let sawRuns = false;
+  let emptyChecks = 0;
   void (async () => {
     while (running) {
       await sleep(1000);
       if (!running) break;
       try {
         const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-        const empty = Object.values(c).every((n) => n === 0);
-        if (!empty) sawRuns = true;
-        else if (sawRuns || Date.now() - started > FIRST_RUN_GRACE_MS) {
+        const empty = Object.values(c).every((n) => n === 0) && (await liveFollowers(client)) === 0;
+        if (!empty) {
+          sawRuns = true;
+          emptyChecks = 0;
+        } else if (++emptyChecks >= EMPTY_CHECKS && (sawRuns || Date.now() - started > FIRST_RUN_GRACE_MS)) {
           stop();
           break;
         }
       } catch {
         // the worker reports connection trouble
+        emptyChecks = 0;
       }
     }
+    client.disconnect();
     await queue.close().catch(() => {});
   })();
   return { stop: () => (running = false) };
 }
 
-const label = (j: RunJob): string => j.data?.job?.label ?? String(j.name);
+/** A run's label as the queue holds it (untrusted: anything may have been written there). */
+const label = (j: RunJob): string => {
+  const l: unknown = (j.data as { job?: { label?: unknown } } | null)?.job?.label;
+  return typeof l === 'string' ? l : String(j.name);
+};
 
 async function queueCommand(action: string, flags: { queue: string; json?: boolean }, io: CliIO) {
   const address = parseQueueUrl(flags.queue);
   await checkRedis(address);
   const queue = openQueue(address);
+  // a connection lost after the check shows as the command that fails (each has a timeout): one line, exit 3
+  queue.on('error', () => {});
   try {
     const counts = await queue.getJobCounts(
       'waiting',
@@ -279,9 +330,12 @@ async function queueCommand(action: string, flags: { queue: string; json?: boole
       io.out(
         `${address.display}: ${status.waiting} waiting, ${status.delayed} delayed, ${status.running} running, ${status.done} done, ${status.failed} failed\n`,
       );
-      for (const r of status.runs_running) io.out(`running: ${r.label} (${r.id})\n`);
-      for (const r of status.runs_failed)
-        io.out(`failed: ${r.label} (${r.id}) after ${r.attempts} attempt(s): ${r.error}\n`);
+      for (const r of status.runs_running) io.out(`running: ${printable(r.label)} (${printable(r.id)})\n`);
+      for (const r of status.runs_failed) {
+        io.out(
+          `failed: ${printable(r.label)} (${printable(r.id)}) after ${r.attempts} attempt(s): ${printable(r.error)}\n`,
+        );
+      }
       return;
     }
     if (action === 'cancel') {
@@ -293,6 +347,9 @@ async function queueCommand(action: string, flags: { queue: string; json?: boole
     }
     await queue.retryJobs({ state: 'failed' });
     io.out(`put ${counts.failed ?? 0} failed run(s) back on ${address.display}\n`);
+  } catch (error) {
+    if (error instanceof TopdownUsageError) throw error;
+    throw new TopdownUnavailableError(describeRedisError(address, error));
   } finally {
     await queue.close().catch(() => {});
   }
@@ -326,7 +383,7 @@ export function registerQueueCommands(program: Command, io: CliIO): void {
     )
     .option(
       '--until-empty',
-      'stop once nothing is waiting or running on the queue (after its first runs, or 15 s without any)',
+      'stop once nothing is waiting or running on the queue and no enqueuer is following its runs (after its first runs, or 15 s without any)',
     )
     .action((flags: WorkerFlags) => runWorker(flags, io));
 
