@@ -196,7 +196,7 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       edit(4, (j) => payload({ ...j, id: finished.id, kind: 'bogus' }), /job\.kind/);
       edit(
         5,
-        (j) =>
+        () =>
           `{"job":{"kind":"train","id":"${finished.id}","label":"x","seed":0,"config":{"__proto__":{"epochs":1}}},"topdown":"${packageVersion()}","protocol":${PROTOCOL}}`,
         /__proto__/,
       );
@@ -225,10 +225,9 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
         '1',
         '--until-empty',
       ]);
-      if (process.env.SHOW) console.log(worker.err);
       expect(worker.code, worker.err).toBe(0);
       // nothing raw reaches the terminal
-      expect(worker.err).not.toMatch(/\u001b/);
+      expect(worker.err).not.toContain('\u001b');
       expect(worker.err).toContain('honest \\x1b[31mred\\x1b[0m\\nforged line');
       const refusals = worker.err.split('\n').filter((l) => l.startsWith('topdown: refused'));
       expect(refusals).toHaveLength(edits.length);
@@ -254,10 +253,9 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
 
       // queue status shows them failed, with the reason, labels escaped
       const status = await topdown(['queue', 'status', '--queue', redis.url]);
-      if (process.env.SHOW) console.log(status.out);
       expect(status.code, status.err).toBe(0);
       expect(status.out).toMatch(new RegExp(`1 done, ${edits.length} failed`));
-      expect(status.out).not.toMatch(/\u001b/);
+      expect(status.out).not.toContain('\u001b');
       expect(status.out).toContain('evil\\x1b[2J\\nforged: test 100.00%');
       expect(status.out.split('\n').filter((l) => l.startsWith('failed:'))).toHaveLength(edits.length);
       expect(status.out).toMatch(/refused: queued run .*job\.id "\.\.\/x": must be 16 hex digits/);

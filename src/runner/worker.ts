@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 
-import { printable, quoted } from '../core/untrusted.js';
+import { printable } from '../core/untrusted.js';
 import { RunExecutor, type ExecutorOptions } from './executor.js';
 import type { Job } from './job.js';
 import { parseQueuedRun, payloadVersion, PROTOCOL, type QueuedRun } from './payload.js';
@@ -75,7 +75,7 @@ export class QueueWorker {
     const version = payloadVersion(bull.data);
     if (version && (version.topdown !== this.options.version || version.protocol !== PROTOCOL)) {
       // leave it for a worker of the right version, and stop taking runs
-      this.mismatch = `run ${quoted(version.label)} was enqueued by topdown ${quoted(version.topdown)}, this worker is topdown ${this.options.version}: run the same version on every machine (the run stays on the queue)`;
+      this.mismatch = `run ${printable(version.label)} was enqueued by topdown ${printable(version.topdown)}, this worker is topdown ${this.options.version}: run the same version on every machine (the run stays on the queue)`;
       await bull.moveToDelayed(Date.now() + 5000, token);
       void this.stop();
       throw new DelayedError();
