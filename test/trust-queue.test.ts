@@ -208,6 +208,12 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
         (j) => payload({ ...j, id: '../x', label: 'evil\u001b[2J\nforged: test 100.00%' }),
         /must be 16 hex digits/,
       );
+      // not JSON at all: BullMQ cannot read it; the worker must refuse it, not take it for a lost connection
+      edit(
+        10,
+        () => '{"job": {"kind": "tr',
+        /the payload is a string \("\{"job": \{"kind": "tr": not JSON\?\), not a queued run/,
+      );
       for (const e of edits) await enqueueEdited(e.job, e.data);
       // and one honest run whose label carries escape sequences and a line break
       const honest = jobFor(configOf(0.03), 0, 'honest \u001b[31mred\u001b[0m\nforged line');

@@ -311,6 +311,33 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the browser app, served 
     await page.close();
   });
 
+  it("holds a link's theory values to the sliders: the tab stays responsive", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // D = 10^9 once sampled a 10^9-wide teacher on the page's thread, and the tab froze
+    await page.goto(`${url}?tab=theory&theory-D=1e9&theory-tMax=1e15`);
+    await expect
+      .poll(() => page.textContent('#theory-status'), { timeout: 60_000 })
+      .toMatch(/ODEs of|simulating/);
+    expect(await page.inputValue('#theory-D')).toBe('1000');
+    expect(await page.textContent('output[for="theory-D"]')).toBe('1000');
+    expect(await page.inputValue('#theory-tMax')).toBe('4000');
+    expect(await page.textContent('#url-notice')).toContain(
+      'theory-D=1e9 is outside the slider (50 to 1000): 1000 used',
+    );
+    expect(page.url()).toContain('theory-D=1000&theory-tMax=4000');
+    // the page answers at once, and its controls work
+    const started = Date.now();
+    await page.evaluate(() => 1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await page.focus('#theory-D');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => page.textContent('output[for="theory-D"]')).toBe('950');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('stops on Ctrl-C', async () => {
     const child = spawn(process.execPath, [CLI, 'web', '--data-dir', dataDir, '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],

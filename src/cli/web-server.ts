@@ -4,10 +4,12 @@
  * engine can run threads on a shared memory). Only the files the index lists are served from the data folder.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 import { basename, extname, join, normalize, relative, sep } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
+import { pathInside, quoted } from '../core/untrusted.js';
 import { DATASET_NAMES, DATASETS, type DatasetName } from '../data/datasets.js';
 import { locateDataset } from '../data/paths.js';
 
@@ -79,6 +81,39 @@ export interface WebServerOptions {
   host: string;
 }
 
+/**
+ * Whether `host` names this machine's loopback interface: `localhost`, an IPv4 address in 127.0.0.0/8 (four
+ * decimal octets of 0 to 255) or the IPv6 loopback `::1` (in any of its spellings).
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  if (isIPv4(host)) return host.split('.')[0] === '127';
+  if (!isIPv6(host)) return false;
+  try {
+    return new URL(`http://[${host}]/`).hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a request's `Host:` header names this server: a loopback name or address with the port it listens
+ * on. A page of another site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends its own name,
+ * and is refused.
+ */
+export function allowedHostHeader(header: string | undefined, port: number): boolean {
+  if (!header) return false;
+  let url: URL;
+  try {
+    url = new URL(`http://${header}/`);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return false;
+  const name = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return isLoopbackHost(name) && Number(url.port || 80) === port;
+}
+
 /** Starts the server; resolves with it and its URL once it listens. */
 export async function startWebServer(
   options: WebServerOptions,
@@ -90,6 +125,13 @@ export async function startWebServer(
       res.writeHead(status, { ...HEADERS, 'Content-Type': type });
       res.end(body);
     };
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    if (!allowedHostHeader(req.headers.host, port))
+      return send(
+        403,
+        `host ${quoted(req.headers.host ?? '')} refused: topdown web answers only to localhost:${port}, 127.x.x.x:${port} or [::1]:${port}\n`,
+      );
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
     let path: string;
     try {
@@ -101,14 +143,15 @@ export async function startWebServer(
     const file = path.startsWith('/data/')
       ? files.get(path)
       : safeJoin(appDir, path === '/' ? '/index.html' : path);
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return send(404, 'not found');
-    res.writeHead(200, {
-      ...HEADERS,
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': statSync(file).size,
-    });
-    if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
+    let size: number;
+    try {
+      const stat = file ? statSync(file) : null;
+      if (!file || !stat?.isFile()) return send(404, 'not found');
+      size = stat.size;
+    } catch {
+      return send(404, 'not found');
+    }
+    serveFile(file, size, req, res, send);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -130,8 +173,62 @@ export async function startWebServer(
   return { server, url: `http://${host}:${port}/`, index };
 }
 
-/** `root` + `path`, or null when the path leaves `root`. */
+/**
+ * Streams a file; a read error (the file removed, unreadable or failing underneath) is a 500 when nothing has
+ * been sent yet, else the connection is cut, so the client sees the response was incomplete. The server stays up.
+ */
+function serveFile(
+  file: string,
+  size: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+  send: (status: number, body: string) => void,
+): void {
+  const head = () => {
+    if (res.headersSent) return;
+    res.writeHead(200, {
+      ...HEADERS,
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': size,
+    });
+  };
+  if (req.method === 'HEAD') {
+    head();
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file);
+  // headers wait for the first bytes, so that a file that cannot be read at all is answered with a 500
+  stream.on('data', (chunk) => {
+    head();
+    if (!res.write(chunk)) {
+      stream.pause();
+      res.once('drain', () => stream.resume());
+    }
+  });
+  stream.on('end', () => {
+    head();
+    res.end();
+  });
+  stream.on('error', (error) => {
+    if (!res.headersSent) send(500, 'cannot read this file');
+    else res.destroy(error);
+  });
+  res.on('close', () => stream.destroy());
+}
+
+/**
+ * `root` + `path`, or null when the path could leave `root`: each part of the request's path must be one
+ * plain file name (no `..`, no separator, no control character), checked by the shared path helper.
+ */
 function safeJoin(root: string, path: string): string | null {
-  const full = normalize(join(root, path));
-  return full.startsWith(root) ? full : null;
+  let full = root;
+  try {
+    for (const part of path.split('/')) if (part !== '') full = pathInside(full, part, 'the path');
+  } catch {
+    return null;
+  }
+  full = normalize(full);
+  const rel = relative(root, full);
+  return rel !== '' && !rel.startsWith('..') ? full : null;
 }

@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { fileError } from '../core/files.js';
+import { pathInside } from '../core/untrusted.js';
+
+import { parseMetricsText } from './inputs.js';
 import type { Manifest, ManifestCell } from './manifest.js';
 import type { EpochLine } from './training-spec.js';
 
@@ -14,30 +18,30 @@ export type { EpochLine } from './training-spec.js';
 
 /**
  * The training epochs of a run folder, in order (empty when it has none yet); with `prelude`, also the
- * prelude epochs before training (pre-mirroring: epochs ..., -1, 0).
+ * prelude epochs before training (pre-mirroring: epochs ..., -1, 0). Every line is checked (see
+ * `MetricsLineSchema`): an impossible value is refused in one line naming the file, the line and the field.
  */
 export function readEpochs(folder: string, prelude = false): EpochLine[] {
+  const file = join(folder, 'metrics.jsonl');
   let text: string;
   try {
-    text = readFileSync(join(folder, 'metrics.jsonl'), 'utf8');
-  } catch {
-    return [];
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fileError(`cannot read ${file}`, error);
   }
   const byEpoch = new Map<number, EpochLine>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a line cut by a crash
-    }
-    if (typeof m.epoch !== 'number') continue;
+  for (const m of parseMetricsText(text, file)) {
     const isPrelude = m.phase !== undefined || m.epoch < 1;
     if (isPrelude && !(prelude && m.phase !== undefined)) continue;
-    byEpoch.set(m.epoch, m as EpochLine);
+    byEpoch.set(m.epoch, m);
   }
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+}
+
+/** The folder of a manifest's run: `<out>/runs/<id>`, the id checked as a file name inside it. */
+export function runFolderOf(out: string, id: string): string {
+  return pathInside(join(out, 'runs'), id, 'the run id');
 }
 
 /** Mean and sample standard deviation (n - 1; 0 for a single value). */
@@ -128,7 +132,7 @@ export function summarizeCell(
   metric = 'test_acc',
 ): CellSummary {
   const epochs = manifest.budget.epochs;
-  const runs = cell.runs.map((id) => readEpochs(join(out, 'runs', id)));
+  const runs = cell.runs.map((id) => readEpochs(runFolderOf(out, id)));
   const finals = runs
     .map((lines) =>
       metricValue(
@@ -195,8 +199,7 @@ export function curveOf(
   metric: string,
   prelude = false,
 ): CellCurve {
-  const runs = cell.runs.map((id) => readEpochs(join(out, 'runs', id), prelude));
-  const first = Math.min(1, ...runs.flatMap((lines) => lines.map((l) => l.epoch)));
+  const runs = cell.runs.map((id) => readEpochs(runFolderOf(out, id), prelude));
   const curve: CellCurve = {
     experiment: manifest.experiment,
     cell: cell.id,
@@ -207,14 +210,14 @@ export function curveOf(
     std: [],
     seeds: [],
   };
-  for (let e = first; e <= manifest.budget.epochs; e++) {
-    const values = runs
-      .map((lines) =>
-        metricValue(
-          lines.find((l) => l.epoch === e),
-          metric,
-        ),
-      )
+  const byEpoch = runs.map((lines) => new Map(lines.map((l) => [l.epoch, l])));
+  // the epochs some run has, up to the budget's (epochs without any value would be left out anyway)
+  const epochs = [...new Set(runs.flatMap((lines) => lines.map((l) => l.epoch)))]
+    .filter((e) => e <= manifest.budget.epochs)
+    .sort((a, b) => a - b);
+  for (const e of epochs) {
+    const values = byEpoch
+      .map((lines) => metricValue(lines.get(e), metric))
       .filter((v): v is number => v !== null);
     if (!values.length) continue;
     const { mean, std } = meanStd(values);

@@ -3,12 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError } from '../core/errors.js';
-import { writeAtomic } from '../core/files.js';
+import { fileError, writeAtomic } from '../core/files.js';
 import { HISTOGRAM_FILE } from '../train/run-folder.js';
 import type { GoodnessHistogram } from '../train/trainer.js';
 
 import { svgToPng } from './png.js';
 import { goodnessHistogramSpec } from './goodness-spec.js';
+import { parseHistogramLine, parseJsonLines } from './inputs.js';
 import { renderSvg } from './vega.js';
 
 export { goodnessHistogramSpec } from './goodness-spec.js';
@@ -22,16 +23,14 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[]): Promise<stri
 export function readGoodnessHistograms(dir: string): GoodnessHistogram[] {
   const source = join(dir, HISTOGRAM_FILE);
   if (!existsSync(source)) return [];
-  const records: GoodnessHistogram[] = [];
-  for (const line of readFileSync(source, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      records.push(JSON.parse(line) as GoodnessHistogram);
-    } catch {
-      // a line cut by a crash
-    }
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (error) {
+    throw fileError(`cannot read ${source}`, error);
   }
-  return records;
+  // every record checked (a line cut by a crash, the last one, is left out)
+  return parseJsonLines(text, source, parseHistogramLine);
 }
 
 /** Summary figures of one histogram: its mode (bin centre of the highest bin) and the density there. */

@@ -7,35 +7,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { ensureFolder, writeAtomic } from '../core/files.js';
+import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
 import { TopdownUsageError } from '../core/errors.js';
-import type { Experiment, Published, Reading } from '../experiments/experiment.js';
+import { pathInside } from '../core/untrusted.js';
+import type { Experiment } from '../experiments/experiment.js';
 import type { Budget, PlannedCell } from '../experiments/plan.js';
 
-export interface ManifestCell {
-  id: string;
-  label: string;
-  published: Published | null;
-  /** Values read off the published figure, compared with the cell's curve. */
-  readings?: Reading[];
-  /** The cell's dataset and rule, for the tables (theory cells: `teacher-student` and the rules). */
-  dataset: string;
-  rule: string;
-  /** Run folder ids, seed order (one for a theory cell). */
-  runs: string[];
-}
+import { parseManifest, type Manifest } from './inputs.js';
 
-export interface Manifest {
-  experiment: string;
-  description: string;
-  kind: 'table' | 'curves' | 'theory';
-  metric: string;
-  /** Theory experiments: seeds are the simulations per rule, epochs 0. */
-  budget: { seeds: number; epochs: number; trainSubset: number | null; testSubset: number | null };
-  /** The experiment's full budget (absent in manifests of sweeps and older ones). */
-  full?: { seeds: number; epochs: number };
-  cells: ManifestCell[];
-}
+export { parseManifest, type Manifest, type ManifestCell } from './inputs.js';
 
 /** The manifest of `experiment` run as `plan` (its chosen cells and their jobs). */
 export function experimentManifest(
@@ -127,9 +107,9 @@ export function manifestConflict(out: string, manifest: Manifest): string | null
   );
 }
 
-/** Where an experiment's manifest lives in a results directory. */
+/** Where an experiment's manifest lives in a results directory (the name may not lead out of it). */
 function manifestFile(out: string, experiment: string): string {
-  return join(out, 'experiments', `${experiment}.json`);
+  return pathInside(join(out, 'experiments'), experiment, 'the experiment name', '.json');
 }
 
 function sameBudget(a: Manifest['budget'], b: Manifest['budget']): boolean {
@@ -141,15 +121,19 @@ function sameBudget(a: Manifest['budget'], b: Manifest['budget']): boolean {
   );
 }
 
+/** The manifest in `file`, or null when there is none or it is not a valid one (it is then replaced). */
 function readManifestFile(file: string): Manifest | null {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    return parseManifest(readFileSync(file, 'utf8'), file);
   } catch {
     return null;
   }
 }
 
-/** Every manifest in a results directory, by experiment name. */
+/**
+ * Every manifest in a results directory, in file-name order, each checked (see `ManifestSchema`): one that is
+ * not a valid manifest is refused in one line naming its file and the field.
+ */
 export function readManifests(out: string): Manifest[] {
   const dir = join(out, 'experiments');
   let files: string[];
@@ -161,10 +145,13 @@ export function readManifests(out: string): Manifest[] {
     );
   }
   return files.sort().map((f) => {
+    const file = join(dir, f);
+    let text: string;
     try {
-      return JSON.parse(readFileSync(join(dir, f), 'utf8')) as Manifest;
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new TopdownUsageError(`${join(dir, f)} is not a manifest: ${(error as Error).message}`);
+      throw fileError(`cannot read ${file}`, error);
     }
+    return parseManifest(text, file);
   });
 }

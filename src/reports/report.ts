@@ -6,10 +6,11 @@
  * memory per step and the measured throughput). Written as report.md and report.json; works on partial
  * results.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ensureFolder, writeAtomic } from '../core/files.js';
+import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
+import { pathInside } from '../core/untrusted.js';
 import { configStepCost } from '../train/config-cost.js';
 import type { Reading } from '../experiments/experiment.js';
 import type { ExperimentResult } from '../theory/experiment.js';
@@ -22,7 +23,8 @@ import { featureOf, measureReading, readingLabel, type XY } from './shape.js';
 import { theoryFigureSpec } from './theory-figure.js';
 import { pngAvailable, svgToPng } from './png.js';
 import { renderSvg, type TopLevelSpec } from './vega.js';
-import { curveOf, summarizeCell, type CellCurve, type CellSummary } from './aggregate.js';
+import { curveOf, runFolderOf, summarizeCell, type CellCurve, type CellSummary } from './aggregate.js';
+import { parseRunConfig, parseTheoryOutput } from './inputs.js';
 import { readManifests, type Manifest } from './manifest.js';
 
 export interface CostRow {
@@ -98,12 +100,21 @@ export interface Report {
   costs: CostRow[];
 }
 
-function runConfig(out: string, runId: string): TrainConfig | null {
+/** The text of `file`, or null when there is none; another read error is one line. */
+function readIfThere(file: string): string | null {
   try {
-    return JSON.parse(readFileSync(join(out, 'runs', runId, 'config.json'), 'utf8')) as TrainConfig;
-  } catch {
-    return null;
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileError(`cannot read ${file}`, error);
   }
+}
+
+/** A run's config.json, checked as a config file is (null: the run has not started). */
+function runConfig(out: string, runId: string): TrainConfig | null {
+  const file = join(runFolderOf(out, runId), 'config.json');
+  const text = readIfThere(file);
+  return text === null ? null : parseRunConfig(text, file);
 }
 
 function costOf(config: TrainConfig): { sizes: number[]; macs: number; peak: number } {
@@ -111,14 +122,11 @@ function costOf(config: TrainConfig): { sizes: number[]; macs: number; peak: num
   return { sizes, macs: cost.macs, peak: cost.peakActivationBytes };
 }
 
+/** A theory run's theory.json, checked (null: the run has not finished). */
 function readTheory(out: string, runId: string): ExperimentResult | null {
-  const file = join(out, 'runs', runId, 'theory.json');
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ExperimentResult;
-  } catch {
-    return null;
-  }
+  const file = join(runFolderOf(out, runId), 'theory.json');
+  const text = readIfThere(file);
+  return text === null ? null : parseTheoryOutput(text, file);
 }
 
 const RULE_NAMES: Record<string, string> = { pepita: 'PEPITA', afa: 'AFA', dfa: 'DFA', fa: 'FA', bp: 'BP' };
@@ -130,7 +138,9 @@ function theorySeries(c: ExperimentResult['curves'][number]): string {
 
 /** A theory curve's quantity: `eg` or `angle_teacher`, `angle_degenerate`, `angle_feedback`. */
 function theoryXY(c: ExperimentResult['curves'][number], metric: string): XY {
-  const y = metric === 'eg' ? c.eg : (c.angles[metric.replace(/^angle_/, '') as keyof typeof c.angles] ?? []);
+  const angle = metric.replace(/^angle_/, '');
+  const y =
+    metric === 'eg' ? c.eg : Object.hasOwn(c.angles, angle) ? c.angles[angle as keyof typeof c.angles] : [];
   return { x: c.t, y };
 }
 
@@ -206,11 +216,15 @@ function histogramValue(h: GoodnessHistogram, metric: string): number | null {
     'goodness.median': h.median,
     'goodness.p95': h.p95,
   };
-  return values[metric] ?? null;
+  return Object.hasOwn(values, metric) ? values[metric]! : null;
 }
 
-/** Aggregates every experiment of the results directory `out`. */
-export function buildReport(out: string): Report {
+/**
+ * Aggregates every experiment of the results directory `out` (its manifests, read unless given). Everything
+ * read is checked first: a manifest, metrics line, run config, theory output or histogram that is not valid
+ * is refused in one line naming the file and the field.
+ */
+export function buildReport(out: string, manifests: readonly Manifest[] = readManifests(out)): Report {
   const report: Report = {
     budget: {},
     kinds: {},
@@ -221,7 +235,7 @@ export function buildReport(out: string): Report {
     histograms: [],
     costs: [],
   };
-  for (const manifest of readManifests(out)) {
+  for (const manifest of manifests) {
     report.budget[manifest.experiment] = manifest.budget;
     report.kinds[manifest.experiment] = manifest.kind ?? 'table';
     if (manifest.kind === 'theory') {
@@ -235,7 +249,7 @@ export function buildReport(out: string): Report {
       const prelude = manifest.kind === 'curves';
       const curve = curveOf(out, manifest, cell, manifest.metric, prelude);
       report.curves.push(curve);
-      const histograms = cell.runs[0] ? readGoodnessHistograms(join(out, 'runs', cell.runs[0])) : [];
+      const histograms = cell.runs[0] ? readGoodnessHistograms(runFolderOf(out, cell.runs[0])) : [];
       for (const h of histograms) {
         const peak = histogramPeak(h);
         report.histograms.push({
@@ -461,7 +475,7 @@ export function reportMarkdown(
     for (const f of figures.filter((f) => f.experiment === name)) {
       lines.push('', `![${f.caption}](figures/${f.file})`);
     }
-    if (notes[name]) lines.push('', '### Notes', '', notes[name]!.trim());
+    if (Object.hasOwn(notes, name) && notes[name]) lines.push('', '### Notes', '', notes[name]!.trim());
   }
   lines.push('', '## Cost per step', '');
   lines.push(
@@ -521,68 +535,100 @@ export function experimentFigureSpec(report: Report, experiment: string): TopLev
 export function readNotes(out: string, experiments: readonly string[]): Record<string, string> {
   const notes: Record<string, string> = {};
   for (const name of experiments) {
-    const file = join(out, 'notes', `${name}.md`);
-    if (existsSync(file)) notes[name] = readFileSync(file, 'utf8');
+    const text = readIfThere(pathInside(join(out, 'notes'), name, 'the experiment name', '.md'));
+    if (text !== null) notes[name] = text;
   }
   return notes;
 }
 
-async function writeFigure(dir: string, file: string, spec: TopLevelSpec): Promise<void> {
-  ensureFolder(join(dir, 'figures'));
-  const svg = await renderSvg(spec);
-  writeAtomic(join(dir, 'figures', `${file}.svg`), svg);
-  if (pngAvailable()) {
-    const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 600);
-    writeAtomic(
-      join(dir, 'figures', `${file}.png`),
-      svgToPng(svg, { width: 2 * width, background: 'white' }),
-    );
-  }
+/** A figure to write: its name under figures/ (without extension), the spec and how it is listed. */
+interface PlannedFigure extends ReportFigure {
+  name: string;
+  spec: TopLevelSpec;
 }
 
-/**
- * Writes report.md, report.json and the figures (`figures/<name>.svg|png`) into `dir`; returns the report.
- * Without the PNG renderer, figures are SVG only.
- */
-export async function writeReport(out: string, dir = out): Promise<Report> {
-  const report = buildReport(out);
-  const figures: ReportFigure[] = [];
+/** A figure's files: the SVG and, when the renderer is there, the PNG (twice the SVG's width). */
+async function renderFigure(spec: TopLevelSpec): Promise<{ svg: string; png: Uint8Array | null }> {
+  const svg = await renderSvg(spec);
+  if (!pngAvailable()) return { svg, png: null };
+  const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? 600);
+  return { svg, png: svgToPng(svg, { width: 2 * width, background: 'white' }) };
+}
+
+/** The report's figures: each experiment's curves, each theory cell's Fig. 2, each run's histograms. */
+function planFigures(out: string, report: Report, manifests: readonly Manifest[]): PlannedFigure[] {
+  const figures: PlannedFigure[] = [];
   for (const name of Object.keys(report.budget)) {
     const spec = experimentFigureSpec(report, name);
-    if (spec) {
-      await writeFigure(dir, name, spec);
-      figures.push({ experiment: name, file: `${name}.svg`, caption: name });
-    }
+    if (spec) figures.push({ experiment: name, name, file: `${name}.svg`, caption: name, spec });
   }
-  for (const manifest of readManifests(out)) {
+  for (const manifest of manifests) {
     for (const cell of manifest.cells) {
       const run = cell.runs[0];
       if (!run) continue;
       const name = `${manifest.experiment}-${cell.id}`;
       const theory = manifest.kind === 'theory' ? readTheory(out, run) : null;
       if (theory) {
-        await writeFigure(dir, name, theoryFigureSpec(theory));
         figures.push({
           experiment: manifest.experiment,
+          name,
           file: `${name}.svg`,
           caption: `${manifest.experiment}, ${cell.label}`,
+          spec: theoryFigureSpec(theory),
         });
       }
-      const histograms = manifest.kind === 'theory' ? [] : readGoodnessHistograms(join(out, 'runs', run));
+      const histograms = manifest.kind === 'theory' ? [] : readGoodnessHistograms(runFolderOf(out, run));
       if (histograms.length) {
-        await writeFigure(dir, `${name}-goodness`, goodnessHistogramSpec(histograms));
         figures.push({
           experiment: manifest.experiment,
+          name: `${name}-goodness`,
           file: `${name}-goodness.svg`,
           caption: `${manifest.experiment}, ${cell.label}: goodness-difference histograms`,
+          spec: goodnessHistogramSpec(histograms),
         });
       }
     }
   }
+  return figures;
+}
+
+/**
+ * Writes report.md, report.json and the figures (`figures/<name>.svg|png`) into `dir`; returns the report.
+ * Without the PNG renderer, figures are SVG only. Everything is read, checked and rendered before the first
+ * file is written, so a results folder that is refused leaves nothing behind; the figures' names (from the
+ * manifests) are file names inside `dir/figures`.
+ */
+export async function writeReport(out: string, dir = out): Promise<Report> {
+  const manifests = readManifests(out);
+  const report = buildReport(out, manifests);
+  const planned = planFigures(out, report, manifests);
+  const figureDir = join(dir, 'figures');
+  const paths = planned.map((figure) => {
+    const source = `a figure name of experiment ${figure.experiment}`;
+    const at = (suffix: string) => pathInside(figureDir, figure.name, source, suffix);
+    return { svg: at('.svg'), png: at('.png') };
+  });
+  const files: { path: string; data: string | Uint8Array }[] = [];
+  for (const [i, figure] of planned.entries()) {
+    const { svg, png } = await renderFigure(figure.spec);
+    files.push({ path: paths[i]!.svg, data: svg });
+    if (png) files.push({ path: paths[i]!.png, data: png });
+  }
+  const figures: ReportFigure[] = planned.map(({ experiment, file, caption }) => ({
+    experiment,
+    file,
+    caption,
+  }));
+  const markdown = reportMarkdown(report, figures, readNotes(out, Object.keys(report.budget)));
+  for (const folder of files.length ? [dir, figureDir] : [dir]) {
+    try {
+      ensureFolder(folder);
+    } catch (error) {
+      throw fileError(`cannot create ${folder}`, error);
+    }
+  }
+  for (const { path, data } of files) writeAtomic(path, data);
   writeAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomic(
-    join(dir, 'report.md'),
-    reportMarkdown(report, figures, readNotes(out, Object.keys(report.budget))),
-  );
+  writeAtomic(join(dir, 'report.md'), markdown);
   return report;
 }

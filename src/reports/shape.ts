@@ -39,7 +39,7 @@ export function valueAt(curve: XY, x: number): number | null {
 export function plateauOf(curve: XY): Feature | null {
   const { x, y } = curve;
   if (y.length < 3) return null;
-  const low = Math.min(...y);
+  const low = y.reduce((a, b) => Math.min(a, b), Infinity);
   const threshold = y[0]! - 0.25 * (y[0]! - low);
   if (!(low < y[0]!)) return null;
   let best: Feature | null = null;

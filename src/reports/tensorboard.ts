@@ -5,14 +5,16 @@
  * an `Event` protobuf (wall time, step, and a file version or a summary of scalar values). Protobuf encoding
  * by protobufjs, CRC32C by crc-32.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import CRC32C from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs';
 
+import { TopdownUsageError } from '../core/errors.js';
 import { ensureFolder, fileError } from '../core/files.js';
+import { printable } from '../core/untrusted.js';
 
 /** The part of TensorFlow's event.proto and summary.proto that scalar logging needs. */
 const root = protobuf.Root.fromJSON({
@@ -89,6 +91,29 @@ export function encodeEvent(event: {
 }
 
 /**
+ * Throws a one-line error unless `dir` can hold a run's event files: it is absent (it will be created) or a
+ * writable folder. Training checks this before it writes anything, so a clash leaves nothing behind.
+ */
+export function checkEventsFolder(dir: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dir).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fileError(`cannot use ${printable(dir)} for the TensorBoard event files`, error);
+  }
+  if (!isFolder)
+    throw new TopdownUsageError(
+      `${printable(dir)} is a file, not a folder: --tensorboard writes the run's event files there (move the file away, or choose another --out)`,
+    );
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw fileError(`cannot write the TensorBoard event files in ${printable(dir)}`, error);
+  }
+}
+
+/**
  * Appends scalar events to a new `events.out.tfevents.<seconds>.<host>` file in `dir`; every write is
  * flushed to disk, so a killed run loses nothing it logged.
  */
@@ -97,7 +122,12 @@ export class TfEventsWriter {
   private fd: number;
 
   constructor(dir: string, now = Date.now()) {
-    ensureFolder(dir);
+    checkEventsFolder(dir);
+    try {
+      ensureFolder(dir);
+    } catch (error) {
+      throw fileError(`cannot create ${printable(dir)}`, error);
+    }
     this.path = join(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}.${process.pid}`);
     try {
       this.fd = openSync(this.path, 'a');

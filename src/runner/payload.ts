@@ -121,7 +121,9 @@ function forbiddenKey(value: unknown, path = '', depth = 0): string | null {
 /** One line for the first problem zod found: the field's path and what is wrong with it. */
 function describe(error: z.ZodError, value: unknown, prefix = ''): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return `${prefix || 'the payload'} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}, not a queued run`;
+    const what = value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+    const text = typeof value === 'string' ? ` (${quoted(value)}: not JSON?)` : '';
+    return `${prefix || 'the payload'} is ${what}${text}, not a queued run`;
   }
   const issue = error.issues[0]!;
   const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';

@@ -5,7 +5,7 @@
  * their summary back. A run whose worker dies is taken over by another once its lock expires, and resumes
  * from its checkpoint.
  */
-import { Queue, type Job as BullJob, type JobsOptions } from 'bullmq';
+import { Job as BullMqJob, Queue, type Job as BullJob, type JobJson, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import type { Job } from './job.js';
@@ -91,9 +91,37 @@ export async function liveFollowers(client: Redis): Promise<number> {
   return live;
 }
 
+/**
+ * BullMQ's job, except that a payload that is not JSON (edited or damaged in Redis) is read as its text, for
+ * the payload's checks to refuse, rather than failing inside BullMQ (where it would look like a lost
+ * connection and leave the run stuck).
+ */
+export class TolerantJob extends BullMqJob {
+  static override fromJSON<T = unknown, R = unknown, N extends string = string>(
+    queue: Parameters<typeof BullMqJob.fromJSON>[0],
+    json: JobJson,
+    jobId?: string,
+  ): BullMqJob<T, R, N> {
+    try {
+      return super.fromJSON<T, R, N>(queue, json, jobId);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return super.fromJSON<T, R, N>(queue, { ...json, data: JSON.stringify(String(json.data)) }, jobId);
+    }
+  }
+}
+
+/** BullMQ's queue, reading jobs as {@link TolerantJob}s. */
+class RunsQueue extends Queue {
+  protected override get Job(): typeof BullMqJob {
+    // the generic construct signature cannot be restated for a subclass; the class is BullMQ's, unchanged
+    return TolerantJob as unknown as typeof BullMqJob;
+  }
+}
+
 /** The BullMQ queue of topdown's runs at `address`. */
 export function openQueue(address: QueueAddress): RunQueue {
-  return new Queue(QUEUE_NAME, {
+  return new RunsQueue(QUEUE_NAME, {
     connection: queueConnection(address),
     prefix: KEY_PREFIX,
   }) as unknown as RunQueue;

@@ -7,13 +7,20 @@
  */
 import { hostname } from 'node:os';
 
-import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import {
+  DelayedError,
+  Job as BullMqJob,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+  type Job as BullJob,
+} from 'bullmq';
 
 import { printable } from '../core/untrusted.js';
 import { RunExecutor, type ExecutorOptions } from './executor.js';
 import type { Job } from './job.js';
 import { parseQueuedRun, payloadVersion, PROTOCOL, type QueuedRun } from './payload.js';
-import { queueJobId, type RunSummary } from './redis-queue.js';
+import { queueJobId, TolerantJob, type RunSummary } from './redis-queue.js';
 import { bullConnection, describeRedisError, KEY_PREFIX, QUEUE_NAME, type QueueAddress } from './redis.js';
 
 export interface WorkerOptions extends ExecutorOptions {
@@ -31,6 +38,14 @@ export interface WorkerOptions extends ExecutorOptions {
 /** Why a worker stopped by itself. */
 export class VersionMismatch extends Error {}
 
+/** BullMQ's worker, reading jobs as {@link TolerantJob}s (a payload that is not JSON is refused, not stuck). */
+class RunsWorker extends Worker<QueuedRun, RunSummary> {
+  protected override get Job(): typeof BullMqJob {
+    // the generic construct signature cannot be restated for a subclass; the class is BullMQ's, unchanged
+    return TolerantJob as unknown as typeof BullMqJob;
+  }
+}
+
 export class QueueWorker {
   private readonly executor: RunExecutor;
   private readonly worker: Worker<QueuedRun, RunSummary>;
@@ -46,7 +61,7 @@ export class QueueWorker {
   ) {
     this.executor = new RunExecutor(options);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.worker = new Worker<QueuedRun, RunSummary>(QUEUE_NAME, (job, token) => this.process(job, token), {
+    this.worker = new RunsWorker(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection: bullConnection(address),
       prefix: KEY_PREFIX,
       concurrency: options.concurrency,

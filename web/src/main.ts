@@ -9,10 +9,11 @@ import type { EpochLogs } from '../../src/train/trainer.js';
 import { LiveCharts, type RunView } from './charts.js';
 import { h } from './dom.js';
 import { renderForm, type FormHandlers } from './form.js';
-import { queryFromState, runInputs, stateFromQuery, stateProblem } from './page-state.js';
+import { parsePageUrl, queryFromState, runInputs, stateProblem } from './page-state.js';
 import type { HostStatus, PageMessage, WorkerMessage } from './protocol.js';
 import { drawStrip } from './strip.js';
-import { TheoryPanel, theoryFromQuery, theoryQuery } from './theory-panel.js';
+import { TheoryPanel } from './theory-panel.js';
+import { theoryQuery } from './theory-state.js';
 
 /** The served data folder's index (see `topdown web`). */
 interface ServedIndex {
@@ -23,9 +24,20 @@ interface ServedIndex {
 const MAX_BATCH_POINTS = 2000;
 
 const $ = (id: string) => document.getElementById(id)!;
-const state = stateFromQuery(location.search);
-const theory = theoryFromQuery(location.search);
-let tab = new URLSearchParams(location.search).get('tab') === 'theory' ? 'theory' : 'train';
+// every value of the link held to its control's range; what was changed is said above the panels
+const fromUrl = parsePageUrl(location.search);
+const state = fromUrl.state;
+const theory = fromUrl.theory;
+let tab = fromUrl.tab;
+if (fromUrl.notes.length) {
+  const notice = h(
+    'div',
+    { id: 'url-notice', role: 'note', class: 'muted' },
+    h('p', {}, 'Some values of this link were outside what the controls take:'),
+    h('ul', {}, ...fromUrl.notes.map((n) => h('li', {}, n))),
+  );
+  document.querySelector('main')?.prepend(notice);
+}
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: PageMessage, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
@@ -357,7 +369,7 @@ $('tab-train').addEventListener('click', () => showTab('train'));
 $('tab-theory').addEventListener('click', () => showTab('theory'));
 
 drawForm();
-showTab(tab as 'train' | 'theory');
+showTab(tab);
 send({ type: 'init', kernelsUrl: new URL('./wasm/', location.href).href });
 
 /** For tests and the curious: the state of the page. */

@@ -5,10 +5,11 @@
  * new option appears in the form, the URL and the runs with no edit here.
  */
 import { TopdownUsageError } from '../../src/core/errors.js';
-import { fieldText, parseFieldText } from '../../src/core/field-values.js';
+import { decimal, fieldText, parseFieldText } from '../../src/core/field-values.js';
 import {
   sectionFields,
   sectionSwitch,
+  type NumberRange,
   type OptionField,
   type OptionSection,
 } from '../../src/core/options.js';
@@ -18,6 +19,7 @@ import type { RuleName } from '../../src/rules/registry.js';
 import { coreFields } from '../../src/train/config.js';
 
 import type { RunInput } from './protocol.js';
+import { parseTheoryQuery, shortText, type TheoryState } from './theory-state.js';
 
 /** Datasets the page offers (CIFAR-100 has no loader-independent source here yet, and the same forms). */
 export const PAGE_DATASETS: readonly DatasetName[] = DATASET_NAMES;
@@ -59,31 +61,42 @@ export interface SectionGroup {
   rules: RuleName[];
 }
 
-/** The core options of the form. */
+let coreCache: OptionField[] | null = null;
+let groupsCache: SectionGroup[] | null = null;
+
+/** The core options of the form (read from the schemas once). */
 export function coreFormFields(): OptionField[] {
-  return coreFields().filter((f) => !NOT_IN_FORM.has(f.name));
+  coreCache ??= coreFields().filter((f) => !NOT_IN_FORM.has(f.name));
+  return coreCache;
 }
 
-/** Every rule section, with the rules reading it. */
+/** Every rule section, with the rules reading it (read from the schemas once). */
 export function sectionGroups(): SectionGroup[] {
-  return optionSections().map((section) => ({
+  groupsCache ??= optionSections().map((section) => ({
     section,
     toggle: section.optional ? sectionSwitch(section) : null,
     fields: sectionFields(section),
     rules: rulesUsing(section.key),
   }));
+  return groupsCache;
 }
 
+let fieldsCache: OptionField[] | null = null;
+let byFlag: Map<string, OptionField> | null = null;
+
+/** Every field of the form (read from the schemas once: a URL may name thousands of keys). */
 function allFields(): OptionField[] {
-  return [
+  fieldsCache ??= [
     ...coreFormFields(),
     ...sectionGroups().flatMap((g) => (g.toggle ? [g.toggle, ...g.fields] : g.fields)),
   ];
+  return fieldsCache;
 }
 
 /** The field of a flag, or undefined. */
 export function fieldOf(flag: string): OptionField | undefined {
-  return allFields().find((f) => f.flag === flag);
+  byFlag ??= new Map(allFields().map((f) => [f.flag, f]));
+  return byFlag.get(flag);
 }
 
 /** The schema default of a field as text ('' when it has none). */
@@ -91,23 +104,132 @@ export function defaultFieldText(field: OptionField): string {
   return field.default === undefined ? '' : fieldText(field.default);
 }
 
-/** The state a URL's query describes; an empty query opens on MNIST, PEPITA and {@link PAGE_DEFAULTS}. */
-export function stateFromQuery(query: string): PageState {
-  const params = new URLSearchParams(query);
+/** Longest option text a URL may set (a list of layer widths is far shorter). */
+const MAX_VALUE_LENGTH = 1000;
+/** Notes about a link shown at most (a link may hold thousands of bad values). */
+const MAX_NOTES = 5;
+
+/** `n` moved into `range` (rounded first for an integer), or null when no nearest value exists. */
+function intoRange(n: number, integer: boolean, range: NumberRange = {}): number | null {
+  if (!Number.isFinite(n)) return null;
+  let v = integer ? Math.round(n) : n;
+  const { min, max, minExclusive, maxExclusive } = range;
+  if (min !== undefined && (minExclusive ? v <= min : v < min)) {
+    if (minExclusive && !integer) return null;
+    v = integer ? (minExclusive ? Math.floor(min) + 1 : Math.ceil(min)) : min;
+  }
+  if (max !== undefined && (maxExclusive ? v >= max : v > max)) {
+    if (maxExclusive && !integer) return null;
+    v = integer ? (maxExclusive ? Math.ceil(max) - 1 : Math.floor(max)) : max;
+  }
+  if (integer && !Number.isSafeInteger(v)) return null;
+  return v;
+}
+
+/**
+ * A URL's text for `field` held to what the field's control takes: the text itself when the flag would
+ * accept it, a number or each item of a list moved into the field's range, or null (the schema's default)
+ * when nothing near it is valid. Never throws.
+ */
+export function holdToField(field: OptionField, text: string): string | null {
+  if (text.length > MAX_VALUE_LENGTH) return null;
+  const trimmed = text.trim();
+  if (trimmed === '' && field.kind !== 'list') return null;
+  try {
+    parseFieldText(field, trimmed);
+    return trimmed;
+  } catch {
+    // held below
+  }
+  const integer = field.kind === 'integer' || (field.kind === 'list' && field.integerItems === true);
+  switch (field.kind) {
+    case 'integer':
+    case 'number': {
+      const n = intoRange(decimal(trimmed), integer, field.range);
+      return n === null ? null : String(n);
+    }
+    case 'list':
+    case 'number-or-list': {
+      const items = trimmed.split(',').map((t) => intoRange(decimal(t), integer, field.range));
+      return items.some((n) => n === null) ? null : items.join(',');
+    }
+    default:
+      return null; // a choice, a switch or text the flag refuses: nothing near it is right
+  }
+}
+
+/** What a page URL describes, held to the controls (see {@link parsePageUrl}). */
+export interface PageUrlState {
+  tab: 'train' | 'theory';
+  state: PageState;
+  theory: TheoryState;
+  /** One line for each value of the link that was changed or ignored. */
+  notes: string[];
+}
+
+/**
+ * Everything a page URL's query sets (the trainer's settings, the theory sliders, the tab), each value held
+ * to its control's range: a select's choices, a slider's bounds and steps, a text field's range from the
+ * option schema. A pure function that never throws, whatever the link holds.
+ */
+export function parsePageUrl(query: string): PageUrlState {
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(String(query));
+  } catch {
+    params = new URLSearchParams();
+  }
+  const notes: string[] = [];
+  const theory = parseTheoryQuery(params);
+  notes.push(...theory.notes);
   const empty = [...params.keys()].length === 0;
   const data = params.get('data') ?? 'mnist';
-  const rules = (params.get('rule') ?? DEFAULT_RULE).split(',').filter(Boolean);
+  const known = (PAGE_DATASETS as readonly string[]).includes(data);
+  if (!known) notes.push(`data="${shortText(data)}" is not one of ${PAGE_DATASETS.join(', ')}: mnist used`);
+  const asked = (params.get('rule') ?? DEFAULT_RULE).split(',').filter(Boolean);
+  const rules = [
+    ...new Set(asked.filter((r): r is RuleName => (RULE_NAMES as readonly string[]).includes(r))),
+  ];
+  if (rules.length < asked.length) notes.push(`rule: only ${RULE_NAMES.join(', ')} are known, each once`);
   const state: PageState = {
-    data: (PAGE_DATASETS as readonly string[]).includes(data) ? (data as DatasetName) : 'mnist',
-    rules: rules.filter((r): r is RuleName => (RULE_NAMES as readonly string[]).includes(r)),
+    data: known ? (data as DatasetName) : 'mnist',
+    rules: rules.length ? rules : [DEFAULT_RULE],
     values: empty ? { ...PAGE_DEFAULTS } : {},
   };
-  if (state.rules.length === 0) state.rules = [DEFAULT_RULE];
   for (const [key, value] of params) {
     if (key === 'data' || key === 'rule') continue;
-    if (fieldOf(key)) state.values[key] = value;
+    const field = fieldOf(key);
+    if (!field) continue;
+    const held = holdToField(field, value);
+    if (held === null) {
+      const was = defaultFieldText(field);
+      notes.push(
+        `${key}="${shortText(value)}" is not a value of --${key}: ${was ? `${was} used` : 'ignored'}`,
+      );
+      delete state.values[key];
+    } else {
+      if (held !== value) notes.push(`${key}=${shortText(value)} is out of range: ${shortText(held)} used`);
+      state.values[key] = held;
+    }
   }
-  return state;
+  const shown =
+    notes.length > MAX_NOTES
+      ? [...notes.slice(0, MAX_NOTES - 1), `and ${notes.length - MAX_NOTES + 1} more`]
+      : notes;
+  return {
+    tab: params.get('tab') === 'theory' ? 'theory' : 'train',
+    state,
+    theory: theory.state,
+    notes: shown,
+  };
+}
+
+/**
+ * The state a URL's query describes; an empty query opens on MNIST, PEPITA and {@link PAGE_DEFAULTS}. Every
+ * value is held to its control (see {@link parsePageUrl}).
+ */
+export function stateFromQuery(query: string): PageState {
+  return parsePageUrl(query).state;
 }
 
 /** The query (without `?`) that reproduces `state`: every value that differs from the schema's default. */

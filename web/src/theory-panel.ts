@@ -17,77 +17,15 @@ import {
 } from '../../src/theory/curves.js';
 import { timeGrid } from '../../src/theory/grid.js';
 import { sampleInstance } from '../../src/theory/instance.js';
-import {
-  THEORY_RULES,
-  odeSystemOf,
-  resolveTheoryProblem,
-  type TheoryRule,
-} from '../../src/theory/problem.js';
+import { THEORY_RULES, odeSystemOf, resolveTheoryProblem } from '../../src/theory/problem.js';
 import { solveOde } from '../../src/theory/solve.js';
 
 import { h } from './dom.js';
+import { SLIDERS, type TheoryState } from './theory-state.js';
 import type { SimReply, SimRequest } from './theory-worker.js';
 
-/** A slider: its problem key, bounds, and whether it moves on a log scale. */
-interface Slider {
-  key: string;
-  label: string;
-  min: number;
-  max: number;
-  step: number;
-  log?: boolean;
-  integer?: boolean;
-}
-
-const SLIDERS: Slider[] = [
-  { key: 'D', label: 'input size D', min: 50, max: 1000, step: 50, integer: true },
-  { key: 'K', label: 'student units K', min: 1, max: 6, step: 1, integer: true },
-  { key: 'M', label: 'teacher units M', min: 1, max: 6, step: 1, integer: true },
-  { key: 'lr', label: 'learning rate eta', min: -3, max: 0, step: 0.05, log: true },
-  { key: 'eps', label: 'feedback scale eps', min: -4, max: -1, step: 0.05, log: true },
-  { key: 'tMax', label: 'time t_max', min: 100, max: 4000, step: 100, integer: true },
-  { key: 'seed', label: 'seed', min: 0, max: 20, step: 1, integer: true },
-];
-
-/** What the panel opens with: a problem whose simulations take about a second per rule. */
-export const THEORY_DEFAULTS: Record<string, number> = {
-  D: 200,
-  K: 2,
-  M: 2,
-  lr: 0.05,
-  eps: 0.001,
-  tMax: 1000,
-  seed: 0,
-};
-const DEFAULT_RULES: TheoryRule[] = ['pepita', 'dfa', 'bp'];
+/** Simulations per rule, averaged into the points drawn. */
 const SIM_SEEDS = 2;
-
-export interface TheoryState {
-  values: Record<string, number>;
-  rules: TheoryRule[];
-}
-
-/** The panel's state from `theory-*` query parameters. */
-export function theoryFromQuery(query: string): TheoryState {
-  const params = new URLSearchParams(query);
-  const values = { ...THEORY_DEFAULTS };
-  for (const s of SLIDERS) {
-    const v = Number(params.get(`theory-${s.key}`));
-    if (params.has(`theory-${s.key}`) && Number.isFinite(v)) values[s.key] = v;
-  }
-  const rules = (params.get('theory-rules') ?? DEFAULT_RULES.join(','))
-    .split(',')
-    .filter((r): r is TheoryRule => (THEORY_RULES as readonly string[]).includes(r));
-  return { values, rules: rules.length ? rules : DEFAULT_RULES };
-}
-
-/** The `theory-*` parameters of a state (only what differs from the defaults). */
-export function theoryQuery(state: TheoryState, params: URLSearchParams): void {
-  for (const s of SLIDERS)
-    if (state.values[s.key] !== THEORY_DEFAULTS[s.key])
-      params.set(`theory-${s.key}`, String(state.values[s.key]));
-  if (state.rules.join(',') !== DEFAULT_RULES.join(',')) params.set('theory-rules', state.rules.join(','));
-}
 
 function problemOf(state: TheoryState): Record<string, unknown> {
   const { eps, ...rest } = state.values;

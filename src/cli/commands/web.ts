@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { Command } from 'commander';
@@ -6,8 +7,9 @@ import { TopdownUsageError } from '../../core/errors.js';
 import { resolveDataDir } from '../../data/paths.js';
 import { asArgParser } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
+import { printable, quoted } from '../../core/untrusted.js';
 import { nonEmpty } from '../parse.js';
-import { startWebServer } from '../web-server.js';
+import { isLoopbackHost, startWebServer } from '../web-server.js';
 
 export interface WebFlags {
   dataDir?: string;
@@ -17,11 +19,22 @@ export interface WebFlags {
 
 /** Serves the app until Ctrl-C; resolves when the server has closed. */
 export async function runWeb(flags: WebFlags, io: CliIO): Promise<void> {
-  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(flags.host))
+  if (!isLoopbackHost(flags.host))
     throw new TopdownUsageError(
-      `--host must be a loopback address (127.x.x.x, ::1 or localhost), got ${flags.host}`,
+      `--host must be a loopback address (127.x.x.x, ::1 or localhost), got ${quoted(flags.host)}`,
     );
   const dataDir = resolveDataDir(flags.dataDir);
+  // a folder named on purpose (the flag or TOPDOWN_DATA) must be there; the default cache may not exist yet
+  if (flags.dataDir !== undefined || process.env.TOPDOWN_DATA) {
+    const source = flags.dataDir !== undefined ? '--data-dir' : 'TOPDOWN_DATA';
+    let folder: boolean;
+    try {
+      folder = statSync(dataDir).isDirectory();
+    } catch {
+      throw new TopdownUsageError(`${source}: no folder "${printable(dataDir)}"`);
+    }
+    if (!folder) throw new TopdownUsageError(`${source}: "${printable(dataDir)}" is not a folder`);
+  }
   const { server, url, index } = await startWebServer({ dataDir, port: flags.port, host: flags.host });
   // Ctrl-C is handled before the URL is printed: a script that reads the URL and interrupts at once is honoured
   const stopped = new Promise<void>((done) => {
@@ -35,7 +48,7 @@ export async function runWeb(flags: WebFlags, io: CliIO): Promise<void> {
     process.on('SIGTERM', stop);
   });
   const found = index.datasets.map((d) => d.name).join(', ') || 'no dataset (the page takes dropped files)';
-  io.err(`topdown web: data from ${resolve(dataDir)}: ${found}\n`);
+  io.err(`topdown web: data from ${printable(resolve(dataDir))}: ${found}\n`);
   io.out(`${url}\n`);
   io.err('press Ctrl-C to stop\n');
   await stopped;
@@ -50,7 +63,7 @@ export function registerWebCommand(program: Command, io: CliIO): void {
     )
     .option(
       '--data-dir <dir>',
-      'the data folder whose datasets the page offers (default: TOPDOWN_DATA, else the per-user cache)',
+      'the data folder whose datasets the page offers (default: TOPDOWN_DATA, else the per-user cache); a folder named here or in TOPDOWN_DATA must exist',
       nonEmpty('--data-dir'),
     )
     .option(
@@ -63,6 +76,10 @@ export function registerWebCommand(program: Command, io: CliIO): void {
       }),
       8600,
     )
-    .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'loopback address to listen on (127.x.x.x, ::1 or localhost); requests naming another host are refused',
+      '127.0.0.1',
+    )
     .action((flags: WebFlags) => runWeb(flags, io));
 }
