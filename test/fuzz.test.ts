@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -24,6 +24,14 @@ import { availableEngines, randomArray, referenceGemm } from './helpers.js';
 import { Rng } from '../src/core/rng.js';
 import { gzipSync } from 'node:zlib';
 import { syntheticDataset } from './train-helpers.js';
+import { unsafeNameReason } from '../src/core/untrusted.js';
+import { parseManifest, parseMetricsText, parseTheoryOutput } from '../src/reports/inputs.js';
+import type { Manifest } from '../src/reports/manifest.js';
+import { runFolder } from '../src/runner/executor.js';
+import { jobFor, RUN_ID_PATTERN, runId } from '../src/runner/job.js';
+import { parseQueuedRun, PROTOCOL } from '../src/runner/payload.js';
+import { parsePageUrl, stateProblem } from '../web/src/page-state.js';
+import { SLIDERS, sliderBounds } from '../web/src/theory-state.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 /** A case that takes longer than this counts as a hang. */
@@ -81,7 +89,7 @@ function mutate(bytes: Uint8Array, list: Edit[]): Uint8Array {
 }
 
 /** Runs `load` on each case: a clean result or one topdown error line within the time bound. */
-function fuzz(category: string, arbitrary: fc.Arbitrary<Edit[]>, load: (edits: Edit[]) => void): void {
+function fuzz<T>(category: string, arbitrary: fc.Arbitrary<T>, load: (value: T) => void): void {
   const tally = { category, cases: 0, clean: 0, refused: 0, mishandled: 0 };
   report.push(tally);
   fc.assert(
@@ -425,4 +433,217 @@ describe('properties of the optimiser sweeps and vector kernels', () => {
       { numRuns: RUNS, seed: 23 },
     );
   }, 600_000);
+});
+
+describe('fuzzing the trust boundaries: what comes from a queue, a results folder or a link', () => {
+  const results = join(import.meta.dirname, '..', 'docs', 'results');
+  const textOf = (path: string) => readFileSync(join(results, path), 'utf8');
+  const mutatedText = (text: string, list: Edit[]) =>
+    Buffer.from(mutate(Buffer.from(text, 'utf8'), list)).toString('utf8');
+  /** A JSON value with one field (a path of keys, from `paths`) replaced by `value`. */
+  const withField = (base: unknown, path: readonly string[], value: unknown): unknown => {
+    if (path.length === 0) return value;
+    const copy = structuredClone(base) as Record<string, unknown>;
+    let at: Record<string, unknown> = copy;
+    for (const key of path.slice(0, -1)) {
+      const next = at[key];
+      if (typeof next !== 'object' || next === null) return copy;
+      at = next as Record<string, unknown>;
+    }
+    at[path.at(-1)!] = value;
+    return copy;
+  };
+  /** Values an attacker or a damaged file would put in a field. */
+  const hostile = fc.oneof(
+    fc.jsonValue(),
+    fc.string(),
+    fc.constantFrom(
+      '../../victim',
+      '../x',
+      '',
+      '.',
+      '..',
+      '/etc/passwd',
+      'a/b',
+      'a\\b',
+      '\u001b[2J',
+      'x\nforged',
+      '__proto__',
+      -5,
+      1e999,
+      Number.NaN,
+      null,
+      [],
+      {},
+      { __proto__: null, constructor: 1 },
+    ),
+  );
+
+  it("queue payloads: refused in one line, or a run whose id is its config's and whose folder is inside", () => {
+    const config = resolveTrainConfig({ rule: 'pepita', data: 'mnist', hidden: [8], epochs: 2 });
+    const payload = { job: jobFor(config, 1, 'fuzz'), topdown: '1.0.0', protocol: PROTOCOL };
+    const text = JSON.stringify(payload);
+    const check = (data: unknown) => {
+      const { job } = parseQueuedRun(data, 'queued run fuzz');
+      expect(job.id).toMatch(RUN_ID_PATTERN);
+      if (job.kind === 'train') expect(job.id).toBe(runId(job.config));
+      expect(dirname(runFolder('/out', job))).toBe('/out/runs');
+    };
+    fuzz('queue payloads (bytes)', edits, (list) => {
+      const mutated = mutatedText(text, list);
+      let data: unknown;
+      try {
+        data = JSON.parse(mutated);
+      } catch {
+        data = mutated; // what the worker's job reader makes of a payload that is not JSON
+      }
+      check(data);
+    });
+    const paths = [
+      ['job'],
+      ['job', 'id'],
+      ['job', 'kind'],
+      ['job', 'label'],
+      ['job', 'seed'],
+      ['job', 'config'],
+      ['job', 'config', 'seed'],
+      ['job', 'config', 'lr'],
+      ['job', 'config', 'hidden'],
+      ['job', 'config', 'rule'],
+      ['job', 'config', '__proto__'],
+      ['topdown'],
+      ['protocol'],
+      [],
+    ];
+    fuzz('queue payloads (fields)', fc.tuple(fc.constantFrom(...paths), hostile), ([path, value]) =>
+      check(withField(payload, path, value)),
+    );
+  });
+
+  it('manifests: refused in one line, or every experiment, cell and run name is one plain folder name', () => {
+    const text = textOf('experiments/fig-s2.json');
+    const base = JSON.parse(text) as unknown;
+    const check = (manifest: Manifest) => {
+      for (const name of [manifest.experiment, ...manifest.cells.flatMap((c) => [c.id, ...c.runs])]) {
+        expect(unsafeNameReason(name)).toBeNull();
+      }
+    };
+    fuzz('manifests (bytes)', edits, (list) => check(parseManifest(mutatedText(text, list), 'fuzz.json')));
+    const paths = [
+      [],
+      ['experiment'],
+      ['kind'],
+      ['budget'],
+      ['budget', 'seeds'],
+      ['cells'],
+      ['cells', '0'],
+      ['cells', '0', 'id'],
+      ['cells', '0', 'runs'],
+      ['cells', '0', 'runs', '0'],
+      ['cells', '0', 'published'],
+    ];
+    fuzz('manifests (fields)', fc.tuple(fc.constantFrom(...paths), hostile), ([path, value]) =>
+      check(parseManifest(JSON.stringify(withField(base, path, value)) ?? 'undefined', 'fuzz.json')),
+    );
+  });
+
+  it('metrics files: refused in one line, or accuracies in [0, 1] and finite losses', () => {
+    const text = textOf('runs/c90dd8659d8fcec0/metrics.jsonl');
+    const lines = text.trimEnd().split('\n');
+    const check = (records: Record<string, unknown>[]) => {
+      for (const r of records) {
+        for (const [key, value] of Object.entries(r)) {
+          // a metric is one number, or one per layer
+          const values = Array.isArray(value) ? (value as unknown[]) : [value];
+          if (/(^|_)acc(_|$)/.test(key)) {
+            for (const v of values) expect(typeof v === 'number' && v >= 0 && v <= 1).toBe(true);
+          }
+          if (/(^|_)loss(_|$)/.test(key)) for (const v of values) expect(Number.isFinite(v)).toBe(true);
+        }
+      }
+    };
+    fuzz('metrics files (bytes)', edits, (list) =>
+      check(parseMetricsText(mutatedText(text, list), 'fuzz/metrics.jsonl') as Record<string, unknown>[]),
+    );
+    const fields = ['epoch', 'test_acc', 'train_acc', 'test_loss', 'train_loss', 'phase', 'x'];
+    fuzz(
+      'metrics files (fields)',
+      fc.tuple(fc.nat(lines.length - 1), fc.constantFrom(...fields), hostile),
+      ([line, field, value]) => {
+        const edited = [...lines];
+        edited[line] = JSON.stringify(withField(JSON.parse(lines[line]!), [field], value));
+        check(parseMetricsText(edited.join('\n') + '\n', 'fuzz/metrics.jsonl') as Record<string, unknown>[]);
+      },
+    );
+  });
+
+  it('theory outputs: refused in one line, or one error value per time in every curve', () => {
+    const text = textOf('runs/688fd98ccbe1604b/theory.json');
+    const base = JSON.parse(text) as unknown;
+    const check = (result: ReturnType<typeof parseTheoryOutput>) => {
+      for (const curve of result.curves) {
+        expect(curve.eg).toHaveLength(curve.t.length);
+        if (curve.eg_std) expect(curve.eg_std).toHaveLength(curve.t.length);
+      }
+    };
+    fuzz('theory outputs (bytes)', edits, (list) =>
+      check(parseTheoryOutput(mutatedText(text, list), 'fuzz')),
+    );
+    const paths = [
+      [],
+      ['t'],
+      ['curves'],
+      ['curves', '0'],
+      ['curves', '0', 'rule'],
+      ['problem'],
+      ['problem', 'D'],
+    ];
+    fuzz('theory outputs (fields)', fc.tuple(fc.constantFrom(...paths), hostile), ([path, value]) =>
+      check(parseTheoryOutput(JSON.stringify(withField(base, path, value)) ?? 'null', 'fuzz')),
+    );
+  });
+
+  it('browser-app links: never throws; every value held to its control, each change noted in one line', () => {
+    const keys = ['tab', 'data', 'rule', 'epochs', 'lr', 'hidden', 'batch-size', 'seed', 'dropout'];
+    const theoryKeys = SLIDERS.map((s) => `theory-${s.key}`).concat('theory-rules');
+    const value = fc.oneof(
+      fc.string(),
+      fc.double().map(String),
+      fc.constantFrom('1e9', '1e15', '-1', 'NaN', 'Infinity', '', '0x10', '1,2,3', '%00', 'theory', '1e-320'),
+    );
+    const tally = { category: 'browser-app links', cases: 0, clean: 0, refused: 0, mishandled: 0 };
+    report.push(tally);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...keys, ...theoryKeys, 'x'), value), { maxLength: 8 }),
+        (pairs) => {
+          tally.cases++;
+          const query = pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+          const start = performance.now();
+          let parsed: ReturnType<typeof parsePageUrl>;
+          try {
+            parsed = parsePageUrl(query);
+            expect(stateProblem(parsed.state)).toBeNull();
+            for (const slider of SLIDERS) {
+              const { low, high } = sliderBounds(slider);
+              const v = parsed.theory.values[slider.key]!;
+              expect(v).toBeGreaterThanOrEqual(low);
+              expect(v).toBeLessThanOrEqual(high);
+            }
+            for (const note of parsed.notes) expect(note).not.toMatch(/\n/);
+          } catch (error) {
+            tally.mishandled++;
+            throw error;
+          }
+          if (performance.now() - start > CASE_MS) {
+            tally.mishandled++;
+            throw new Error('a link took over 5 s');
+          }
+          if (parsed.notes.length) tally.refused++;
+          else tally.clean++;
+        },
+      ),
+      { numRuns: RUNS, seed: 7 },
+    );
+  });
 });

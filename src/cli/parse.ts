@@ -49,3 +49,13 @@ export function numberIn(
     return n;
   });
 }
+
+/** An integer within [min, max], as a user types it in decimal. */
+export function intInRange(name: string, min: number, max: number): (value: string) => number {
+  return asArgParser((value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new TopdownUsageError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  });
+}

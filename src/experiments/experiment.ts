@@ -17,6 +17,8 @@ import { readConfigFile } from '../train/config-file.js';
 import { resolveMergedConfig, type TrainConfig } from '../train/config.js';
 import { presetConfig } from '../train/presets.js';
 
+import { MAX_RUNS_CEILING } from './plan.js';
+
 /** A published number: mean and std of a metric in percent, and where the spec has it from. */
 const PublishedSchema = z
   .object({
@@ -72,8 +74,8 @@ const ExperimentSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
     description: z.string().min(1),
-    /** Seeds of the full budget (seeds 0..seeds-1). */
-    seeds: z.number().int().positive(),
+    /** Seeds of the full budget (seeds 0..seeds-1); bounded as `--max-runs` is, for a file from elsewhere. */
+    seeds: z.number().int().positive().max(MAX_RUNS_CEILING),
     /** Epochs of the full budget (each cell may set its own in `config`; this wins when given). */
     epochs: z.number().int().positive().optional(),
     /**
@@ -83,7 +85,7 @@ const ExperimentSchema = z
     kind: z.enum(['table', 'curves', 'theory']).default('table'),
     /** The metric the curves show (kind: curves). */
     metric: z.string().default('test_acc'),
-    cells: z.array(CellSchema).min(1),
+    cells: z.array(CellSchema).min(1).max(MAX_RUNS_CEILING),
   })
   .strict();
 

@@ -1,24 +1,37 @@
 import { availableParallelism } from 'node:os';
-import { basename, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from 'commander';
 
 import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js';
+import { ensureFolder, fileError } from '../../core/files.js';
+import { printable, quoted } from '../../core/untrusted.js';
 import { DATASETS } from '../../data/datasets.js';
 import { cellIds, findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
-import { experimentPlan, planJobs } from '../../experiments/plan.js';
+import {
+  checkRunCount,
+  counted,
+  DEFAULT_MAX_RUNS,
+  experimentPlan,
+  MAX_RUNS_CEILING,
+  planJobs,
+  type PlannedCell,
+  type SizeFactor,
+} from '../../experiments/plan.js';
 import { configStepCost } from '../../train/config-cost.js';
 import type { Job } from '../../runner/job.js';
 import { jobDone, LocalRunner, type RunnerProgress } from '../../runner/local.js';
 import { MemoryQueue, type JobOutcome } from '../../runner/queue.js';
 import { readConfigFile } from '../../train/config-file.js';
 import { resolveMergedConfig } from '../../train/config.js';
+import { RunLock } from '../../train/run-lock.js';
+import { RESUMABLE_CHANGES } from '../../train/trainer.js';
 import { experimentManifest, manifestConflict, writeManifest } from '../../reports/manifest.js';
 import { asArgParser } from '../engine-flags.js';
 import { queueOption, runOnQueue } from './queue.js';
 import type { CliIO } from '../io.js';
-import { nonEmpty, positiveInt } from '../parse.js';
+import { intInRange, nonEmpty, positiveInt } from '../parse.js';
 import { parseFieldValue } from '../schema-flags.js';
 
 import { trainFields } from './train.js';
@@ -35,14 +48,16 @@ interface ReproduceFlags {
   workers?: number;
   threads?: number;
   dataDir?: string;
+  maxRuns: number;
   out: string;
 }
 
 /** `--name`: a report name, also a file name in OUT/experiments. */
+const REPORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const reportName = asArgParser((value: string): string => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
+  if (!REPORT_NAME.test(value)) {
     throw new TopdownUsageError(
-      `--name "${value}": use letters, digits, dots, dashes and underscores (it names OUT/experiments/NAME.json)`,
+      `--name ${quoted(value)}: use letters, digits, dots, dashes and underscores (it names OUT/experiments/NAME.json)`,
     );
   }
   return value;
@@ -62,6 +77,12 @@ function addRunnerOptions(command: Command): Command {
     .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
     .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
     .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
+    .option(
+      '--max-runs <n>',
+      `refuse more runs than this, counted before any is planned (at most ${MAX_RUNS_CEILING})`,
+      intInRange('--max-runs', 1, MAX_RUNS_CEILING),
+      DEFAULT_MAX_RUNS,
+    )
     .option(
       '--queue <url>',
       'put the runs on a distributed queue (redis://HOST:PORT[/DB]) for topdown worker processes, and follow them',
@@ -139,7 +160,12 @@ function progressLine(p: RunnerProgress): string {
   return `runs: ${p.done} done, ${p.running} running, ${p.queued} queued${failed}; epochs ${p.epochsDone}/${p.epochsDone + p.epochsLeft}${eta}`;
 }
 
+/** One line on a run's end; its label and error may hold a sweep's values or a child's text, so escaped. */
 function describe(job: Job, outcome: JobOutcome): string {
+  return printable(describeRaw(job, outcome));
+}
+
+function describeRaw(job: Job, outcome: JobOutcome): string {
   switch (outcome.status) {
     case 'done':
       if (job.kind === 'theory') return `${job.label}: done`;
@@ -159,13 +185,62 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   if (!name) throw new TopdownUsageError('name an experiment (topdown reproduce --list shows them)');
   const experiment = findExperiment(name);
   const cells = cellList(experiment, flags.cells);
+  const cellCount = cells?.size ?? experiment.cells.length;
+  const seeds = flags.seeds ?? experiment.seeds;
+  const theory = experiment.kind === 'theory';
+  checkRunCount(
+    experiment.name,
+    [
+      [cellCount, counted(cellCount, 'cell')],
+      [seeds, theory ? counted(seeds, 'simulation') : counted(seeds, 'seed')],
+    ],
+    flags.maxRuns,
+    theory ? 'simulations' : 'runs',
+  );
   const plan = experimentPlan(experiment, flags, cells);
   const named = experimentManifest(experiment, flags, plan);
   const manifest = flags.name ? { ...named, experiment: flags.name } : named;
-  const conflict = manifestConflict(resolvePath(flags.out), manifest);
-  if (conflict) throw new TopdownUsageError(conflict);
-  writeManifest(resolvePath(flags.out), manifest, cellIds(experiment));
-  await runJobs(dedupe(planJobs(plan)), flags, io);
+  await holdingResults(flags, async () => {
+    const conflict = manifestConflict(resolvePath(flags.out), manifest);
+    if (conflict) throw new TopdownUsageError(conflict);
+    writeManifest(resolvePath(flags.out), manifest, cellIds(experiment));
+    await runJobs(dedupe(planJobs(plan)), flags, io);
+  });
+}
+
+/**
+ * Runs `body` (which writes the manifest and makes the runs) holding the results directory when the runs are
+ * made here. Two runners making the same runs in one directory would race for each run folder: the second,
+ * finding a folder the first had just created, would start it again with --overwrite, or be told to. The lock
+ * (`OUT/experiments/run.lock`, the run folders' own kind: pid and host, stale once its process is gone) makes
+ * the second refuse at once, naming the first. Runs on a queue are made by workers, which lock each run.
+ */
+async function holdingResults(
+  flags: { out: string; queue?: string },
+  body: () => Promise<void>,
+): Promise<void> {
+  if (flags.queue) return body();
+  const out = resolvePath(flags.out);
+  const dir = join(out, 'experiments');
+  try {
+    ensureFolder(dir);
+  } catch (error) {
+    throw fileError(`cannot create ${dir}`, error);
+  }
+  let lock: RunLock;
+  try {
+    lock = RunLock.acquire(dir);
+  } catch (error) {
+    if (!(error instanceof TopdownUsageError) || !error.message.startsWith(`${dir} is in use`)) throw error;
+    throw new TopdownUsageError(
+      `${out} is in use${error.message.slice(dir.length + ' is in use'.length)}, or give this one another --out`,
+    );
+  }
+  try {
+    await body();
+  } finally {
+    lock.release();
+  }
 }
 
 function cellList(experiment: Experiment, list: string | undefined): Set<string> | undefined {
@@ -175,7 +250,7 @@ function cellList(experiment: Experiment, list: string | undefined): Set<string>
   const unknown = [...ids].filter((id) => !all.includes(id));
   if (unknown.length) {
     throw new TopdownUsageError(
-      `--cells: ${unknown.map((u) => `"${u}"`).join(', ')} not in ${experiment.name}; its cells: ${all.join(', ')}`,
+      `--cells: ${unknown.map((u) => quoted(u)).join(', ')} not in ${experiment.name}; its cells: ${all.join(', ')}`,
     );
   }
   return ids;
@@ -252,23 +327,77 @@ export interface GridAxis {
   values: unknown[];
 }
 
-/** Parses `--grid` arguments against the train options (the same parsers as the flags). */
+/** What to give instead of a grid over an option a run's id leaves out (RESUMABLE_CHANGES). */
+const NOT_A_GRID_OPTION: Record<string, string> = {
+  epochs: 'give --epochs N for every run, and read the earlier epochs off its curve',
+  dataDir: 'give --data-dir',
+  threads: "give --threads (the runner sets each run's threads)",
+  engine: 'set it in the config file (topdown bench compares the engines)',
+  maxMemory: 'set it in the config file',
+  tensorboard: 'set it in the config file',
+};
+
+/**
+ * Why a grid over option `key` would not make distinct runs, or null. A grid over the seed is overridden by
+ * `--seeds`; one over an option a run's id leaves out (epochs, data folder, engine, threads, memory limit,
+ * logging: what a resumed run may change) makes points that are one run folder, trained once.
+ */
+function notAGridOption(key: string, flag: string): string | null {
+  if (key === 'seed')
+    return 'every point runs seeds 0 to N-1 of --seeds N (a seed in the grid is overridden): give --seeds';
+  if (!RESUMABLE_CHANGES.includes(key)) return null;
+  return (
+    `${flag} is not part of a run's id (the points would be one run folder, trained once): ` +
+    (NOT_A_GRID_OPTION[key] ?? 'set it in the config file')
+  );
+}
+
+/** How a parsed value shows in a cell id (and compares with the axis's other values). */
+const valueText = (v: unknown): string => (Array.isArray(v) ? v.join('x') : String(v));
+
+/**
+ * Parses `--grid` arguments against the train options (the same parsers as the flags). Refuses in one line an
+ * option given twice, a value given twice, and options whose points would not be distinct runs (see
+ * {@link notAGridOption}).
+ */
 export function parseGrid(specs: readonly string[]): GridAxis[] {
   const fields = trainFields().map((f) => f.field);
+  const given = new Map<string, { spec: string; texts: string[]; separator: string }>();
   return specs.map((spec) => {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1)
-      throw new TopdownUsageError(`--grid "${spec}": expected key=value1,value2,...`);
+      throw new TopdownUsageError(`--grid ${quoted(spec)}: expected key=value1,value2,...`);
     const name = spec.slice(0, eq).trim().replace(/^--/, '');
     const field = fields.find((f) => f.flag === name || f.alias === name);
     if (!field)
-      throw new TopdownUsageError(`--grid "${spec}": no train option "${name}" (see topdown train --help)`);
+      throw new TopdownUsageError(
+        `--grid ${quoted(spec)}: no train option ${quoted(name)} (see topdown train --help)`,
+      );
+    const refused = notAGridOption(field.alias, field.flag);
+    if (refused) throw new TopdownUsageError(`--grid ${quoted(spec)}: ${refused}`);
     const listy = field.kind === 'list' || field.kind === 'number-or-list';
+    const separator = listy ? '/' : ',';
     const texts = spec
       .slice(eq + 1)
-      .split(listy ? '/' : ',')
+      .split(separator)
       .map((t) => t.trim());
-    return { key: field.alias, values: texts.map((t) => parseFieldValue(field, t)) };
+    const before = given.get(field.alias);
+    if (before) {
+      const all = `${name}=${[...before.texts, ...texts].join(separator)}`;
+      throw new TopdownUsageError(
+        `--grid ${quoted(spec)}: ${field.alias} is already in --grid ${quoted(before.spec)}; give each option ` +
+          `once, with all its values (${quoted(all)})`,
+      );
+    }
+    given.set(field.alias, { spec, texts, separator });
+    const values = texts.map((t) => parseFieldValue(field, t));
+    const seen = new Set<string>();
+    for (const v of values) {
+      const text = valueText(v);
+      if (seen.has(text)) throw new TopdownUsageError(`--grid ${quoted(spec)}: ${quoted(text)} twice`);
+      seen.add(text);
+    }
+    return { key: field.alias, values };
   });
 }
 
@@ -281,8 +410,35 @@ export function gridPoints(axes: readonly GridAxis[]): Record<string, unknown>[]
 
 const pointId = (p: Record<string, unknown>): string =>
   Object.entries(p)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('x') : String(v)}`)
+    .map(([k, v]) => `${k}=${valueText(v)}`)
     .join(',');
+
+/** The size of a sweep, checked before its points are made: the axes' lengths x seeds (see checkRunCount). */
+function checkSweepSize(axes: readonly GridAxis[], seeds: number, maxRuns: number): void {
+  const factors: SizeFactor[] = axes.map((a) => [
+    a.values.length,
+    counted(a.values.length, `${a.key} value`),
+  ]);
+  factors.push([seeds, counted(seeds, 'seed')]);
+  checkRunCount('the grid', factors, maxRuns);
+}
+
+/** Refuses two points of a grid that are one run (e.g. `--arch` replacing a `hidden` axis). */
+function checkDistinctRuns(plan: readonly PlannedCell[]): void {
+  const cellOf = new Map<string, string>();
+  for (const { cell, jobs } of plan) {
+    const id = jobs[0]?.id;
+    if (id === undefined) continue;
+    const other = cellOf.get(id);
+    if (other !== undefined) {
+      throw new TopdownUsageError(
+        `--grid: ${quoted(other)} and ${quoted(cell.id)} are the same run (${id}): what tells them apart ` +
+          'does not change the configuration trained',
+      );
+    }
+    cellOf.set(id, cell.id);
+  }
+}
 
 /** `topdown sweep CONFIG --grid key=v1,v2 ...`: the grid's configurations x seeds on the same runner. */
 export function registerSweepCommand(program: Command, io: CliIO): void {
@@ -293,7 +449,8 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
     )
     .option(
       '--grid <key=values>',
-      'a train option and its values, comma-separated (list options: values split on "/"); repeatable',
+      'a train option and its values, comma-separated (list options: values split on "/"); repeatable, ' +
+        'once per option; not seed (use --seeds) nor epochs, data-dir, engine, threads, max-memory, tensorboard',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--seeds <n>', 'seeds per configuration', positiveInt('--seeds'), 1)
@@ -304,37 +461,53 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
       reportName,
     );
   addRunnerOptions(command);
-  command.action(async (file: string, flags: SweepFlags) => {
-    const base = readConfigFile(file);
-    const axes = parseGrid(flags.grid ?? []);
-    const name = flags.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
-    const cells = gridPoints(axes).map((point) => ({
-      id: pointId(point) || 'config',
-      label: pointId(point) || name,
-      config: point,
-    }));
-    const configs = new Map(
-      cells.map((c) => [
-        c.id,
-        resolveMergedConfig(
-          [base, `config file ${file}`],
-          [{ ...c.config, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }, 'grid'],
-        ),
-      ]),
+  command.action((file: string, flags: SweepFlags) => runSweep(file, flags, io));
+}
+
+async function runSweep(file: string, flags: SweepFlags, io: CliIO): Promise<void> {
+  const axes = parseGrid(flags.grid ?? []);
+  checkSweepSize(axes, flags.seeds, flags.maxRuns);
+  const name = flags.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
+  if (!REPORT_NAME.test(name)) {
+    throw new TopdownUsageError(
+      `the config file's name ${quoted(name)} cannot name OUT/experiments/NAME.json (letters, digits, dots, ` +
+        'dashes and underscores): give --name',
     );
-    const experiment: Experiment = {
-      name,
-      description: `sweep of ${file} over ${axes.map((a) => a.key).join(', ') || 'nothing'}`,
-      seeds: flags.seeds,
-      kind: 'table',
-      metric: 'test_acc',
-      cells: cells.map((c) => ({ ...c, config: {}, readings: [] })),
-      configs,
-      problems: new Map(),
-      file,
-    };
-    const plan = experimentPlan(experiment, { seeds: flags.seeds });
-    writeManifest(resolvePath(flags.out), experimentManifest(experiment, { seeds: flags.seeds }, plan));
+  }
+  const base = readConfigFile(file);
+  const cells = gridPoints(axes).map((point) => ({
+    id: pointId(point) || 'config',
+    label: pointId(point) || name,
+    config: point,
+  }));
+  const configs = new Map(
+    cells.map((c) => [
+      c.id,
+      resolveMergedConfig(
+        [base, `config file ${file}`],
+        [{ ...c.config, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }, 'grid'],
+      ),
+    ]),
+  );
+  const experiment: Experiment = {
+    name,
+    description: `sweep of ${file} over ${axes.map((a) => a.key).join(', ') || 'nothing'}`,
+    seeds: flags.seeds,
+    kind: 'table',
+    metric: 'test_acc',
+    cells: cells.map((c) => ({ ...c, config: {}, readings: [] })),
+    configs,
+    problems: new Map(),
+    file,
+  };
+  const plan = experimentPlan(experiment, { seeds: flags.seeds });
+  checkDistinctRuns(plan);
+  const manifest = experimentManifest(experiment, { seeds: flags.seeds }, plan);
+  await holdingResults(flags, async () => {
+    // another budget that would drop cells from the report is refused, as reproduce refuses it
+    const conflict = manifestConflict(resolvePath(flags.out), manifest);
+    if (conflict) throw new TopdownUsageError(conflict);
+    writeManifest(resolvePath(flags.out), manifest);
     await runJobs(dedupe(planJobs(plan)), flags, io);
   });
 }
@@ -348,5 +521,6 @@ interface SweepFlags {
   workers?: number;
   threads?: number;
   dataDir?: string;
+  maxRuns: number;
   out: string;
 }
