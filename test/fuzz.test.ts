@@ -470,7 +470,7 @@ describe('fuzzing the trust boundaries: what comes from a queue, a results folde
       'x\nforged',
       '__proto__',
       -5,
-      1e999,
+      Number.POSITIVE_INFINITY,
       Number.NaN,
       null,
       [],
