@@ -20,6 +20,11 @@ const files = [
   'test/signals.test.ts',
   'test/run-folders.test.ts',
   'test/train-cli.test.ts',
+  'test/trust-queue.test.ts',
+  'test/trust-report.test.ts',
+  'test/trust-sweep.test.ts',
+  'test/trust-web.test.ts',
+  'test/trust-cli.test.ts',
 ];
 const started = Date.now();
 const r = spawnSync(
@@ -53,6 +58,15 @@ const lines = [
   '',
   'Mutations are byte flips, byte sets, truncations, insertions and appended junk, one to four per case, at',
   'positions spread over the whole file, on real-format files the tests generate.',
+  '',
+  'The trust boundaries (what comes from a queue, a results folder someone sent you, or a link to the browser',
+  'app) are fuzzed two ways: "(bytes)" mutates the text of a real payload, manifest, metrics file or theory',
+  'output as above; "(fields)" replaces one field with a hostile value (path traversals, control characters,',
+  'wrong types, out-of-range numbers, `__proto__` keys, arbitrary JSON). A case loaded cleanly must also keep',
+  "the promise of its boundary: a payload's run id is its config's and its folder is inside the results",
+  "folder; a manifest names only plain folder names; accuracies lie in [0, 1] and losses are finite; a link's",
+  'values lie within their controls (for links, "refused" counts links whose values were held to a control,',
+  'each noted in one line).',
   '',
   '| input | cases | loaded cleanly | refused in one line | mishandled |',
   '| --- | --- | --- | --- | --- |',

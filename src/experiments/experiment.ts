@@ -20,7 +20,7 @@ import { presetConfig } from '../train/presets.js';
 import { MAX_RUNS_CEILING } from './plan.js';
 
 /** A published number: mean and std of a metric in percent, and where the spec has it from. */
-const PublishedSchema = z
+export const PublishedSchema = z
   .object({
     mean: z.number(),
     std: z.number().nonnegative(),
@@ -32,7 +32,7 @@ const PublishedSchema = z
  * A value the spec reads off a published figure: the curve's value at an epoch (or time t), or one of its
  * shape features, with the tolerance within which a reproduction counts as matching it.
  */
-const ReadingSchema = z
+export const ReadingSchema = z
   .object({
     /** The epoch (training curves) or time t (theory curves) the value is read at. */
     at: z.number().optional(),

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 import { TopdownUsageError } from '../core/errors.js';
 import { printable, quoted, unsafeNameReason } from '../core/untrusted.js';
-import type { Published, Reading } from '../experiments/experiment.js';
+import { PublishedSchema, ReadingSchema } from '../experiments/experiment.js';
 import type { ExperimentResult } from '../theory/curves.js';
 import { THEORY_RULES, TheoryProblemSchema } from '../theory/problem.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.js';
@@ -30,26 +30,6 @@ const fileName = z.string().superRefine((name, ctx) => {
 const experimentName = fileName.refine((name) => name !== '__proto__', 'may not be "__proto__"');
 
 const epochNumber = z.number().int().min(-MAX_EPOCHS).max(MAX_EPOCHS);
-
-// The manifest's copies of the experiment file's published numbers and readings (typed as those).
-const PublishedSchema: z.ZodType<Published> = z.object({
-  mean: z.number(),
-  std: z.number().nonnegative(),
-  source: z.string().min(1),
-});
-
-const ReadingSchema: z.ZodType<Reading> = z
-  .object({
-    at: z.number().optional(),
-    feature: z.enum(['start', 'final', 'max', 'min', 'plateau', 'escape']).optional(),
-    metric: z.string().optional(),
-    value: z.number(),
-    tol: z.number().positive(),
-    source: z.string().min(1),
-  })
-  .refine((r) => (r.at === undefined) !== (r.feature === undefined), {
-    message: 'a reading names either `at` or `feature`',
-  });
 
 const ManifestCellSchema = z.object({
   /** Names the cell's figures (`<experiment>-<id>.svg`). */
