@@ -17,7 +17,7 @@ import { readConfigFile } from '../train/config-file.js';
 import { resolveMergedConfig, type TrainConfig } from '../train/config.js';
 import { presetConfig } from '../train/presets.js';
 
-import { MAX_RUNS_CEILING } from './plan.js';
+import { MAX_RUNS_CEILING } from './limits.js';
 
 /** A published number: mean and std of a metric in percent, and where the spec has it from. */
 export const PublishedSchema = z

@@ -7,6 +7,7 @@ import { jobFor, theoryJobFor, type Job } from '../runner/job.js';
 import { resolveMergedConfig } from '../train/config.js';
 
 import type { Experiment, ExperimentCell } from './experiment.js';
+import { MAX_RUNS_CEILING } from './limits.js';
 
 /** A cell of an experiment and the jobs that make it (one per seed; one for a theory cell). */
 export interface PlannedCell {
@@ -57,15 +58,6 @@ export function experimentPlan(
 export function planJobs(plan: readonly PlannedCell[]): Job[] {
   return plan.flatMap((p) => p.jobs);
 }
-
-/** The default of `--max-runs`: a plan of more runs than this is refused before it is made. */
-export const DEFAULT_MAX_RUNS = 10_000;
-
-/**
- * The most `--max-runs` may allow: planning resolves and holds every run's configuration (measured on two
- * cores: 10,000 runs 15 s and 150 MB, 100,000 runs 150 s and 480 MB), silently; more is several commands' work.
- */
-export const MAX_RUNS_CEILING = 100_000;
 
 /** One factor of a plan's size: a count and how to name it, e.g. `[3, '3 lr values']`. */
 export type SizeFactor = readonly [count: number, what: string];

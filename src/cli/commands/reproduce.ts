@@ -9,12 +9,11 @@ import { ensureFolder, fileError } from '../../core/files.js';
 import { printable, quoted } from '../../core/untrusted.js';
 import { DATASETS } from '../../data/datasets.js';
 import { cellIds, findExperiment, listExperiments, type Experiment } from '../../experiments/experiment.js';
+import { DEFAULT_MAX_RUNS, MAX_RUNS_CEILING } from '../../experiments/limits.js';
 import {
   checkRunCount,
   counted,
-  DEFAULT_MAX_RUNS,
   experimentPlan,
-  MAX_RUNS_CEILING,
   planJobs,
   type PlannedCell,
   type SizeFactor,
