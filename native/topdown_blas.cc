@@ -659,6 +659,14 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The interface version: src/core/blas-addon.ts's ADDON_ABI. Raise both whenever an exported function's
+// arguments or meaning change, so that an addon built from older sources is refused instead of misused.
+constexpr int kAbiVersion = 1;
+
+Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), kAbiVersion);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("saxpy", Napi::Function::New(env, Saxpy, "saxpy"));
@@ -672,6 +680,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool2Rows", Napi::Function::New(env, MaxPool2Rows, "maxPool2Rows"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("abiVersion", Napi::Function::New(env, AbiVersion, "abiVersion"));
   return exports;
 }
 

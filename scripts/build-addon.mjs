@@ -3,7 +3,8 @@
 // Installation never fails because of it: without a compiler or OpenBLAS, topdown runs on its portable `js`
 // engine and this script prints one line saying so. `--strict` (npm run build:addon) fails loudly instead.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,4 +50,7 @@ if (result.error || result.status !== 0) {
   const why = result.error ? result.error.message : `node-gyp exited with status ${result.status}`;
   fail(why, detail);
 }
-record({ built: true });
+// The addon's size and SHA-256, which src/core/blas-addon.ts checks before loading it: a damaged or replaced
+// file is refused with a reason instead of being loaded (a truncated one would kill the process with SIGBUS).
+const addon = readFileSync(join(root, 'build', 'Release', 'topdown_blas.node'));
+record({ built: true, size: addon.length, sha256: createHash('sha256').update(addon).digest('hex') });

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sectionFields } from '../src/core/options.js';
 import { optionSections, RULE_NAMES, ruleDefinition, rulesUsing } from '../src/rules/registry.js';
-import { coreFields } from '../src/train/config.js';
+import { coreFields, resolveMergedConfig, resolveTrainConfig } from '../src/train/config.js';
+import { presetConfig } from '../src/train/presets.js';
 
 import { runCliCaptured } from './helpers.js';
 import { writeSyntheticMnist } from './train-helpers.js';
@@ -80,6 +81,43 @@ describe('train flags come from the schemas', () => {
     const config = JSON.parse(r.out);
     expect(config.ff).toMatchObject({ negatives: 'all', threshold: [7, 8], labelValue: 0.5 });
     expect(config).toMatchObject({ optimizer: 'adam', lr: 0.001, dropout: 0 });
+  });
+});
+
+describe('--hidden and --arch (issue 28: decided, not silent)', () => {
+  const preset = (name: string): [Record<string, unknown>, string] => [
+    presetConfig(name) as Record<string, unknown>,
+    `preset ${name}`,
+  ];
+
+  it('an empty --hidden is refused, pointing at --arch fc, the way to no hidden layer', () => {
+    expect(() => resolveTrainConfig({ hidden: [] }, 'flags')).toThrow(
+      /hidden: needs at least one width \(for a network with no hidden layer, give --arch fc\)/,
+    );
+    const linear = resolveTrainConfig({ rule: 'bp', arch: 'fc' });
+    expect(linear.hidden).toEqual([]);
+    // a resolved config (a run's config.json, a runner's job) holds both, equal: it resolves again unchanged
+    expect(resolveTrainConfig(linear)).toEqual(linear);
+    const conv = resolveMergedConfig(preset('pepita-conv-mnist'));
+    expect(resolveTrainConfig(conv)).toEqual(conv);
+  });
+
+  it('hidden widths arch would replace are refused when given with it or after it; an earlier source gives way', () => {
+    expect(() => resolveTrainConfig({ hidden: [16], arch: 'fc100-fc' }, 'flags')).toThrow(
+      /hidden 16 conflicts with .*arch fc100-fc, which sets the hidden widths \(100\): give one of them/,
+    );
+    expect(() => resolveMergedConfig(preset('pepita-conv-mnist'), [{ hidden: [64] }, 'flags'])).toThrow(
+      /flags: --hidden 64 conflicts with preset pepita-conv-mnist: arch conv32x5-pool2-fc/,
+    );
+    // a later arch replaces an earlier source's widths: a preset's, or a resolved config's stale ones
+    expect(resolveMergedConfig(preset('pepita-mnist'), [{ arch: 'fc64-fc' }, 'flags']).hidden).toEqual([64]);
+    const conv = resolveMergedConfig(preset('pepita-conv-mnist'));
+    expect(resolveMergedConfig([conv, 'config file run.json'], [{ arch: 'fc32-fc' }, 'grid']).hidden).toEqual(
+      [32],
+    );
+    // the same widths written twice are harmless, and so is an empty list (a cleared form field)
+    expect(resolveTrainConfig({ hidden: [100], arch: 'fc100-fc' }).hidden).toEqual([100]);
+    expect(resolveTrainConfig({ hidden: [], arch: 'fc100-fc' }).hidden).toEqual([100]);
   });
 });
 

@@ -1,16 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { loadBlasAddon } from '../src/core/blas-addon.js';
+import { elfProblem, loadBlasAddon } from '../src/core/blas-addon.js';
 import type { BlasAddon } from '../src/core/blas-addon.js';
 import {
   BlasEngine,
   createEngine,
   JsEngine,
+  MAX_THREADS,
   parseEngineChoice,
   parseThreads,
   SMALL_GEMM_MACS,
@@ -18,8 +20,9 @@ import {
 } from '../src/core/engine.js';
 import { Matrix } from '../src/core/matrix.js';
 import { WasmEngine } from '../src/core/wasm-engine.js';
-import { fallbackNotice } from '../src/cli/engine-flags.js';
+import { configEngine, enginesToMeasure, fallbackNotice } from '../src/cli/engine-flags.js';
 import { TopdownUsageError } from '../src/core/errors.js';
+import { resolveTrainConfig } from '../src/train/config.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -77,6 +80,9 @@ describe('engine selection', () => {
     expect(createEngine().engine.name).toBe('js');
     process.env.TOPDOWN_ENGINE = 'fast';
     expect(() => createEngine()).toThrow(/TOPDOWN_ENGINE must be one of auto, blas, wasm, js; got "fast"/);
+    // refused even where an option overrides it: a typo there should not lie in wait
+    expect(() => createEngine({ engine: 'js' })).toThrow(/TOPDOWN_ENGINE must be one of/);
+    process.env.TOPDOWN_ENGINE = '';
     expect(createEngine({ engine: 'js' }).engine.name).toBe('js');
   });
 
@@ -112,7 +118,60 @@ describe('engine selection', () => {
     expect(parseThreads('4')).toBe(4);
     expect(() => parseThreads('0')).toThrow(TopdownUsageError);
     expect(() => parseThreads('1.5')).toThrow(TopdownUsageError);
+    // a bound rather than the core count, the same in a config (whose schema cannot import it) as on a flag
+    expect(parseThreads(String(MAX_THREADS))).toBe(MAX_THREADS);
+    expect(() => parseThreads(String(MAX_THREADS + 1), '--threads')).toThrow(
+      /--threads must be at most 1024/,
+    );
+    expect(resolveTrainConfig({ threads: MAX_THREADS }).threads).toBe(MAX_THREADS);
+    expect(() => resolveTrainConfig({ threads: MAX_THREADS + 1 })).toThrow(TopdownUsageError);
   });
+
+  it("TOPDOWN_ENGINE stands in for a config's auto unless --engine is given, and picks what bench measures", () => {
+    process.env.TOPDOWN_ENGINE = 'js';
+    expect(configEngine('auto', false)).toBe('js');
+    expect(configEngine('auto', true)).toBe('auto');
+    expect(configEngine('wasm', false)).toBe('wasm');
+    const io = { out: () => undefined, err: () => undefined, errIsTTY: false };
+    expect(enginesToMeasure({}, io).map((e) => e.name)).toEqual(['js']);
+    expect(enginesToMeasure({ engine: 'auto' }, io).at(-1)?.name).toBe('js');
+    process.env.TOPDOWN_ENGINE = 'garbage';
+    expect(() => configEngine('blas', true)).toThrow(/TOPDOWN_ENGINE must be one of/);
+    process.env.TOPDOWN_ENGINE = '';
+    process.env.TOPDOWN_THREADS = '2000';
+    expect(() => configEngine('auto', false)).toThrow(/TOPDOWN_THREADS must be at most 1024; got "2000"/);
+  });
+});
+
+describe('addon file checks', () => {
+  const built = join(root, 'build', 'Release', 'topdown_blas.node');
+  const elf = [built, '/bin/sh'].find(
+    (p) => existsSync(p) && readFileSync(p).subarray(0, 4).toString('latin1') === '\x7fELF',
+  );
+
+  it.runIf(elf !== undefined)(
+    'a complete ELF file passes; every truncation of it is named, not loaded',
+    () => {
+      const bytes = readFileSync(elf!);
+      // /bin/sh is an executable (ET_EXEC or a PIE, ET_DYN): only the truncations are asserted on it
+      if (elf === built) expect(elfProblem(bytes)).toBeNull();
+      for (const cut of [bytes.length - 1, Math.floor(bytes.length / 2), 4096, 100, 63]) {
+        expect(elfProblem(bytes.subarray(0, cut)), String(cut)).toMatch(/truncated|ELF type/);
+      }
+      expect(elfProblem(new Uint8Array(10))).toBe('not a shared library (no ELF header)');
+      expect(elfProblem(Buffer.from('#!/bin/sh\necho not a library\n'.repeat(10)))).toMatch(/no ELF header/);
+    },
+  );
+
+  it.runIf(Boolean(process.env.CI))(
+    "CI's build records the addon's size and SHA-256, and they match the file",
+    () => {
+      const status = JSON.parse(readFileSync(join(root, 'build', 'addon-status.json'), 'utf8'));
+      const bytes = readFileSync(built);
+      expect(status).toMatchObject({ built: true, size: bytes.length });
+      expect(status.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    },
+  );
 });
 
 describe('blas engine dispatch', () => {
@@ -132,6 +191,7 @@ describe('blas engine dispatch', () => {
       reluDifference: () => void calls.push('reluDifference'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
+      abiVersion: () => 1,
     };
     return { addon, calls };
   }

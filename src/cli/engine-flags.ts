@@ -4,8 +4,10 @@ import {
   JsEngine,
   type Engine,
   createEngine,
+  engineFromEnvironment,
   ENGINE_NAMES,
   parseThreads,
+  threadsFromEnvironment,
   type EngineChoice,
   type EngineSelection,
 } from '../core/engine.js';
@@ -31,16 +33,30 @@ export function asArgParser<T>(parse: (value: string) => T): (value: string) => 
   };
 }
 
+/** `--engine`, for the commands that take it (TOPDOWN_ENGINE when it is not given). */
 export function engineOption(): Option {
   return new Option('--engine <name>', 'compute engine (default: TOPDOWN_ENGINE, else auto)').choices(
     ENGINE_NAMES,
   );
 }
 
+/** `--threads`, 1 to MAX_THREADS (TOPDOWN_THREADS when it is not given). */
 export function threadsOption(): Option {
   return new Option('--threads <n>', 'engine threads (default: TOPDOWN_THREADS, else all cores)').argParser(
     asArgParser((v) => parseThreads(v, '--threads')),
   );
+}
+
+/**
+ * The engine a run's resolved config should use: TOPDOWN_ENGINE in place of `auto` unless `--engine` was
+ * given on the command line (a config file or preset that names `auto`, as every resolved config does, defers
+ * to the variable). TOPDOWN_ENGINE and TOPDOWN_THREADS are checked either way, so that a bad value is refused
+ * before anything is written.
+ */
+export function configEngine(configured: EngineChoice, flagGiven: boolean): EngineChoice {
+  const env = engineFromEnvironment();
+  threadsFromEnvironment();
+  return !flagGiven && configured === 'auto' && env ? env : configured;
 }
 
 /** The one-line notice for an `auto` selection that passed over a faster engine, if it did. */
@@ -59,11 +75,13 @@ export function engineFromFlags(flags: EngineFlags, io: CliIO, quietFallback = f
 }
 
 /**
- * The engines a benchmark measures: with no --engine (or `auto`), every available one (blas, wasm, js, the
- * one `auto` picks first), each unavailable one named in a notice line; otherwise just the one named.
+ * The engines a benchmark measures: with no --engine (nor TOPDOWN_ENGINE) or `auto`, every available one
+ * (blas, wasm, js, the one `auto` picks first), each unavailable one named in a notice line; otherwise just
+ * the one named.
  */
 export function enginesToMeasure(flags: EngineFlags, io: CliIO): Engine[] {
-  if (flags.engine && flags.engine !== 'auto') return [engineFromFlags(flags, io).engine];
+  const choice = flags.engine ?? engineFromEnvironment();
+  if (choice && choice !== 'auto') return [engineFromFlags({ ...flags, engine: choice }, io).engine];
   const engines: Engine[] = [];
   for (const name of ['blas', 'wasm'] as const) {
     try {

@@ -3,15 +3,30 @@
  *
  * OpenBLAS reads OPENBLAS_CORETYPE once, when the shared library loads, so the core type is chosen here,
  * just before the first load, unless the user has set it. Loading happens at most once per process.
+ *
+ * The file is checked before it is loaded, since loading runs its code and a damaged one can kill the process
+ * (a truncated shared object is mapped and then read past its end: SIGBUS): its size and SHA-256 against
+ * what the build recorded in build/addon-status.json, and its ELF headers against its size. Once loaded, its
+ * exports must be the functions below and its ABI marker this module's. Whatever fails is a one-line reason:
+ * `auto` then passes over `blas`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chooseOpenBlasCoreType, readCpuInfo } from './cpu.js';
+import { TopdownUsageError } from './errors.js';
 import type { ReluDifferenceFn } from './kernels.js';
 import type { SgemmFn } from './sgemm-type.js';
+import { printable, quoted } from './untrusted.js';
+
+/**
+ * The addon interface this module expects; native/topdown_blas.cc's `abiVersion()` returns it. Raise both
+ * together whenever an exported function's arguments or meaning change.
+ */
+export const ADDON_ABI = 1;
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
 export interface BlasAddon {
@@ -97,33 +112,170 @@ export interface BlasAddon {
   ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
+  /** The interface version ({@link ADDON_ABI}). */
+  abiVersion(): number;
 }
+
+/** Every function the addon must export. */
+const ADDON_FUNCTIONS: readonly (keyof BlasAddon)[] = [
+  'sgemm',
+  'saxpy',
+  'sscal',
+  'sger',
+  'sgdUpdate',
+  'reluDifference',
+  'adamUpdate',
+  'reluNormalizeRows',
+  'im2colRows',
+  'maxPool2Rows',
+  'setThreads',
+  'info',
+  'abiVersion',
+];
 
 /** Outcome of trying to load the addon. */
 export type AddonLoad =
   { ok: true; addon: BlasAddon; coreTypeForced: string | undefined } | { ok: false; reason: string };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const addonPath = join(packageRoot, 'build', 'Release', 'topdown_blas.node');
-const statusPath = join(packageRoot, 'build', 'addon-status.json');
+
+/**
+ * Internal (tests): a build folder laid out as build/ (`Release/topdown_blas.node`, `addon-status.json`) to
+ * load the addon from instead of the package's, so that damaged copies can be tried without touching it.
+ */
+export const ADDON_DIR_ENV = 'TOPDOWN_ADDON_DIR';
+
+/** What build/addon-status.json holds (written by scripts/build-addon.mjs). */
+interface AddonStatus {
+  built?: boolean;
+  reason?: string;
+  /** Size in bytes and SHA-256 (hex) of the addon file the build wrote. */
+  size?: number;
+  sha256?: string;
+}
 
 let cached: AddonLoad | undefined;
 
-function notBuiltReason(): string {
+/** The build folder: TOPDOWN_ADDON_DIR (an absolute path to a folder) when set, else the package's build/. */
+function buildFolder(): string {
+  const dir = process.env[ADDON_DIR_ENV];
+  if (!dir) return join(packageRoot, 'build');
+  // printable() changes exactly the strings that hold control characters
+  const ok = isAbsolute(dir) && printable(dir) === dir && existsSync(dir) && statSync(dir).isDirectory();
+  if (!ok)
+    throw new TopdownUsageError(`${ADDON_DIR_ENV} must be the absolute path of a folder; got ${quoted(dir)}`);
+  return dir;
+}
+
+function readStatus(path: string): AddonStatus | null {
   try {
-    const status = JSON.parse(readFileSync(statusPath, 'utf8')) as { built?: boolean; reason?: string };
-    if (status.built === false && status.reason) return `not built at install: ${status.reason}`;
+    const status = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return typeof status === 'object' && status !== null && !Array.isArray(status)
+      ? (status as AddonStatus)
+      : null;
   } catch {
-    // no status file: the install script never ran (for example a copied checkout)
+    return null; // no status file: the install script never ran (for example a copied checkout)
   }
+}
+
+function notBuiltReason(status: AddonStatus | null): string {
+  if (status?.built === false && typeof status.reason === 'string')
+    return `not built at install: ${printable(status.reason)}`;
   return 'not built (run: npm run build:addon)';
 }
 
-/** Loads the addon once per process; later calls return the same outcome. */
+/**
+ * Why `bytes` cannot be a complete ELF shared object, or null when its headers fit: the ELF magic, a shared
+ * object's type, and the program headers, every loaded segment and the section headers within the file. A
+ * truncated file fails here instead of being mapped and read past its end (SIGBUS).
+ */
+export function elfProblem(bytes: Uint8Array): string | null {
+  const size = bytes.length;
+  if (size < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    return 'not a shared library (no ELF header)';
+  const wide = bytes[4] === 2;
+  const little = bytes[5] === 1;
+  if ((bytes[4] !== 1 && !wide) || (bytes[5] !== 1 && bytes[5] !== 2)) return 'not a valid ELF file';
+  if (wide && size < 64) return `truncated (${size} bytes)`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u16 = (at: number): number => view.getUint16(at, little);
+  const u32 = (at: number): number => view.getUint32(at, little);
+  // offsets of 2^53 bytes and more cannot fit in any file: reading them as doubles loses nothing that matters
+  const word = (at: number): number => (wide ? Number(view.getBigUint64(at, little)) : u32(at));
+  if (u16(16) !== 3) return 'not a shared library (ELF type is not ET_DYN)';
+  const [phoff, shoff] = wide ? [word(32), word(40)] : [word(28), word(32)];
+  const [phentsize, phnum, shentsize, shnum] = wide
+    ? [u16(54), u16(56), u16(58), u16(60)]
+    : [u16(42), u16(44), u16(46), u16(48)];
+  let needed = Math.max(phoff + phentsize * phnum, shoff + shentsize * shnum);
+  if (phoff + phentsize * phnum <= size) {
+    for (let i = 0; i < phnum; i++) {
+      const at = phoff + i * phentsize;
+      if (u32(at) !== 1) continue; // PT_LOAD
+      const [offset, fileSize] = wide ? [word(at + 8), word(at + 32)] : [word(at + 4), word(at + 16)];
+      needed = Math.max(needed, offset + fileSize);
+    }
+  }
+  return needed > size ? `truncated (${size} bytes; its ELF headers need ${needed})` : null;
+}
+
+/** Why the addon file at `path` must not be loaded, or null: checked against the build's record, then its ELF. */
+function fileProblem(path: string, status: AddonStatus | null): string | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    return `unreadable (${printable((error as NodeJS.ErrnoException).code ?? (error as Error).message)})`;
+  }
+  if (typeof status?.size === 'number' && typeof status.sha256 === 'string') {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (bytes.length !== status.size || sha256 !== status.sha256)
+      return bytes.length !== status.size
+        ? `not the file the build wrote (${bytes.length} bytes, the build recorded ${status.size})`
+        : 'not the file the build wrote (its SHA-256 differs from the one the build recorded)';
+  }
+  // ELF platforms only (Linux, the BSDs); macOS's Mach-O and Windows' PE are left to the recorded checksum
+  if (process.platform === 'darwin' || process.platform === 'win32') return null;
+  return elfProblem(bytes);
+}
+
+/** Why the loaded `exports` are not this addon, or null. */
+function exportsProblem(exports: unknown): string | null {
+  if (typeof exports !== 'object' || exports === null) return "not topdown's addon (it exports nothing)";
+  const missing = ADDON_FUNCTIONS.filter(
+    (name) => typeof (exports as Record<string, unknown>)[name] !== 'function',
+  );
+  if (missing.length)
+    return `not topdown's addon (no ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''} function${missing.length > 1 ? 's' : ''})`;
+  let abi: unknown;
+  try {
+    abi = (exports as BlasAddon).abiVersion();
+  } catch {
+    abi = undefined;
+  }
+  if (abi !== ADDON_ABI)
+    return `built for another version of topdown (interface ${printable(abi)}, expected ${ADDON_ABI})`;
+  return null;
+}
+
+/**
+ * Loads the addon once per process (checked first, see the module's comment); later calls return the same
+ * outcome. Throws a usage error only for a TOPDOWN_ADDON_DIR that is not an absolute folder path.
+ */
 export function loadBlasAddon(): AddonLoad {
   if (cached) return cached;
+  const folder = buildFolder();
+  const addonPath = join(folder, 'Release', 'topdown_blas.node');
+  const status = readStatus(join(folder, 'addon-status.json'));
+  const rebuild = 'rebuild it with: npm run build:addon';
   if (!existsSync(addonPath)) {
-    cached = { ok: false, reason: notBuiltReason() };
+    cached = { ok: false, reason: notBuiltReason(status) };
+    return cached;
+  }
+  const shown = printable(addonPath);
+  const problem = fileProblem(addonPath, status);
+  if (problem) {
+    cached = { ok: false, reason: `${shown} is ${problem}; ${rebuild}` };
     return cached;
   }
   let coreTypeForced: string | undefined;
@@ -131,11 +283,20 @@ export function loadBlasAddon(): AddonLoad {
     coreTypeForced = chooseOpenBlasCoreType(readCpuInfo());
     if (coreTypeForced) process.env.OPENBLAS_CORETYPE = coreTypeForced;
   }
+  let exports: unknown;
   try {
     const require = createRequire(import.meta.url);
-    cached = { ok: true, addon: require(addonPath) as BlasAddon, coreTypeForced };
+    exports = require(addonPath);
   } catch (error) {
-    cached = { ok: false, reason: `failed to load ${addonPath}: ${(error as Error).message.split('\n')[0]}` };
+    cached = {
+      ok: false,
+      reason: `failed to load ${shown}: ${printable((error as Error).message.split('\n')[0])}`,
+    };
+    return cached;
   }
+  const wrong = exportsProblem(exports);
+  cached = wrong
+    ? { ok: false, reason: `${shown} is ${wrong}; ${rebuild}` }
+    : { ok: true, addon: exports as BlasAddon, coreTypeForced };
   return cached;
 }

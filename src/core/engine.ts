@@ -14,6 +14,7 @@ import { jsSgemm } from './js-gemm.js';
 import * as kernels from './kernels.js';
 import type { Matrix } from './matrix.js';
 import type { SgemmFn } from './sgemm-type.js';
+import { quoted } from './untrusted.js';
 import { createWasmEngine } from './wasm-node.js';
 
 export * from './engine-base.js';
@@ -281,30 +282,60 @@ export interface EngineSelection {
 /** Parses an engine name (from a flag or the environment), throwing a usage error naming the choices. */
 export function parseEngineChoice(value: string, source = 'engine'): EngineChoice {
   if ((ENGINE_NAMES as readonly string[]).includes(value)) return value as EngineChoice;
-  throw new TopdownUsageError(`${source} must be one of ${ENGINE_NAMES.join(', ')}; got "${value}"`);
+  throw new TopdownUsageError(`${source} must be one of ${ENGINE_NAMES.join(', ')}; got ${quoted(value)}`);
 }
 
-/** Parses a thread count, throwing a usage error unless it is a positive integer. */
+/**
+ * The most engine threads topdown accepts (flags, configs, TOPDOWN_THREADS): far above any core count it
+ * runs on (OpenBLAS caps its own pool lower still), low enough that a typo cannot start 100,000 wasm
+ * workers. A fixed bound rather than the core count, so a config valid on one machine is valid on another.
+ * (The config schema in train/config.ts repeats it: that module must not load this one in a browser.)
+ */
+export const MAX_THREADS = 1024;
+
+/** Parses a thread count, throwing a usage error unless it is an integer from 1 to {@link MAX_THREADS}. */
 export function parseThreads(value: string | number, source = 'threads'): number {
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new TopdownUsageError(`${source} must be a positive integer; got "${value}"`);
+    throw new TopdownUsageError(`${source} must be a positive integer; got ${quoted(String(value))}`);
+  }
+  if (n > MAX_THREADS) {
+    throw new TopdownUsageError(`${source} must be at most ${MAX_THREADS}; got ${quoted(String(value))}`);
   }
   return n;
 }
 
 /**
+ * The engine TOPDOWN_ENGINE names, or undefined when it is unset or empty; anything else is a usage error
+ * naming the variable (it is checked wherever topdown creates an engine, even when a flag overrides it).
+ */
+export function engineFromEnvironment(env: NodeJS.ProcessEnv = process.env): EngineChoice | undefined {
+  const value = env.TOPDOWN_ENGINE;
+  return value ? parseEngineChoice(value, 'TOPDOWN_ENGINE') : undefined;
+}
+
+/** The thread count TOPDOWN_THREADS gives, or undefined when unset or empty (checked by {@link parseThreads}). */
+export function threadsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.TOPDOWN_THREADS;
+  return value ? parseThreads(value, 'TOPDOWN_THREADS') : undefined;
+}
+
+/**
  * Creates the engine named by `options.engine`, then TOPDOWN_ENGINE, then `auto` (`blas` when its addon
  * loads, else `wasm`, else `js`). Throws {@link TopdownUnavailableError} when `blas` or `wasm` is asked for
- * explicitly and cannot be made.
+ * explicitly and cannot be made, and {@link TopdownUsageError} for a TOPDOWN_ENGINE, TOPDOWN_THREADS or
+ * thread count that is not valid.
  */
 export function createEngine(options: EngineOptions = {}): EngineSelection {
-  const env = process.env.TOPDOWN_ENGINE;
-  const choice = options.engine ?? (env ? parseEngineChoice(env, 'TOPDOWN_ENGINE') : 'auto');
+  // both variables are checked even when options override them: a typo there should not lie in wait
+  const envChoice = engineFromEnvironment();
+  const envThreads = threadsFromEnvironment();
+  const choice = options.engine ?? envChoice ?? 'auto';
   if (choice === 'js') return { engine: new JsEngine() };
-  const envThreads = process.env.TOPDOWN_THREADS;
   const threads =
-    options.threads ?? (envThreads ? parseThreads(envThreads, 'TOPDOWN_THREADS') : os.availableParallelism());
+    options.threads !== undefined
+      ? parseThreads(options.threads, 'threads')
+      : (envThreads ?? Math.min(os.availableParallelism(), MAX_THREADS));
   if (choice === 'wasm') {
     const wasm = createWasmEngine(threads);
     if ('reason' in wasm) throw new TopdownUnavailableError(`the wasm engine is unavailable: ${wasm.reason}`);

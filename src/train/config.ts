@@ -77,7 +77,10 @@ export const CORE_SCHEMA = z
       .boolean()
       .default(false)
       .meta({ description: 'per-channel standardisation with training-set statistics' }),
-    hidden: z.array(positiveInt).default([1024]).meta({ description: 'hidden widths, e.g. 1024,1024' }),
+    hidden: z.array(positiveInt).default([1024]).meta({
+      description:
+        'hidden widths, e.g. 1024,1024 (not with --arch, which sets them; no hidden layer: --arch fc)',
+    }),
     arch: z.string().min(1).optional().meta({
       description:
         'layers, e.g. conv32x5-pool2-fc (the ICML conv model): conv<F>x<K>[s<S>][p<P>], pool2, fc<N>, a final fc; sets the hidden widths',
@@ -140,20 +143,29 @@ export const CORE_SCHEMA = z
       description: 'checkpoint every N training epochs, after the last and after each pre-mirroring epoch',
       placeholder: 'N',
     }),
-    engine: z.enum(ENGINE_NAMES).default('auto').meta({ description: 'compute engine' }),
+    engine: z.enum(ENGINE_NAMES).default('auto').meta({
+      description: 'compute engine',
+      defaultText: 'TOPDOWN_ENGINE, else auto',
+    }),
     maxMemory: z.number().positive().optional().meta({
       description: 'refuse runs estimated to need more memory than this many GB before allocating anything',
       defaultText: "80% of the machine's (or container's) memory",
       placeholder: 'GB',
     }),
-    threads: positiveInt.optional().meta({
-      description: 'OpenBLAS threads',
+    // core/engine.ts's MAX_THREADS (not imported: that module loads native code; this one runs in browsers)
+    threads: z.number().int().min(1).max(1024).optional().meta({
+      description: 'engine threads (at most 1024)',
       defaultText: 'TOPDOWN_THREADS, else all cores',
       placeholder: 'N',
     }),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.hidden.length === 0 && c.arch === undefined) {
+      // most often an empty shell variable: a network with no hidden layer is asked for by name
+      const message = 'needs at least one width (for a network with no hidden layer, give --arch fc)';
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message });
+    }
     const sorted = [...c.decayEpochs].sort((a, b) => a - b);
     if (sorted.some((v, i) => v !== c.decayEpochs[i] || (i > 0 && v === sorted[i - 1]))) {
       ctx.addIssue({ code: 'custom', path: ['decayEpochs'], message: 'must be increasing' });
@@ -224,7 +236,28 @@ function twoPassRules(): string[] {
   return (RULES as readonly RuleDefinition[]).filter((r) => r.passes).map((r) => r.name);
 }
 
-function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
+/**
+ * Refuses hidden widths that `arch` would silently replace: `hidden` written in the same source as `arch` or a
+ * later one (`hiddenAfterArch`) must be empty (a cleared form field) or equal the widths `arch` gives (a
+ * resolved config holds both, equal).
+ */
+function checkHiddenAgrees(
+  hidden: readonly number[],
+  derived: readonly number[],
+  arch: string,
+  split: SplitOptions,
+  source: OptionSource,
+): void {
+  if (hidden.length === 0) return;
+  if (hidden.length === derived.length && hidden.every((w, i) => w === derived[i])) return;
+  const whereHidden = split.where.hidden ?? `${source.name}: hidden`;
+  const whereArch = split.where.arch ?? `${source.name}: arch`;
+  throw new TopdownUsageError(
+    `${whereHidden} ${hidden.join(',')} conflicts with ${whereArch} ${arch}, which sets the hidden widths (${derived.join(',') || 'none'}): give one of them`,
+  );
+}
+
+function resolveSplit(split: SplitOptions, source: OptionSource, hiddenAfterArch: boolean): TrainConfig {
   const ruleName = split.core.rule ?? DEFAULT_RULE;
   if (typeof ruleName !== 'string' || !(RULE_NAMES as readonly string[]).includes(ruleName)) {
     throw new TopdownUsageError(
@@ -244,7 +277,11 @@ function resolveSplit(split: SplitOptions, source: OptionSource): TrainConfig {
   const result = CORE_SCHEMA.safeParse(coreInput);
   if (!result.success) throw new TopdownUsageError(describeIssue(result.error.issues[0]!, split, source));
   const parsed = result.data;
-  if (parsed.arch !== undefined) parsed.hidden = archHidden(def, parsed.arch, parsed.data, split, source);
+  if (parsed.arch !== undefined) {
+    const derived = archHidden(def, parsed.arch, parsed.data, split, source);
+    if (hiddenAfterArch) checkHiddenAgrees(parsed.hidden, derived, parsed.arch, split, source);
+    parsed.hidden = derived;
+  }
   const core: CoreConfig = {
     ...parsed,
     rule: parsed.rule as RuleName,
@@ -275,7 +312,8 @@ export function resolveTrainConfig(input: unknown, source = 'config'): TrainConf
   const src = sourceOf(source);
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new TopdownUsageError(`${source}: expected a mapping of options`);
-  return resolveSplit(splitOptions(input as Record<string, unknown>, CORE_KEYS, src), src);
+  const split = splitOptions(input as Record<string, unknown>, CORE_KEYS, src);
+  return resolveSplit(split, src, 'hidden' in split.core);
 }
 
 /**
@@ -289,7 +327,10 @@ export function resolveMergedConfig(
   const splits = parts.map(([input, source]) => splitOptions(input, CORE_KEYS, sourceOf(source)));
   // problems of the combination (not of one option) name every source that contributed
   const names = parts.filter(([input]) => Object.keys(input).length > 0).map(([, source]) => source);
-  return resolveSplit(mergeSplits(splits), { name: names.join(' + ') || 'config' });
+  // an earlier source's hidden widths give way to a later arch (a preset's, to --arch); not the other way
+  const last = (key: string): number => splits.map((s) => key in s.core).lastIndexOf(true);
+  const hiddenAfterArch = last('hidden') >= 0 && last('hidden') >= last('arch');
+  return resolveSplit(mergeSplits(splits), { name: names.join(' + ') || 'config' }, hiddenAfterArch);
 }
 
 /** The core options, described for flags and forms. */

@@ -7,7 +7,8 @@ import { TrainingSession, type SessionOptions } from './trainer.js';
 
 /**
  * A session for `config` (resolved or partial, validated here), loading its dataset from `config.dataDir`
- * (else TOPDOWN_DATA, else the per-user cache) and creating its engine, unless `data` or `engine` is given.
+ * (else TOPDOWN_DATA, else the per-user cache) and creating its engine (`auto` defers to TOPDOWN_ENGINE, as
+ * `topdown train` does), unless `data` or `engine` is given.
  */
 export function openTrainingSession(
   config: TrainConfig | TrainConfigInput,
@@ -17,8 +18,10 @@ export function openTrainingSession(
   const { data: given, engine: givenEngine, ...session } = options;
   const engine =
     givenEngine ??
-    createEngine({ engine: resolved.engine, ...(resolved.threads ? { threads: resolved.threads } : {}) })
-      .engine;
+    createEngine({
+      ...(resolved.engine !== 'auto' ? { engine: resolved.engine } : {}),
+      ...(resolved.threads ? { threads: resolved.threads } : {}),
+    }).engine;
   const data =
     given ??
     loadDataset(resolved.data, {

@@ -8,7 +8,7 @@ import { ruleLabel } from '../../rules/registry.js';
 import { resolveMergedConfig, resolveTrainConfig } from '../../train/config.js';
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { ruleOptions } from '../../train/model.js';
-import { enginesToMeasure, RATIO_PAIRS } from '../engine-flags.js';
+import { configEngine, enginesToMeasure, RATIO_PAIRS } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
@@ -76,7 +76,8 @@ function runBenchTrain(flags: Record<string, unknown>, io: CliIO): void {
   const config = flags.preset
     ? resolveMergedConfig([preset, `preset ${flags.preset as string}`], [given, 'flags'])
     : resolveTrainConfig({ [BENCH_DATA.key]: BENCH_DATA.value, ...given }, 'flags');
-  const engines = enginesToMeasure({ engine: config.engine, threads: config.threads }, io);
+  const engine = configEngine(config.engine, given.engine !== undefined);
+  const engines = enginesToMeasure({ engine, threads: config.threads }, io);
   const batches = flags.batches as number;
   const runs = engines.map((engine, i) => ({
     engine,

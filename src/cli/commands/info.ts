@@ -3,6 +3,7 @@ import os from 'node:os';
 import { loadBlasAddon } from '../../core/blas-addon.js';
 import { chooseOpenBlasCoreType, readCpuInfo } from '../../core/cpu.js';
 import type { EngineInfo } from '../../core/engine.js';
+import { printable, quoted } from '../../core/untrusted.js';
 import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
@@ -77,11 +78,16 @@ export function runInfo(flags: EngineFlags & { json?: boolean }, io: CliIO): voi
     lines.push(`wasm:     ${e.wasmKernels} kernels, ${memory}${why}`);
   }
   if (e.openblasCore) {
+    // OPENBLAS_CORETYPE is OpenBLAS's to read (other programs share it): topdown never refuses it, but says
+    // when OpenBLAS did not take it (a misspelt core, or one this CPU lacks), and shows it escaped
+    const env = r.openblasCoreTypeEnv;
     const how = e.openblasCoreForced
       ? 'OPENBLAS_CORETYPE set by topdown for this CPU'
-      : r.openblasCoreTypeEnv
-        ? `OPENBLAS_CORETYPE=${r.openblasCoreTypeEnv} from the environment`
-        : "OpenBLAS's own detection";
+      : env && env.toLowerCase() === e.openblasCore.toLowerCase()
+        ? `OPENBLAS_CORETYPE=${printable(env)} from the environment`
+        : env
+          ? `OpenBLAS's own detection: it did not take OPENBLAS_CORETYPE=${quoted(env)} from the environment`
+          : "OpenBLAS's own detection";
     lines.push(`openblas: core ${e.openblasCore} (${how})`, `          ${e.openblasConfig}`);
   }
   lines.push(

@@ -6,7 +6,7 @@ import { TopdownInterruptedError, TopdownUsageError } from '../../core/errors.js
 import type { OptionField } from '../../core/options.js';
 import { loadDataset, resolveDataDir } from '../../data/index.js';
 import { writeGoodnessHistogramFigure } from '../../reports/goodness-figure.js';
-import { scalarTags, TfEventsWriter } from '../../reports/tensorboard.js';
+import { checkEventsFolder, scalarTags, TfEventsWriter } from '../../reports/tensorboard.js';
 import { writeTrainingFigure } from '../../reports/training-figure.js';
 import { optionSections, ruleDefinition, ruleLabel, RULE_NAMES } from '../../rules/registry.js';
 import { readConfigFile } from '../../train/config-file.js';
@@ -14,7 +14,7 @@ import { coreFields, resolveMergedConfig, resolveTrainConfig, type TrainConfig }
 import { presetConfig, PRESETS } from '../../train/presets.js';
 import { RunFolder } from '../../train/run-folder.js';
 import { RESUMABLE_CHANGES, TrainingSession, type TrainCallbacks } from '../../train/trainer.js';
-import { engineFromFlags } from '../engine-flags.js';
+import { configEngine, engineFromFlags } from '../engine-flags.js';
 import { PARENT_PID_ENV } from '../../runner/executor.js';
 import type { CliIO } from '../io.js';
 import { nonEmpty } from '../parse.js';
@@ -100,6 +100,26 @@ function flagConfig(flags: Flags): Record<string, unknown> {
   );
 }
 
+/**
+ * The runner's pid that TOPDOWN_PARENT_PID names, to stop when it dies; undefined when there is none to
+ * watch. The variable is internal (the runner sets it for the children it starts), so a value that is not a
+ * pid, or that names a live process other than this one's parent (a stray export), is ignored; a dead one is
+ * kept, since the runner may have died while this process started.
+ */
+function parentToWatch(): number | undefined {
+  const value = process.env[PARENT_PID_ENV] ?? '';
+  if (!/^\d{1,10}$/.test(value)) return undefined;
+  const pid = Number(value);
+  if (pid <= 1 || pid === process.pid) return undefined;
+  if (pid === process.ppid) return pid;
+  try {
+    process.kill(pid, 0);
+    return undefined; // alive and not our parent: not our runner
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? pid : undefined;
+  }
+}
+
 async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<void> {
   const cli = flagConfig(flags);
   let config: TrainConfig;
@@ -138,6 +158,8 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   // a relative data folder is kept as the absolute one it meant, so the run's config works from anywhere
   if (config.dataDir && !isAbsolute(config.dataDir))
     config = { ...config, dataDir: resolvePath(config.dataDir) };
+  // TOPDOWN_ENGINE stands in for `auto`; the run's config.json then records the engine it chose
+  config = { ...config, engine: configEngine(config.engine, cli.engine !== undefined) };
   if (flags.dryRun) {
     io.out(JSON.stringify(config, null, 2) + '\n');
     return;
@@ -166,6 +188,8 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   }
   // The output folder is created and claimed only once everything has been validated, so a bad start leaves
   // nothing; it stays locked to this process until the run ends.
+  const eventsDir = outDir && config.tensorboard ? join(outDir, 'tensorboard') : null;
+  if (eventsDir) checkEventsFolder(eventsDir);
   if (resume) {
     folder = RunFolder.claimExisting(outDir);
     folder.truncateMetrics(resume.history.at(-1)?.epoch ?? -Infinity);
@@ -178,7 +202,6 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   const release = (): void => claimed.release();
   process.once('exit', release);
   session.sink = folder;
-  folder.writeConfig(config);
   if (config.tensorboard) {
     const events = new TfEventsWriter(join(folder.dir, 'tensorboard'));
     callbacks.push({
@@ -186,6 +209,7 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
       onTrainEnd: () => events.close(),
     });
   }
+  folder.writeConfig(config);
   // Training yields to the event loop between batches: the first Ctrl-C (or SIGTERM) stops after the
   // current batch with a checkpoint of the epoch so far, a second one quits at once (the last checkpoint,
   // written atomically, stays intact).
@@ -204,9 +228,9 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   // started by a runner: if it dies without a word (kill -9), stop as on SIGTERM rather than train on orphaned
-  const parent = Number(process.env[PARENT_PID_ENV]);
+  const parent = parentToWatch();
   const watch =
-    Number.isSafeInteger(parent) && parent > 1
+    parent !== undefined
       ? setInterval(() => {
           if (process.ppid !== parent && !signalled) stop('SIGTERM');
         }, 500)
