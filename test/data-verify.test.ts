@@ -77,6 +77,12 @@ describe('the dataset table', () => {
 
 describe('resolveDataDir', () => {
   const home = '/home/someone';
+  it('refuses a TOPDOWN_DATA with control characters in one line naming it', () => {
+    const env = { TOPDOWN_DATA: '/data\u001b[2J\nforged' };
+    expect(() => resolveDataDir(undefined, { env, platform: 'linux', home })).toThrow(
+      'TOPDOWN_DATA "/data\\x1b[2J\\nforged" holds a control character; name a folder',
+    );
+  });
   it('prefers the flag, then TOPDOWN_DATA, then the per-user cache folder', () => {
     const env = { TOPDOWN_DATA: '/env/data', XDG_CACHE_HOME: '/xdg' };
     expect(resolveDataDir('/flag/data', { env, platform: 'linux', home })).toBe('/flag/data');

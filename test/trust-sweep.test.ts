@@ -291,3 +291,39 @@ describe('sweeps into one results folder', () => {
     expect(after.err).toMatch(/2 of 2 runs done/);
   }, 120_000);
 });
+
+describe('the runner commands and the environment their runs read', () => {
+  it('a bad TOPDOWN_ENGINE or TOPDOWN_THREADS, or --threads over the bound, is one line before anything is planned', () => {
+    const out = join(tmp, 'env-refused');
+    const env = (vars: Record<string, string>, args: string[]) => {
+      const r = spawnSync(process.execPath, [cli, ...args], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, ...vars },
+      });
+      return { code: r.status, err: r.stderr };
+    };
+    const sweep = ['sweep', base, '--grid', 'lr=0.1', '--data-dir', data, '--out', out];
+    for (const [vars, args, message] of [
+      [
+        { TOPDOWN_ENGINE: 'garbage' },
+        sweep,
+        /TOPDOWN_ENGINE must be one of auto, blas, wasm, js; got "garbage"/,
+      ],
+      [{ TOPDOWN_THREADS: 'x' }, sweep, /TOPDOWN_THREADS must be a positive integer; got "x"/],
+      [{}, [...sweep, '--threads', '5000'], /--threads must be at most 1024; got "5000"/],
+      [
+        { TOPDOWN_ENGINE: 'gpu' },
+        ['reproduce', 'baselines', '--epochs', '1', '--out', out],
+        /TOPDOWN_ENGINE/,
+      ],
+      [{}, ['worker', '--queue', 'redis://127.0.0.1:1', '--threads', '5000', '--out', out], /at most 1024/],
+    ] as const) {
+      const r = env(vars, [...args]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});

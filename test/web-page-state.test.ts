@@ -30,6 +30,17 @@ describe('the page state', () => {
     });
   });
 
+  it("an architecture typed over the page's default widths trains that architecture; widths typed beside it are one line", () => {
+    const s = stateFromQuery('');
+    s.values.arch = 'fc100-fc';
+    const [run] = runInputs(s);
+    expect(resolveTrainConfig({ ...run, data: 'mnist' })).toMatchObject({ arch: 'fc100-fc', hidden: [100] });
+    s.values.hidden = '64';
+    expect(() => resolveTrainConfig({ ...runInputs(s)[0], data: 'mnist' })).toThrow(
+      /hidden.*conflicts with .*arch fc100-fc/,
+    );
+  });
+
   it('round-trips through the URL, keeping only what differs from the schema defaults', () => {
     const s = stateFromQuery(
       'data=cifar10&rule=pepita,bp&hidden=512,256&epochs=4&mode=hebbian&mirror=true&mirror-lr=0.05&lr=0.01',

@@ -101,3 +101,22 @@ export const RATIO_PAIRS = [
   ['wasm', 'js', 'wasm_over_js'],
   ['wasm', 'blas', 'wasm_over_blas'],
 ] as const;
+
+/**
+ * `--threads` of the runner commands (reproduce, sweep, worker): each run's engine threads, 1 to MAX_THREADS;
+ * `fallback` says what the default is.
+ */
+export function runThreadsOption(fallback: string): Option {
+  return new Option('--threads <n>', `engine threads per run (default: ${fallback})`).argParser(
+    asArgParser((v) => parseThreads(v, '--threads')),
+  );
+}
+
+/**
+ * Checks TOPDOWN_ENGINE and TOPDOWN_THREADS for the commands that start runs in child processes (which read
+ * them), so that a bad value is one line before anything is planned or written, not one failed run each.
+ */
+export function checkEngineEnvironment(): void {
+  engineFromEnvironment();
+  threadsFromEnvironment();
+}

@@ -72,13 +72,14 @@ export interface NumberRange {
 export function describeValue(integer: boolean, range: NumberRange = {}): string {
   const { min, max, minExclusive, maxExclusive } = range;
   const what = integer ? 'integer' : 'number';
+  const article = integer ? 'an' : 'a';
   const bounded = max !== undefined && max < Number.MAX_SAFE_INTEGER;
   if (min !== undefined && bounded)
-    return `a ${what} in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
+    return `${article} ${what} in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
   if (min === 0 && minExclusive) return `a positive ${what}`;
   if (min === 0 && integer) return 'a non-negative integer';
-  if (min !== undefined) return `a ${what} ${minExclusive ? '>' : '>='} ${min}`;
-  if (bounded) return `a ${what} ${maxExclusive ? '<' : '<='} ${max}`;
+  if (min !== undefined) return `${article} ${what} ${minExclusive ? '>' : '>='} ${min}`;
+  if (bounded) return `${article} ${what} ${maxExclusive ? '<' : '<='} ${max}`;
   return integer ? 'an integer' : 'a number';
 }
 

@@ -5,6 +5,9 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, win32 } from 'node:path';
 
+import { TopdownUsageError } from '../core/errors.js';
+import { quoted } from '../core/untrusted.js';
+
 import { DATASETS, type DatasetName } from './datasets.js';
 import { DataFormatError, DataMissingError } from './errors.js';
 
@@ -28,7 +31,13 @@ export function resolveDataDir(flag?: string, context: DataDirContext = {}): str
   const platform = context.platform ?? process.platform;
   if (flag !== undefined && flag !== '') return resolve(flag);
   const fromEnv = env.TOPDOWN_DATA;
-  if (fromEnv) return resolve(fromEnv);
+  if (fromEnv) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(fromEnv)) {
+      throw new TopdownUsageError(`TOPDOWN_DATA ${quoted(fromEnv)} holds a control character; name a folder`);
+    }
+    return resolve(fromEnv);
+  }
   const home = context.home ?? homedir();
   if (platform === 'win32') {
     const local = env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local');

@@ -273,6 +273,8 @@ export function runInputs(state: PageState): RunInput[] {
       const value = read(field);
       if (value !== undefined) input[field.name] = value;
     }
+    // the page's own default widths give way to an architecture typed in, which sets the widths itself
+    if (input.arch !== undefined && state.values.hidden?.trim() === PAGE_DEFAULTS.hidden) delete input.hidden;
     for (const group of groups) {
       if (!sectionOn(group, rule, state)) continue;
       if (group.toggle) input[group.section.key] = true;

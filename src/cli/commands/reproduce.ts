@@ -29,6 +29,7 @@ import { RESUMABLE_CHANGES } from '../../train/trainer.js';
 import { experimentManifest, manifestConflict, writeManifest } from '../../reports/manifest.js';
 import { asArgParser } from '../engine-flags.js';
 import { queueOption, runOnQueue } from './queue.js';
+import { checkEngineEnvironment, runThreadsOption } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { intInRange, nonEmpty, positiveInt } from '../parse.js';
 import { parseFieldValue } from '../schema-flags.js';
@@ -73,7 +74,7 @@ function addRunnerOptions(command: Command): Command {
       'runs at once (default: one per core, at most the runs left)',
       positiveInt('--workers'),
     )
-    .option('--threads <n>', 'engine threads per run (default: cores / workers)', positiveInt('--threads'))
+    .addOption(runThreadsOption('cores / workers'))
     .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
     .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
     .option(
@@ -111,6 +112,7 @@ export function registerReproduceCommand(program: Command, io: CliIO): void {
       reportName,
     );
   addRunnerOptions(command);
+  command.hook('preAction', checkEngineEnvironment);
   command.action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
 }
 
@@ -460,6 +462,7 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
       reportName,
     );
   addRunnerOptions(command);
+  command.hook('preAction', checkEngineEnvironment);
   command.action((file: string, flags: SweepFlags) => runSweep(file, flags, io));
 }
 
