@@ -135,6 +135,20 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
         'test',
       ]);
 
+    /** A worker on the test's Redis that stops once the queue is empty. */
+    const workerArgs = (out: string) => [
+      'worker',
+      '--queue',
+      redis.url,
+      '--out',
+      out,
+      '--data-dir',
+      data,
+      '--threads',
+      '1',
+      '--until-empty',
+    ];
+
     /** Puts `job` on the queue as an enqueuer does, then overwrites its payload in Redis with `edited`. */
     async function enqueueEdited(job: TrainJob, edited: string): Promise<string> {
       const queue = new RedisJobQueue(parseQueueUrl(redis.url), packageVersion());
@@ -219,18 +233,7 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       const honest = jobFor(configOf(0.03), 0, 'honest \u001b[31mred\u001b[0m\nforged line');
       await enqueueEdited(honest, payload(honest));
 
-      const worker = await topdown([
-        'worker',
-        '--queue',
-        redis.url,
-        '--out',
-        out,
-        '--data-dir',
-        data,
-        '--threads',
-        '1',
-        '--until-empty',
-      ]);
+      const worker = await topdown(workerArgs(out));
       expect(worker.code, worker.err).toBe(0);
       // nothing raw reaches the terminal
       expect(worker.err).not.toContain('\u001b');
@@ -276,18 +279,7 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       const out = join(tmp, 'flushed');
       const base = join(tmp, 'base.yaml');
       writeFileSync(base, 'rule: pepita\ndata: mnist\nhidden: [16]\nbatchSize: 20\ntestSubset: 60\n');
-      const worker = start([
-        'worker',
-        '--queue',
-        redis.url,
-        '--out',
-        out,
-        '--data-dir',
-        data,
-        '--threads',
-        '1',
-        '--until-empty',
-      ]);
+      const worker = start(workerArgs(out));
       const sweep = start([
         'sweep',
         base,
