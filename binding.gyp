@@ -3,7 +3,8 @@
     {
       "target_name": "topdown_blas",
       "sources": [
-        "native/topdown_blas.cc"
+        "native/topdown_blas.cc",
+        "native/machine_peak.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -3,6 +3,8 @@
 // offset or leading dimension from JavaScript throws a RangeError instead of corrupting memory.
 #include <napi.h>
 
+#include "machine_peak.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -661,10 +663,31 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 // The interface version: src/core/blas-addon.ts's ADDON_ABI. Raise both whenever an exported function's
 // arguments or meaning change, so that an addon built from older sources is refused instead of misused.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
+}
+
+// fmaPeak(threads, seconds) -> { gflops, path, lanes }: the CPU's float32 FMA peak on that many threads.
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "fmaPeak(threads, seconds)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int threads = info[0].As<Napi::Number>().Int32Value();
+  double seconds = info[1].As<Napi::Number>().DoubleValue();
+  if (threads < 1 || threads > 1024 || !(seconds > 0 && seconds <= 60)) {
+    Napi::RangeError::New(env, "fmaPeak: threads in [1, 1024], seconds in (0, 60]").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  PeakMeasurement peak = MeasureFmaPeak(threads, seconds);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("gflops", peak.gflops);
+  out.Set("path", peak.path);
+  out.Set("lanes", peak.lanes);
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -681,6 +704,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("abiVersion", Napi::Function::New(env, AbiVersion, "abiVersion"));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
   return exports;
 }
 

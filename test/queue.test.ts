@@ -232,9 +232,11 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
           return s.hasCheckpoint && s.epochs >= 2 && s.epochs < epochs;
         }),
       );
-      const taken = [...takes([victim.err()]).keys()];
       victim.child.kill('SIGKILL');
       await victim.exited;
+      // on a busy machine the victim may have finished runs before the one it was killed in (its last)
+      const taken = [...takes([victim.err()]).keys()];
+      const interrupted = taken.at(-1)!;
       // the report reads the shared directory while the sweep goes on: partial cells, seeds done per cell
       const partial = topdown(['report', out, '--json']);
       expect(partial.code, partial.err).toBe(0);
@@ -246,10 +248,12 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       await Promise.all(others.map((w) => w.exited));
       expectSameAsLocal(out, reference, epochs);
       const counts = takes(others.map((w) => w.err()));
-      // the killed worker's run was taken over and resumed (from a checkpoint: it did not start again)
-      expect(taken).toHaveLength(1);
-      expect(counts.get(taken[0]!)).toBe(1);
-      expect(counts.size).toBe(4);
+      // the killed worker's run was taken over once and resumed (from a checkpoint: it did not start again);
+      // the runs it had finished were not made again, and every other run was made once
+      expect(counts.get(interrupted)).toBe(1);
+      for (const id of taken.slice(0, -1)) expect(counts.has(id)).toBe(false);
+      expect(counts.size).toBe(4 - (taken.length - 1));
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
     });
 
     it('Ctrl-C on a worker: its run saves a checkpoint, goes back on the queue and another worker finishes it', async () => {
