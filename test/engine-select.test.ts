@@ -191,7 +191,8 @@ describe('blas engine dispatch', () => {
       reluDifference: () => void calls.push('reluDifference'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
-      abiVersion: () => 1,
+      abiVersion: () => 2,
+      fmaPeak: () => ({ gflops: 1, path: 'fake', lanes: 1 }),
     };
     return { addon, calls };
   }

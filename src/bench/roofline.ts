@@ -3,12 +3,17 @@
  * its elementwise passes must move at the machine's streaming bandwidth. The products are found by watching
  * the engine during real steps (any rule, any optimiser), so nothing here knows a rule.
  *
+ * Beside it, the physical roofline: the same products at the CPU's measured float32 FMA peak (`machine.ts`),
+ * which says how far the library is from the machine.
+ *
  * Bytes counted as the least the step must move: every product's output that is an activity gets one
  * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep reads and
  * writes its parameter and buffers (SGD 16 bytes a weight, 12 without weight decay; Adam 28).
  */
 import type { AdamScalars, Engine } from '../core/engine-base.js';
 import type { SgemmFn } from '../core/sgemm-type.js';
+
+import { measureFmaPeak } from './machine.js';
 
 /** One matrix product seen during a step. */
 export interface GemmCall {
@@ -58,6 +63,15 @@ export interface RooflineReport {
   roofline_ms: number;
   /** The measured step time over roofline_ms. */
   step_over_roofline: number;
+  /** The CPU's float32 FMA peak on the engine's threads, measured in the same run (null without the addon). */
+  peak_gflops: number | null;
+  /**
+   * The physical roofline: the products at the FMA peak plus the elementwise bytes at the bandwidth, in ms
+   * (what the machine allows, where `roofline_ms` is what the engine's own library allows).
+   */
+  physical_roofline_ms: number | null;
+  /** The measured step time over physical_roofline_ms. */
+  step_over_physical: number | null;
 }
 
 /** Runs `steps` with the engine watched, and returns what they did per step. */
@@ -216,7 +230,11 @@ export function roofline(
   const gemmAlone = gemmMs ?? replayGemms(engine, record.gemms);
   const bandwidth = sweepBandwidth(engine);
   const bytes = activityBytes + record.sweepBytes;
-  const rooflineMs = gemmAlone + (bytes / (bandwidth * 1e9)) * 1000;
+  const bytesMs = (bytes / (bandwidth * 1e9)) * 1000;
+  const rooflineMs = gemmAlone + bytesMs;
+  const peak = measureFmaPeak(engine.info().threads);
+  const peakGflops = 'gflops' in peak ? peak.gflops : null;
+  const physicalMs = peakGflops === null ? null : (flops / (peakGflops * 1e9)) * 1000 + bytesMs;
   return {
     gemm_calls: record.gemms.length,
     gemm_gflop: flops / 1e9,
@@ -227,5 +245,8 @@ export function roofline(
     bandwidth_gbps: bandwidth,
     roofline_ms: rooflineMs,
     step_over_roofline: stepMs / rooflineMs,
+    peak_gflops: peakGflops,
+    physical_roofline_ms: physicalMs,
+    step_over_physical: physicalMs === null ? null : stepMs / physicalMs,
   };
 }

@@ -26,7 +26,7 @@ import { printable, quoted } from './untrusted.js';
  * The addon interface this module expects; native/topdown_blas.cc's `abiVersion()` returns it. Raise both
  * together whenever an exported function's arguments or meaning change.
  */
-export const ADDON_ABI = 1;
+export const ADDON_ABI = 2;
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
 export interface BlasAddon {
@@ -114,6 +114,11 @@ export interface BlasAddon {
   info(): { corename: string; config: string; threads: number };
   /** The interface version ({@link ADDON_ABI}). */
   abiVersion(): number;
+  /**
+   * The CPU's float32 FMA peak on `threads` threads, measured in about `seconds`: independent chains of fused
+   * multiply-adds at the widest vector width the CPU has (`path`: avx512, avx2-fma or scalar).
+   */
+  fmaPeak(threads: number, seconds: number): { gflops: number; path: string; lanes: number };
 }
 
 /** Every function the addon must export. */
@@ -131,6 +136,7 @@ const ADDON_FUNCTIONS: readonly (keyof BlasAddon)[] = [
   'setThreads',
   'info',
   'abiVersion',
+  'fmaPeak',
 ];
 
 /** Outcome of trying to load the addon. */

@@ -145,5 +145,8 @@ function rooflineLines(r: RooflineReport, stepMs: number): string[] {
     `roofline ${r.roofline_ms.toFixed(2)} ms: ${r.gemm_calls} products (${r.gemm_gflop.toFixed(2)} GFLOP) alone ${r.gemm_ms.toFixed(2)} ms (${(r.gemm_gflop / (r.gemm_ms / 1000)).toFixed(0)} GFLOP/s) + ${mb(r.elementwise_bytes.activities + r.elementwise_bytes.optimizer)} MB elementwise (activities ${mb(r.elementwise_bytes.activities)}, optimiser ${mb(r.elementwise_bytes.optimizer)}) at ${r.bandwidth_gbps.toFixed(1)} GB/s ${elementwiseMs.toFixed(2)} ms`,
     `in the step: products ${r.gemm_in_step_ms.toFixed(2)} ms, optimiser sweeps ${r.sweep_in_step_ms.toFixed(2)} ms, the rest ${Math.max(0, stepMs - r.gemm_in_step_ms - r.sweep_in_step_ms).toFixed(2)} ms`,
     `step / roofline ${r.step_over_roofline.toFixed(2)}`,
+    r.physical_roofline_ms === null || r.peak_gflops === null
+      ? 'physical roofline: not measured (needs the native addon for the FMA peak)'
+      : `physical roofline ${r.physical_roofline_ms.toFixed(2)} ms (products at the measured FMA peak, ${r.peak_gflops.toFixed(0)} GFLOP/s, + the same elementwise bytes): step / physical roofline ${r.step_over_physical!.toFixed(2)}`,
   ];
 }

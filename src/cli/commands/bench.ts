@@ -1,4 +1,5 @@
 import { benchGemm, type GemmBenchOptions, type GemmBenchResult } from '../../bench/gemm-bench.js';
+import { measureFmaPeak, type MachinePeak } from '../../bench/machine.js';
 import { PAPER_GEMM_SHAPES, type GemmShape } from '../../bench/gemm-shapes.js';
 import type { Engine } from '../../core/engine.js';
 import { enginesToMeasure, RATIO_PAIRS, type EngineFlags } from '../engine-flags.js';
@@ -50,11 +51,27 @@ export function runBenchGemm(flags: BenchGemmFlags, io: CliIO): void {
     if (Object.keys(ratio).length > 4) ratios.push(ratio);
   }
   const engineInfo = engines.map((e) => e.info());
+  // each product as a fraction of the CPU's FMA peak on the same threads, measured in this run
+  const peaks = new Map<number, MachinePeak | { unavailable: string }>();
+  for (const e of engineInfo) if (!peaks.has(e.threads)) peaks.set(e.threads, measureFmaPeak(e.threads));
+  const peakOf = (engine: string): number | null => {
+    const threads = engineInfo.find((e) => e.name === engine)?.threads;
+    const peak = threads === undefined ? undefined : peaks.get(threads);
+    return peak && 'gflops' in peak ? peak.gflops : null;
+  };
+  const measured = results.map((r) => {
+    const peak = peakOf(r.engine);
+    return peak === null ? r : { ...r, of_peak: r.gflops / peak };
+  });
   if (flags.json) {
-    io.out(JSON.stringify({ version: packageVersion(), engines: engineInfo, results, ratios }) + '\n');
+    const peak = [...peaks.values()];
+    io.out(
+      JSON.stringify({ version: packageVersion(), engines: engineInfo, peak, results: measured, ratios }) +
+        '\n',
+    );
     return;
   }
-  printTable(engineInfo, results, ratios, io);
+  printTable(engineInfo, measured, ratios, peaks, io);
 }
 
 const trans = (r: { transA: boolean; transB: boolean }): string =>
@@ -62,8 +79,9 @@ const trans = (r: { transA: boolean; transB: boolean }): string =>
 
 function printTable(
   engines: ReturnType<Engine['info']>[],
-  results: GemmBenchResult[],
+  results: (GemmBenchResult & { of_peak?: number })[],
   ratios: GemmRatio[],
+  peaks: Map<number, MachinePeak | { unavailable: string }>,
   io: CliIO,
 ): void {
   for (const e of engines) {
@@ -71,20 +89,26 @@ function printTable(
     const kernels = e.wasmKernels ? `, ${e.wasmKernels} kernels` : '';
     io.out(`engine ${e.name}: ${e.threads} thread${e.threads === 1 ? '' : 's'}${core}${kernels}\n`);
   }
-  const header = ['engine', 'm x k x n', 'op', 'GFLOP/s', 'us/call', 'shape'];
+  for (const [threads, peak] of peaks) {
+    io.out(
+      'gflops' in peak
+        ? `peak: ${peak.gflops.toFixed(0)} GFLOP/s float32 FMA on ${threads} thread${threads === 1 ? '' : 's'} (${peak.path}, measured in this run)\n`
+        : `peak: not measured (${peak.unavailable})\n`,
+    );
+  }
+  const header = ['engine', 'm x k x n', 'op', 'GFLOP/s', '% peak', 'us/call', 'shape'];
   const rows = results.map((r) => [
     r.engine,
     `${r.m}x${r.k}x${r.n}`,
     trans(r),
     r.gflops.toFixed(2),
+    r.of_peak === undefined ? '-' : (100 * r.of_peak).toFixed(r.of_peak < 0.1 ? 2 : 1),
     r.us_per_call.toFixed(r.us_per_call < 10 ? 3 : 1),
     r.label,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]): string =>
-    row
-      .map((cell, i) => (i === 3 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-      .join('  ');
+    row.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ');
   io.out('\n' + fmt(header).trimEnd() + '\n');
   for (const row of rows) io.out(fmt(row).trimEnd() + '\n');
   if (ratios.length > 0) {

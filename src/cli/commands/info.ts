@@ -4,6 +4,7 @@ import { loadBlasAddon } from '../../core/blas-addon.js';
 import { chooseOpenBlasCoreType, readCpuInfo } from '../../core/cpu.js';
 import type { EngineInfo } from '../../core/engine.js';
 import { printable, quoted } from '../../core/untrusted.js';
+import { measureFmaPeak, type MachinePeak } from '../../bench/machine.js';
 import { engineFromFlags, type EngineFlags } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
@@ -20,6 +21,10 @@ export interface InfoReport {
   wasmUnavailableReason?: string;
   openblasCoreTypeEnv?: string;
   openblasCoreTypeChoice?: string;
+  /** The CPU's float32 FMA peak on the engine's threads, measured (or why it was not). */
+  peak: MachinePeak | { unavailable: string };
+  /** The library that makes the engine's matrix products. */
+  gemmPath: string;
   cpu: {
     model: string;
     vendor: string;
@@ -28,6 +33,13 @@ export interface InfoReport {
     cores: number;
     simd: string[];
   };
+}
+
+/** Which library makes the products of an engine. */
+function gemmPath(e: EngineInfo): string {
+  if (e.name === 'blas') return `OpenBLAS (${e.openblasCore ?? 'its own'} kernels)`;
+  if (e.name === 'wasm') return `WebAssembly (${e.wasmKernels ?? 'simd'} kernels)`;
+  return 'TypeScript (the portable reference)';
 }
 
 export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
@@ -42,6 +54,8 @@ export function infoReport(flags: EngineFlags, io: CliIO): InfoReport {
     platform: `${os.platform()} ${os.arch()}`,
     engine: engine.info(),
     blasAvailable: load.ok,
+    peak: measureFmaPeak(engine.info().threads),
+    gemmPath: gemmPath(engine.info()),
     cpu: {
       model: cpu.model,
       vendor: cpu.vendor,
@@ -70,6 +84,10 @@ export function runInfo(flags: EngineFlags & { json?: boolean }, io: CliIO): voi
     `topdown ${r.version} (Node ${r.node}, ${r.platform})`,
     `engine:   ${e.name}${e.name !== 'blas' && !r.blasAvailable ? ` (blas unavailable: ${r.blasUnavailableReason})` : ''}`,
     `threads:  ${e.threads}`,
+    `gemm:     ${r.gemmPath}`,
+    'gflops' in r.peak
+      ? `peak:     ${r.peak.gflops.toFixed(0)} GFLOP/s float32 FMA (${r.peak.path}, ${r.peak.threads} thread${r.peak.threads === 1 ? '' : 's'}; measured)`
+      : `peak:     not measured: ${r.peak.unavailable}`,
   ];
   if (r.wasmUnavailableReason) lines.push(`wasm:     unavailable: ${r.wasmUnavailableReason}`);
   if (e.wasmKernels) {
