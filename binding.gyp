@@ -4,13 +4,15 @@
       "target_name": "topdown_blas",
       "sources": [
         "native/topdown_blas.cc",
-        "native/machine_peak.cc"
+        "native/machine_peak.cc",
+        "native/dnnl_gemm.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "libraries": [
-        "<!@(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)"
+        "<!@(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)",
+        "-ldl"
       ],
       "defines": [
         "NAPI_VERSION=8",

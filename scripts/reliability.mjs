@@ -99,7 +99,7 @@ const lines = [
   '- **Names from data** (run ids, experiment names, cell ids) become paths only through one helper that keeps',
   '  them inside a given folder (no separators, `..`, absolute paths, empty names or control characters).',
   "- **Links to the browser app**: every value is held to its control's range and each change is noted.",
-  '- **Environment variables**: `TOPDOWN_ENGINE`, `TOPDOWN_THREADS`, `TOPDOWN_DATA` and the internal',
+  '- **Environment variables**: `TOPDOWN_ENGINE`, `TOPDOWN_THREADS`, `TOPDOWN_GEMM`, `TOPDOWN_DATA` and the internal',
   '  `TOPDOWN_ADDON_DIR` are checked wherever they are read, and by the runner commands before planning;',
   '  `OPENBLAS_CORETYPE` belongs to OpenBLAS: shown escaped by `info`, never refused; a `TOPDOWN_PARENT_PID` that',
   '  is not the parent is ignored.',

@@ -191,7 +191,8 @@ describe('blas engine dispatch', () => {
       reluDifference: () => void calls.push('reluDifference'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
-      abiVersion: () => 2,
+      abiVersion: () => 3,
+      gemmSetup: () => ({ dnnl: null, why: 'fake' }),
       fmaPeak: () => ({ gflops: 1, path: 'fake', lanes: 1 }),
     };
     return { addon, calls };
@@ -232,15 +233,19 @@ describe('blas engine dispatch', () => {
     expect(long.every((v) => v === 0)).toBe(true);
   });
 
-  it('reports OpenBLAS facts and a forced core type', () => {
-    const engine = new BlasEngine(recordingAddon().addon, 'SkylakeX');
+  it('reports OpenBLAS facts, a forced core type and whether oneDNN is in use', () => {
+    const engine = new BlasEngine(recordingAddon().addon, 'SkylakeX', { dnnl: null, why: 'not found' });
     expect(engine.info()).toEqual({
       name: 'blas',
       threads: 1,
       openblasCore: 'Fake',
       openblasConfig: 'fake',
       openblasCoreForced: 'SkylakeX',
+      dnnlUnavailableReason: 'not found',
     });
+    const withDnnl = new BlasEngine(recordingAddon().addon, undefined, { dnnl: 'oneDNN 2.6.3', why: '' });
+    expect(withDnnl.info()).toMatchObject({ dnnl: 'oneDNN 2.6.3' });
+    expect(withDnnl.info()).not.toHaveProperty('dnnlUnavailableReason');
   });
 });
 

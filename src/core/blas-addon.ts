@@ -26,7 +26,7 @@ import { printable, quoted } from './untrusted.js';
  * The addon interface this module expects; native/topdown_blas.cc's `abiVersion()` returns it. Raise both
  * together whenever an exported function's arguments or meaning change.
  */
-export const ADDON_ABI = 2;
+export const ADDON_ABI = 3;
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
 export interface BlasAddon {
@@ -119,6 +119,30 @@ export interface BlasAddon {
    * multiply-adds at the widest vector width the CPU has (`path`: avx512, avx2-fma or scalar).
    */
   fmaPeak(threads: number, seconds: number): { gflops: number; path: string; lanes: number };
+  /**
+   * Loads oneDNN (when `allowDnnl` and the system has it) for the products it makes faster than OpenBLAS;
+   * returns its version, or null and why not.
+   */
+  gemmSetup(allowDnnl: boolean): GemmLibraries;
+}
+
+/** The libraries that make the addon's products: OpenBLAS always, oneDNN where it is faster and present. */
+export interface GemmLibraries {
+  /** oneDNN's version when it is in use (`oneDNN 2.6.3`), else null. */
+  dnnl: string | null;
+  /** Why oneDNN is not in use (empty when it is). */
+  why: string;
+}
+
+/** TOPDOWN_GEMM: `auto` (default: oneDNN where it is faster, when present) or `openblas` (OpenBLAS alone). */
+export const GEMM_ENV = 'TOPDOWN_GEMM';
+
+/** Whether TOPDOWN_GEMM allows oneDNN; a value other than auto or openblas is one line. */
+export function dnnlAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[GEMM_ENV];
+  if (!value || value === 'auto') return true;
+  if (value === 'openblas') return false;
+  throw new TopdownUsageError(`${GEMM_ENV} must be auto or openblas; got ${quoted(value)}`);
 }
 
 /** Every function the addon must export. */
@@ -137,11 +161,13 @@ const ADDON_FUNCTIONS: readonly (keyof BlasAddon)[] = [
   'info',
   'abiVersion',
   'fmaPeak',
+  'gemmSetup',
 ];
 
 /** Outcome of trying to load the addon. */
 export type AddonLoad =
-  { ok: true; addon: BlasAddon; coreTypeForced: string | undefined } | { ok: false; reason: string };
+  | { ok: true; addon: BlasAddon; coreTypeForced: string | undefined; gemm: GemmLibraries }
+  | { ok: false; reason: string };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -266,11 +292,13 @@ function exportsProblem(exports: unknown): string | null {
 
 /**
  * Loads the addon once per process (checked first, see the module's comment); later calls return the same
- * outcome. Throws a usage error only for a TOPDOWN_ADDON_DIR that is not an absolute folder path.
+ * outcome. Throws a usage error only for a TOPDOWN_ADDON_DIR that is not an absolute folder path, or a
+ * TOPDOWN_GEMM other than auto or openblas.
  */
 export function loadBlasAddon(): AddonLoad {
   if (cached) return cached;
   const folder = buildFolder();
+  const allowDnnl = dnnlAllowed();
   const addonPath = join(folder, 'Release', 'topdown_blas.node');
   const status = readStatus(join(folder, 'addon-status.json'));
   const rebuild = 'rebuild it with: npm run build:addon';
@@ -301,8 +329,11 @@ export function loadBlasAddon(): AddonLoad {
     return cached;
   }
   const wrong = exportsProblem(exports);
-  cached = wrong
-    ? { ok: false, reason: `${shown} is ${wrong}; ${rebuild}` }
-    : { ok: true, addon: exports as BlasAddon, coreTypeForced };
+  if (wrong) {
+    cached = { ok: false, reason: `${shown} is ${wrong}; ${rebuild}` };
+    return cached;
+  }
+  const addon = exports as BlasAddon;
+  cached = { ok: true, addon, coreTypeForced, gemm: addon.gemmSetup(allowDnnl) };
   return cached;
 }

@@ -25,6 +25,10 @@ export interface EngineInfo {
   openblasConfig?: string;
   /** The OPENBLAS_CORETYPE topdown set because OpenBLAS 0.3.21 misdetects this CPU, if any. */
   openblasCoreForced?: string;
+  /** oneDNN's version when it makes the products it is faster at (`blas` only: A B and A^T B). */
+  dnnl?: string;
+  /** Why oneDNN is not in use (`blas` only). */
+  dnnlUnavailableReason?: string;
   /** The kernels' build (`wasm` only): with relaxed SIMD (fused multiply-add) or plain SIMD. */
   wasmKernels?: 'relaxed-simd' | 'simd';
   /** Why the relaxed-SIMD kernels are not in use (`wasm` only). */

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 
-import { loadBlasAddon, type BlasAddon } from './blas-addon.js';
+import { loadBlasAddon, type BlasAddon, type GemmLibraries } from './blas-addon.js';
 import { Engine, type AdamScalars, type EngineInfo, type EngineChoice, ENGINE_NAMES } from './engine-base.js';
 import type { ConvGeometry } from './conv-kernels.js';
 import { checkGer, checkSameLength } from './engine-checks.js';
@@ -79,6 +79,7 @@ export class BlasEngine extends Engine {
   constructor(
     private readonly addon: BlasAddon,
     private readonly coreForced: string | undefined,
+    private readonly gemmLibraries: GemmLibraries = { dnnl: null, why: 'not set up' },
   ) {
     super();
   }
@@ -92,6 +93,8 @@ export class BlasEngine extends Engine {
       openblasConfig: native.config,
     };
     if (this.coreForced) out.openblasCoreForced = this.coreForced;
+    if (this.gemmLibraries.dnnl) out.dnnl = this.gemmLibraries.dnnl;
+    else out.dnnlUnavailableReason = this.gemmLibraries.why;
     return out;
   }
 
@@ -350,7 +353,7 @@ export function createEngine(options: EngineOptions = {}): EngineSelection {
       return { engine: new JsEngine(), fallbackReason: load.reason, wasmReason: wasm.reason };
     return { engine: wasm.engine, fallbackReason: load.reason };
   }
-  const engine = new BlasEngine(load.addon, load.coreTypeForced);
+  const engine = new BlasEngine(load.addon, load.coreTypeForced, load.gemm);
   engine.setThreads(threads);
   return { engine };
 }
