@@ -38,7 +38,8 @@ export interface InfoReport {
 /** Which library makes the products of an engine. */
 function gemmPath(e: EngineInfo): string {
   const openblas = `OpenBLAS (${e.openblasCore ?? 'its own'} kernels)`;
-  if (e.name === 'blas' && e.dnnl) return `${e.dnnl} for A B and A^T B, ${openblas} for the rest`;
+  if (e.name === 'blas' && e.dnnl)
+    return `${e.dnnl} for A B and A^T B (beta 0, no dimension under 32), ${openblas} for the rest`;
   if (e.name === 'blas') return `${openblas}; oneDNN not in use: ${e.dnnlUnavailableReason ?? 'unknown'}`;
   if (e.name === 'wasm') return `WebAssembly (${e.wasmKernels ?? 'simd'} kernels)`;
   return 'TypeScript (the portable reference)';
