@@ -107,6 +107,28 @@ describe('run folders', () => {
     );
   });
 
+  it("a runner's replacement (--overwrite-unfinished) removes a dead attempt's leftovers, never a run with a checkpoint", () => {
+    // a run another process finished meanwhile: refused with exit 3 (its runner retries, then resumes it)
+    const finished = join(tmp, 'finished-meanwhile');
+    expect(topdown([...BASE, '--epochs', '1', '--out', finished]).code).toBe(0);
+    const before = readFileSync(join(finished, 'metrics.jsonl'), 'utf8');
+    const refused = topdown([...BASE, '--epochs', '2', '--out', finished, '--overwrite-unfinished']);
+    expect(refused.code).toBe(3);
+    expect(refused.err.trim()).toBe(
+      `topdown: ${finished} gained a checkpoint while this run was starting (another process made it): run it again to resume it`,
+    );
+    expect(readFileSync(join(finished, 'metrics.jsonl'), 'utf8')).toBe(before);
+    // an attempt that died before its first checkpoint: its files are replaced
+    const leftovers = join(tmp, 'leftovers');
+    expect(topdown([...BASE, '--epochs', '1', '--out', leftovers]).code).toBe(0);
+    rmSync(join(leftovers, 'checkpoint.bin'));
+    const replaced = topdown([...BASE, '--epochs', '2', '--out', leftovers, '--overwrite-unfinished']);
+    expect(replaced.code, replaced.err).toBe(0);
+    expect(readFileSync(join(leftovers, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    // an internal flag: not in the help
+    expect(topdown(['train', '--help']).out).not.toContain('--overwrite-unfinished');
+  });
+
   it('a running run holds its folder; the lock of a killed run is taken over by --resume', async () => {
     const out = join(tmp, 'locked');
     const run = start([...BASE, '--epochs', '100000', '--out', out]); // killed long before its end

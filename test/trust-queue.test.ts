@@ -4,7 +4,16 @@
  * and no payload may pass another run's results off as its own.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +27,7 @@ import { parseQueuedRun, PROTOCOL } from '../src/runner/payload.js';
 import { openQueue, queueJobId, RedisJobQueue } from '../src/runner/redis-queue.js';
 import { parseQueueUrl } from '../src/runner/redis.js';
 import { resolveMergedConfig } from '../src/train/config.js';
+import { RunLock } from '../src/train/run-lock.js';
 
 import { redisAvailable, startRedis, type TestRedis } from './redis-helpers.js';
 import { writeSyntheticMnist } from './train-helpers.js';
@@ -302,6 +312,29 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       expect(sweep.err()).toMatch(/2 of 2 runs done, 0 failed/);
       expect(await worker.exited, worker.err()).toBe(0);
       expect(readdirSync(join(out, 'runs'))).toHaveLength(2);
+    });
+
+    it('a run whose folder another process holds goes back on the queue, and is made once it is free', async () => {
+      await client.flushall();
+      const out = join(tmp, 'held');
+      const job = jobFor(configOf(0.02), 7, 'held');
+      // another live process (this one) holds the run's folder, as a second copy of the run would find it
+      mkdirSync(join(out, 'runs', job.id), { recursive: true });
+      const lock = RunLock.acquire(join(out, 'runs', job.id));
+      await enqueueEdited(job, JSON.stringify({ job, topdown: packageVersion(), protocol: PROTOCOL }));
+      const worker = start([...workerArgs(out), '--lock-seconds', '2']);
+      const end = Date.now() + 120_000;
+      while (!/back on the queue for now/.test(worker.err()) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(worker.err()).toContain(
+        'held seed 7: its folder is in use by another process; back on the queue for now',
+      );
+      lock.release();
+      expect(await worker.exited, worker.err()).toBe(0);
+      expect(worker.err()).toMatch(/held seed 7: test \d+\.\d+% after 1 epochs/);
+      const status = await topdown(['queue', 'status', '--queue', redis.url]);
+      expect(status.out).toMatch(/1 done, 0 failed/);
     });
 
     it('a database out of range is one line, exit 2, before anything is done on database 0', async () => {

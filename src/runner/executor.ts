@@ -92,7 +92,12 @@ export type Attempt =
   /** Stopped on request (Ctrl-C): resumable. */
   | { status: 'interrupted' }
   /** Failed; `retryable` false when trying again cannot help (a usage error). */
-  | { status: 'failed'; error: string; retryable: boolean };
+  | { status: 'failed'; error: string; retryable: boolean }
+  /** Its run folder is held by another live process (the same run taken twice): to be tried again later. */
+  | { status: 'busy'; error: string };
+
+/** How `topdown train` says that a run folder's lock is held by a live process (see train/run-lock.ts). */
+const FOLDER_IN_USE = / is in use by (another topdown process|a topdown process on )/;
 
 /** Exit codes of `topdown` a retry cannot change (a usage error), and those of an interruption asked for. */
 const USAGE_ERROR = 2;
@@ -137,6 +142,7 @@ export class RunExecutor {
     if (this.stopping && (code === null || INTERRUPTED.has(code))) return { status: 'interrupted' };
     const error =
       errorLine || `topdown ${job.kind} exited with ${code === null ? 'a signal' : `code ${code}`}`;
+    if (FOLDER_IN_USE.test(error)) return { status: 'busy', error };
     return { status: 'failed', error, retryable: code !== USAGE_ERROR };
   }
 
@@ -174,7 +180,9 @@ export class RunExecutor {
       return ['train', '--resume', folder, '--epochs', String(job.config.epochs), ...common];
     }
     const file = this.jobFile(job, job.config);
-    return ['train', '--config', file, '--out', folder, ...(state.exists ? ['--overwrite'] : []), ...common];
+    // a folder without a checkpoint holds a dead attempt's leftovers; the child decides so under the folder's
+    // lock, where a checkpoint another process wrote meanwhile is seen (and the run retried, then resumed)
+    return ['train', '--config', file, '--out', folder, '--overwrite-unfinished', ...common];
   }
 
   private spawnCli(args: string[]): Promise<{ code: number | null; errorLine: string }> {

@@ -74,7 +74,13 @@ export class LocalRunner {
   }
 
   private async runJob(job: Job): Promise<JobOutcome | 'retry'> {
-    const attempt = await this.executor.execute(job);
+    const executed = await this.executor.execute(job);
+    // a folder held by another process is tried again like a crash (this runner holds its results directory,
+    // so only another tool's run can hold one of its folders)
+    const attempt =
+      executed.status === 'busy'
+        ? ({ status: 'failed', error: executed.error, retryable: true } as const)
+        : executed;
     if (attempt.status !== 'failed') return attempt;
     if (attempt.retryable && !this.stopped) {
       const attempts = await this.queue.retry(job, attempt.error);

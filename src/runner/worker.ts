@@ -129,6 +129,12 @@ export class QueueWorker {
         this.options.onEnd?.(job, 'stopped with a checkpoint; back on the queue');
         await bull.moveToWait(token);
         throw new WaitingError();
+      case 'busy':
+        // the same run taken twice (a queue that lost it and had it put back, or two budgets of one run): its
+        // folder's holder finishes it; this copy waits a lock's length, then finds it done or resumes it
+        this.options.onEnd?.(job, `its folder is in use by another process; back on the queue for now`);
+        await bull.moveToDelayed(Date.now() + this.options.lockMs, token);
+        throw new DelayedError();
       case 'failed':
         this.options.onEnd?.(job, `failed: ${attempt.error}`);
         throw attempt.retryable ? new Error(attempt.error) : new UnrecoverableError(attempt.error);

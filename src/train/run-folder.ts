@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { TopdownUsageError } from '../core/errors.js';
+import { TopdownUnavailableError, TopdownUsageError } from '../core/errors.js';
 import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
 
 import { checkpointContent, checkpointHeader } from './checkpoint-codec.js';
@@ -106,13 +106,20 @@ export class RunFolder implements TrainCallbacks {
 
   /**
    * Claims `dir` for a new run: creates it, refuses it when it already holds a run (unless `overwrite`, which
-   * removes that run's files), and takes its lock.
+   * removes that run's files), and takes its lock. `overwrite: 'unfinished'` (what runners ask for) removes
+   * only a run that left no checkpoint, decided under the lock: a folder that holds a checkpoint by then was
+   * made meanwhile by another process, and is refused with an error a runner retries (it then resumes it).
    */
-  static claimNew(dir: string, overwrite = false): RunFolder {
+  static claimNew(dir: string, overwrite: boolean | 'unfinished' = false): RunFolder {
     const folder = new RunFolder(dir);
     folder.lock = RunLock.acquire(dir);
     try {
       const held = folder.runFiles();
+      if (overwrite === 'unfinished' && held.includes(CHECKPOINT_FILE)) {
+        throw new TopdownUnavailableError(
+          `${dir} gained a checkpoint while this run was starting (another process made it): run it again to resume it`,
+        );
+      }
       if (held.length && !overwrite) {
         throw new TopdownUsageError(
           `${dir} already holds a run (${held.join(', ')}): continue it with --resume ${dir}, or replace it with --overwrite`,

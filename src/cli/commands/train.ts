@@ -32,6 +32,8 @@ type Flags = Record<string, unknown> & {
   json?: boolean;
   dryRun?: boolean;
   overwrite?: boolean;
+  /** Internal (runners): replace only a run without a checkpoint (see RunFolder.claimNew). */
+  overwriteUnfinished?: boolean;
 };
 
 /** Every option flag of `train`: the core options, then each section's flat aliases. */
@@ -82,7 +84,9 @@ export function registerTrainCommands(program: Command, io: CliIO, helpRule?: st
     .option('--out <dir>', 'output folder (default: a fresh folder under runs/)', nonEmpty('--out'))
     .option('--json', 'print one JSON summary on stdout and no progress')
     .option('--dry-run', 'validate the options, print the resolved config and exit without training')
-    .option('--overwrite', 'replace the run already in --out (its files are removed)');
+    .option('--overwrite', 'replace the run already in --out (its files are removed)')
+    // for runners: replace only a run that left no checkpoint, decided under the run folder's lock
+    .addOption(new Option('--overwrite-unfinished').hideHelp());
   const options = trainFields().map(({ field, rules }) => {
     const option = commanderOption(field, used ? '' : rulesNote(rules), ruleDefaultNote(field, rule));
     if (used && field.section !== null && !used.has(field.section)) option.hideHelp();
@@ -194,7 +198,7 @@ async function runTrain(flags: Flags, _command: Command, io: CliIO): Promise<voi
     folder = RunFolder.claimExisting(outDir);
     folder.truncateMetrics(resume.history.at(-1)?.epoch ?? -Infinity);
   } else if (outDir) {
-    folder = RunFolder.claimNew(outDir, flags.overwrite);
+    folder = RunFolder.claimNew(outDir, flags.overwriteUnfinished ? 'unfinished' : Boolean(flags.overwrite));
   } else {
     folder = RunFolder.claimDefault(config.rule, config.data);
   }
