@@ -258,8 +258,9 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
 
     it('Ctrl-C on a worker: its run saves a checkpoint, goes back on the queue and another worker finishes it', async () => {
       flush(redis.url);
-      const epochs = 5;
-      const reference = join(tmp, 'local-5');
+      // long enough that the interrupted run is still going when Ctrl-C lands, on a busy machine too
+      const epochs = 8;
+      const reference = join(tmp, 'local-8');
       expect(topdown(sweepArgs(reference, epochs)).code).toBe(0);
       const out = join(tmp, 'shared-int');
       const enqueue = start(sweepArgs(out, epochs, ['--queue', redis.url]));
@@ -267,7 +268,7 @@ describe.runIf(redisAvailable() || process.env.CI === 'true')(
       await until(() =>
         runsOf(out).some((id) => {
           const s = runState(join(out, 'runs', id));
-          return s.hasCheckpoint && s.epochs >= 1 && s.epochs < epochs;
+          return s.hasCheckpoint && s.epochs >= 1 && s.epochs <= 3;
         }),
       );
       first.child.kill('SIGINT');
