@@ -28,9 +28,18 @@ describe.runIf(blas || process.env.CI === 'true')('the FMA peak (native addon)',
     expect(['avx512', 'avx2-fma', 'scalar']).toContain(peak.path);
     expect(peak.gflops).toBeGreaterThan(1);
     const { engine } = createEngine({ engine: 'blas', threads: 1 });
-    const gemm = benchGemm(engine, { label: 'big', m: 256, k: 1024, n: 1024, transA: false, transB: false });
-    // a product is FMAs and more: it cannot beat the chains of FMAs alone (a margin for a busy machine)
-    expect(gemm.gflops).toBeLessThan(1.25 * peak.gflops);
+    const load = loadBlasAddon();
+    if (!load.ok) throw new Error(load.reason);
+    // a product is FMAs and more: it cannot beat the chains of FMAs alone. Each is measured three times,
+    // interleaved, and the best of each compared, so that another process on the cores cannot skew one of them
+    let bestPeak = 0;
+    let bestGemm = 0;
+    for (let i = 0; i < 3; i++) {
+      bestPeak = Math.max(bestPeak, load.addon.fmaPeak(1, 0.1).gflops);
+      const shape = { label: 'big', m: 256, k: 1024, n: 1024, transA: false, transB: false };
+      bestGemm = Math.max(bestGemm, benchGemm(engine, shape, { reps: 3 }).gflops);
+    }
+    expect(bestGemm).toBeLessThan(1.1 * bestPeak);
     // per process and thread count, measured once
     expect(measureFmaPeak(1)).toBe(peak);
   });
@@ -77,11 +86,13 @@ describe.runIf(blas || process.env.CI === 'true')('the FMA peak (native addon)',
   it('a training step reports its physical roofline beside the replay roofline', () => {
     const { engine } = createEngine({ engine: 'blas', threads: 1 });
     const config = resolveTrainConfig({ rule: 'bp', data: 'mnist', hidden: [64], batchSize: 32 }, 'test');
-    const r = benchTrain(engine, { config, batches: 3, warmup: 1 }).roofline!;
+    const result = benchTrain(engine, { config, batches: 3, warmup: 1 });
+    const r = result.roofline!;
     expect(r.peak_gflops).toBeGreaterThan(0);
-    // the products at the peak take no longer than replayed on the library (within a busy machine's margin)
-    expect(r.physical_roofline_ms! - (r.roofline_ms - r.gemm_ms)).toBeLessThan(1.25 * r.gemm_ms);
-    expect(r.step_over_physical).toBeGreaterThan(r.step_over_roofline * 0.8);
+    // the same elementwise time as the replay roofline, the products at the peak instead of replayed
+    const elementwiseMs = r.roofline_ms - r.gemm_ms;
+    expect(r.physical_roofline_ms!).toBeCloseTo((r.gemm_gflop / r.peak_gflops!) * 1000 + elementwiseMs, 9);
+    expect(r.step_over_physical!).toBeCloseTo(result.median_ms_per_batch / r.physical_roofline_ms!, 9);
   });
 });
 
