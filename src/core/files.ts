@@ -5,7 +5,17 @@
  * errors: the user's path (missing folder, not a folder, no permission) a usage error, the environment (disk
  * full, read-only file system, too many open files) an unavailable error.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
@@ -37,6 +47,16 @@ export function fileError(what: string, error: unknown): Error {
   return code && ENVIRONMENT_CODES.has(code)
     ? new TopdownUnavailableError(message)
     : new TopdownUsageError(message);
+}
+
+/** The text of `path`, or null when there is no such file; any other read error is one line (see {@link fileError}). */
+export function readTextIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileError(`cannot read ${path}`, error);
+  }
 }
 
 /** True for errors that {@link fileError} made (or any other topdown error), which callers pass on as they are. */

@@ -3,10 +3,9 @@
  * next to the published mean and std (z = (mean - published) / published std, in percent units), per-epoch
  * curves with their std, and the convergence-rate ("slowness") fit of spec 7.2.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { fileError } from '../core/files.js';
+import { readTextIfPresent } from '../core/files.js';
 import { pathInside } from '../core/untrusted.js';
 
 import { parseMetricsText } from './inputs.js';
@@ -23,13 +22,8 @@ export type { EpochLine } from './training-spec.js';
  */
 export function readEpochs(folder: string, prelude = false): EpochLine[] {
   const file = join(folder, 'metrics.jsonl');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fileError(`cannot read ${file}`, error);
-  }
+  const text = readTextIfPresent(file);
+  if (text === null) return [];
   const byEpoch = new Map<number, EpochLine>();
   for (const m of parseMetricsText(text, file)) {
     const isPrelude = m.phase !== undefined || m.epoch < 1;

@@ -1,9 +1,8 @@
 /** The Fig. S2-style figure: distributions of ||h_1||^2 - ||h_1'||^2 between a rule's two passes, per epoch. */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TopdownUnavailableError } from '../core/errors.js';
-import { fileError, writeAtomic } from '../core/files.js';
+import { readTextIfPresent, writeAtomic } from '../core/files.js';
 import { HISTOGRAM_FILE } from '../train/run-folder.js';
 import type { GoodnessHistogram } from '../train/trainer.js';
 
@@ -22,13 +21,8 @@ export function goodnessHistogramSvg(records: GoodnessHistogram[]): Promise<stri
 /** The histograms a run folder recorded (goodness-histograms.jsonl; none when it has no such file). */
 export function readGoodnessHistograms(dir: string): GoodnessHistogram[] {
   const source = join(dir, HISTOGRAM_FILE);
-  if (!existsSync(source)) return [];
-  let text: string;
-  try {
-    text = readFileSync(source, 'utf8');
-  } catch (error) {
-    throw fileError(`cannot read ${source}`, error);
-  }
+  const text = readTextIfPresent(source);
+  if (text === null) return [];
   // every record checked (a line cut by a crash, the last one, is left out)
   return parseJsonLines(text, source, parseHistogramLine);
 }

@@ -6,10 +6,9 @@
  * memory per step and the measured throughput). Written as report.md and report.json; works on partial
  * results.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ensureFolder, fileError, writeAtomic } from '../core/files.js';
+import { ensureFolder, fileError, readTextIfPresent, writeAtomic } from '../core/files.js';
 import { pathInside } from '../core/untrusted.js';
 import { configStepCost } from '../train/config-cost.js';
 import type { Reading } from '../experiments/experiment.js';
@@ -100,20 +99,10 @@ export interface Report {
   costs: CostRow[];
 }
 
-/** The text of `file`, or null when there is none; another read error is one line. */
-function readIfThere(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fileError(`cannot read ${file}`, error);
-  }
-}
-
 /** A run's config.json, checked as a config file is (null: the run has not started). */
 function runConfig(out: string, runId: string): TrainConfig | null {
   const file = join(runFolderOf(out, runId), 'config.json');
-  const text = readIfThere(file);
+  const text = readTextIfPresent(file);
   return text === null ? null : parseRunConfig(text, file);
 }
 
@@ -125,7 +114,7 @@ function costOf(config: TrainConfig): { sizes: number[]; macs: number; peak: num
 /** A theory run's theory.json, checked (null: the run has not finished). */
 function readTheory(out: string, runId: string): ExperimentResult | null {
   const file = join(runFolderOf(out, runId), 'theory.json');
-  const text = readIfThere(file);
+  const text = readTextIfPresent(file);
   return text === null ? null : parseTheoryOutput(text, file);
 }
 
@@ -535,7 +524,7 @@ export function experimentFigureSpec(report: Report, experiment: string): TopLev
 export function readNotes(out: string, experiments: readonly string[]): Record<string, string> {
   const notes: Record<string, string> = {};
   for (const name of experiments) {
-    const text = readIfThere(pathInside(join(out, 'notes'), name, 'the experiment name', '.md'));
+    const text = readTextIfPresent(pathInside(join(out, 'notes'), name, 'the experiment name', '.md'));
     if (text !== null) notes[name] = text;
   }
   return notes;
