@@ -69,8 +69,11 @@ export class RunLock {
     this.heartbeat.unref();
   }
 
-  /** Takes `dir`'s lock, or throws a one-line error naming the process that holds it. */
-  static acquire(dir: string): RunLock {
+  /**
+   * Takes `dir`'s lock, or throws a one-line error naming the process that holds it; `name` is what the
+   * message calls the locked thing (default: `dir`) and `orElse` what else the user may do.
+   */
+  static acquire(dir: string, inUse: { name?: string; orElse?: string } = {}): RunLock {
     const path = join(dir, LOCK_FILE);
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     // the lock appears with its content in one step (a hard link of a file written first), so no other
@@ -82,13 +85,13 @@ export class RunLock {
       throw fileError(`cannot lock ${dir}`, error);
     }
     try {
-      return RunLock.link(dir, path, draft);
+      return RunLock.link(dir, path, draft, inUse.name ?? dir, inUse.orElse ? `, or ${inUse.orElse}` : '');
     } finally {
       rmSync(draft, { force: true });
     }
   }
 
-  private static link(dir: string, path: string, draft: string): RunLock {
+  private static link(dir: string, path: string, draft: string, name: string, orElse: string): RunLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(draft, path);
@@ -97,12 +100,12 @@ export class RunLock {
         const owner = readOwner(path);
         if (owner && owner.host === hostname() && owner.pid !== process.pid && alive(owner.pid)) {
           throw new TopdownUsageError(
-            `${dir} is in use by another topdown process (pid ${owner.pid}, since ${owner.since}); wait for it to end`,
+            `${name} is in use by another topdown process (pid ${owner.pid}, since ${owner.since}); wait for it to end${orElse}`,
           );
         }
         if (owner && owner.host !== hostname() && untouchedFor(path) < LOCK_STALE_MS) {
           throw new TopdownUsageError(
-            `${dir} is in use by a topdown process on ${owner.host} (pid ${owner.pid}, since ${owner.since}); wait for it to end`,
+            `${name} is in use by a topdown process on ${owner.host} (pid ${owner.pid}, since ${owner.since}); wait for it to end${orElse}`,
           );
         }
         rmSync(path, { force: true }); // stale: its process (or its machine) is gone

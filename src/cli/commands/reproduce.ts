@@ -26,7 +26,12 @@ import { readConfigFile } from '../../train/config-file.js';
 import { resolveMergedConfig } from '../../train/config.js';
 import { RunLock } from '../../train/run-lock.js';
 import { RESUMABLE_CHANGES } from '../../train/trainer.js';
-import { experimentManifest, manifestConflict, writeManifest } from '../../reports/manifest.js';
+import {
+  experimentManifest,
+  manifestConflict,
+  writeManifest,
+  type Manifest,
+} from '../../reports/manifest.js';
 import { asArgParser, checkEngineEnvironment, runThreadsOption } from '../engine-flags.js';
 import { queueOption, runOnQueue } from './queue.js';
 import type { CliIO } from '../io.js';
@@ -200,46 +205,43 @@ async function runReproduce(name: string | undefined, flags: ReproduceFlags, io:
   const plan = experimentPlan(experiment, flags, cells);
   const named = experimentManifest(experiment, flags, plan);
   const manifest = flags.name ? { ...named, experiment: flags.name } : named;
-  await holdingResults(flags, async () => {
-    const conflict = manifestConflict(resolvePath(flags.out), manifest);
-    if (conflict) throw new TopdownUsageError(conflict);
-    writeManifest(resolvePath(flags.out), manifest, cellIds(experiment));
-    await runJobs(dedupe(planJobs(plan)), flags, io);
-  });
+  await recordAndRun(manifest, cellIds(experiment), planJobs(plan), flags, io);
 }
 
 /**
- * Runs `body` (which writes the manifest and makes the runs) holding the results directory when the runs are
- * made here. Two runners making the same runs in one directory would race for each run folder: the second,
- * finding a folder the first had just created, would start it again with --overwrite, or be told to. The lock
- * (`OUT/experiments/run.lock`, the run folders' own kind: pid and host, stale once its process is gone) makes
- * the second refuse at once, naming the first. Runs on a queue are made by workers, which lock each run.
+ * Records `manifest` in the results directory and makes `jobs` (reproduce and sweep), holding the directory
+ * when the runs are made here. Two runners making the same runs in one directory would race for each run
+ * folder: the second, finding a folder the first had just created, would start it again with --overwrite, or
+ * be told to. The lock (`OUT/experiments/run.lock`, the run folders' own kind: pid and host, stale once its
+ * process is gone) makes the second refuse at once, naming the first. Runs on a queue are made by workers,
+ * which lock each run. Another budget that would drop cells from the report is refused before anything is
+ * written.
  */
-async function holdingResults(
-  flags: { out: string; queue?: string },
-  body: () => Promise<void>,
+async function recordAndRun(
+  manifest: Manifest,
+  order: readonly string[] | undefined,
+  jobs: Job[],
+  flags: RunnerFlags,
+  io: CliIO,
 ): Promise<void> {
-  if (flags.queue) return body();
   const out = resolvePath(flags.out);
-  const dir = join(out, 'experiments');
-  try {
-    ensureFolder(dir);
-  } catch (error) {
-    throw fileError(`cannot create ${dir}`, error);
-  }
-  let lock: RunLock;
-  try {
-    lock = RunLock.acquire(dir);
-  } catch (error) {
-    if (!(error instanceof TopdownUsageError) || !error.message.startsWith(`${dir} is in use`)) throw error;
-    throw new TopdownUsageError(
-      `${out} is in use${error.message.slice(dir.length + ' is in use'.length)}, or give this one another --out`,
-    );
+  let lock: RunLock | null = null;
+  if (!flags.queue) {
+    const dir = join(out, 'experiments');
+    try {
+      ensureFolder(dir);
+    } catch (error) {
+      throw fileError(`cannot create ${dir}`, error);
+    }
+    lock = RunLock.acquire(dir, { name: out, orElse: 'give this one another --out' });
   }
   try {
-    await body();
+    const conflict = manifestConflict(out, manifest);
+    if (conflict) throw new TopdownUsageError(conflict);
+    writeManifest(out, manifest, order);
+    await runJobs(dedupe(jobs), flags, io);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -261,12 +263,17 @@ function dedupe(jobs: Job[]): Job[] {
   return jobs.filter((j) => !seen.has(j.id) && seen.add(j.id));
 }
 
+/** The runner's flags, shared by reproduce and sweep. */
+interface RunnerFlags {
+  workers?: number;
+  threads?: number;
+  dataDir?: string;
+  out: string;
+  queue?: string;
+}
+
 /** Runs jobs with the local runner, one progress display, Ctrl-C honoured; shared by reproduce and sweep. */
-export async function runJobs(
-  jobs: Job[],
-  flags: { workers?: number; threads?: number; dataDir?: string; out: string; queue?: string },
-  io: CliIO,
-): Promise<void> {
+export async function runJobs(jobs: Job[], flags: RunnerFlags, io: CliIO): Promise<void> {
   if (flags.queue) {
     await runOnQueue(jobs, { queue: flags.queue, out: flags.out }, io, {
       describe,
@@ -504,13 +511,7 @@ async function runSweep(file: string, flags: SweepFlags, io: CliIO): Promise<voi
   const plan = experimentPlan(experiment, { seeds: flags.seeds });
   checkDistinctRuns(plan);
   const manifest = experimentManifest(experiment, { seeds: flags.seeds }, plan);
-  await holdingResults(flags, async () => {
-    // another budget that would drop cells from the report is refused, as reproduce refuses it
-    const conflict = manifestConflict(resolvePath(flags.out), manifest);
-    if (conflict) throw new TopdownUsageError(conflict);
-    writeManifest(resolvePath(flags.out), manifest);
-    await runJobs(dedupe(planJobs(plan)), flags, io);
-  });
+  await recordAndRun(manifest, undefined, planJobs(plan), flags, io);
 }
 
 interface SweepFlags {
