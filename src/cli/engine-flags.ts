@@ -40,11 +40,14 @@ export function engineOption(): Option {
   );
 }
 
-/** `--threads`, 1 to MAX_THREADS (TOPDOWN_THREADS when it is not given). */
-export function threadsOption(): Option {
-  return new Option('--threads <n>', 'engine threads (default: TOPDOWN_THREADS, else all cores)').argParser(
-    asArgParser((v) => parseThreads(v, '--threads')),
-  );
+/**
+ * `--threads`, 1 to MAX_THREADS (TOPDOWN_THREADS when it is not given); the runner commands describe it as
+ * each run's threads.
+ */
+export function threadsOption(
+  description = 'engine threads (default: TOPDOWN_THREADS, else all cores)',
+): Option {
+  return new Option('--threads <n>', description).argParser(asArgParser((v) => parseThreads(v, '--threads')));
 }
 
 /**
@@ -54,8 +57,7 @@ export function threadsOption(): Option {
  * before anything is written.
  */
 export function configEngine(configured: EngineChoice, flagGiven: boolean): EngineChoice {
-  const env = engineFromEnvironment();
-  threadsFromEnvironment();
+  const env = checkEngineEnvironment();
   return !flagGiven && configured === 'auto' && env ? env : configured;
 }
 
@@ -103,20 +105,11 @@ export const RATIO_PAIRS = [
 ] as const;
 
 /**
- * `--threads` of the runner commands (reproduce, sweep, worker): each run's engine threads, 1 to MAX_THREADS;
- * `fallback` says what the default is.
+ * Checks TOPDOWN_ENGINE and TOPDOWN_THREADS (for the commands that start runs in child processes, which read
+ * them: a bad value is one line before anything is planned or written, not one failed run each); returns the
+ * engine TOPDOWN_ENGINE names, if any.
  */
-export function runThreadsOption(fallback: string): Option {
-  return new Option('--threads <n>', `engine threads per run (default: ${fallback})`).argParser(
-    asArgParser((v) => parseThreads(v, '--threads')),
-  );
-}
-
-/**
- * Checks TOPDOWN_ENGINE and TOPDOWN_THREADS for the commands that start runs in child processes (which read
- * them), so that a bad value is one line before anything is planned or written, not one failed run each.
- */
-export function checkEngineEnvironment(): void {
-  engineFromEnvironment();
+export function checkEngineEnvironment(): EngineChoice | undefined {
   threadsFromEnvironment();
+  return engineFromEnvironment();
 }

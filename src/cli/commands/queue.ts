@@ -25,7 +25,7 @@ import {
 } from '../../runner/redis-queue.js';
 import { checkRedis, describeRedisError, parseQueueUrl, type QueueAddress } from '../../runner/redis.js';
 import { QueueWorker, VersionMismatch } from '../../runner/worker.js';
-import { checkEngineEnvironment, runThreadsOption } from '../engine-flags.js';
+import { checkEngineEnvironment, threadsOption } from '../engine-flags.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../package-info.js';
 import { nonEmpty, numberIn, positiveInt } from '../parse.js';
@@ -364,7 +364,7 @@ export function registerQueueCommands(program: Command, io: CliIO): void {
     )
     .requiredOption('--queue <url>', 'the queue: redis://[USER:PASSWORD@]HOST:PORT[/DB]', queueOption)
     .option('--concurrency <n>', 'runs at once', positiveInt('--concurrency'), 1)
-    .addOption(runThreadsOption('cores / concurrency'))
+    .addOption(threadsOption('engine threads per run (default: cores / concurrency)'))
     .option('--data-dir <dir>', 'where the datasets are on this machine', nonEmpty('--data-dir'))
     .option(
       '--out <dir>',
@@ -382,7 +382,7 @@ export function registerQueueCommands(program: Command, io: CliIO): void {
       '--until-empty',
       'stop once nothing is waiting or running on the queue and no enqueuer is following its runs (after its first runs, or 15 s without any)',
     )
-    .hook('preAction', checkEngineEnvironment)
+    .hook('preAction', () => void checkEngineEnvironment())
     .action((flags: WorkerFlags) => runWorker(flags, io));
 
   program

@@ -32,7 +32,7 @@ import {
   writeManifest,
   type Manifest,
 } from '../../reports/manifest.js';
-import { asArgParser, checkEngineEnvironment, runThreadsOption } from '../engine-flags.js';
+import { asArgParser, checkEngineEnvironment, threadsOption } from '../engine-flags.js';
 import { queueOption, runOnQueue } from './queue.js';
 import type { CliIO } from '../io.js';
 import { intInRange, nonEmpty, positiveInt } from '../parse.js';
@@ -78,7 +78,7 @@ function addRunnerOptions(command: Command): Command {
       'runs at once (default: one per core, at most the runs left)',
       positiveInt('--workers'),
     )
-    .addOption(runThreadsOption('cores / workers'))
+    .addOption(threadsOption('engine threads per run (default: cores / workers)'))
     .option('--data-dir <dir>', 'where the datasets are', nonEmpty('--data-dir'))
     .option('--out <dir>', 'results directory (runs in DIR/runs/<hash>)', nonEmpty('--out'), 'results')
     .option(
@@ -116,7 +116,7 @@ export function registerReproduceCommand(program: Command, io: CliIO): void {
       reportName,
     );
   addRunnerOptions(command);
-  command.hook('preAction', checkEngineEnvironment);
+  command.hook('preAction', () => void checkEngineEnvironment());
   command.action((name: string | undefined, flags: ReproduceFlags) => runReproduce(name, flags, io));
 }
 
@@ -468,7 +468,7 @@ export function registerSweepCommand(program: Command, io: CliIO): void {
       reportName,
     );
   addRunnerOptions(command);
-  command.hook('preAction', checkEngineEnvironment);
+  command.hook('preAction', () => void checkEngineEnvironment());
   command.action((file: string, flags: SweepFlags) => runSweep(file, flags, io));
 }
 
