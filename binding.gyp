@@ -12,7 +12,8 @@
       ],
       "libraries": [
         "<!@(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)",
-        "-ldl"
+        "-ldl",
+        "-fopenmp"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -23,7 +24,8 @@
         "-O3",
         "-std=c++17",
         "-fno-math-errno",
-        "-ffp-contract=off"
+        "-ffp-contract=off",
+        "-fopenmp"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <thread>
+#include <omp.h>
 #include <vector>
 
 // The few OpenBLAS entry points used, declared here so that only the shared library (not a particular
@@ -27,6 +27,8 @@ void cblas_saxpy(blasint n, float alpha, const float* x, blasint incx, float* y,
 void cblas_sscal(blasint n, float alpha, float* x, blasint incx);
 void cblas_sger(int order, blasint m, blasint n, float alpha, const float* x, blasint incx, const float* y,
                 blasint incy, float* a, blasint lda);
+void cblas_somatcopy(int order, int trans, blasint rows, blasint cols, float alpha, const float* a, blasint lda,
+                     float* b, blasint ldb);
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 char* openblas_get_config(void);
@@ -35,27 +37,29 @@ char* openblas_get_corename(void);
 
 namespace {
 
-// Runs fn(begin, end) over [0, n) split into contiguous parts, one per OpenBLAS thread (the engine's thread
-// setting), the first part on the calling thread. Parts depend only on n and the thread count, and every
-// element is computed the same way whatever the split, so results do not depend on the thread count.
+// The engine's thread count. With oneDNN loaded, every multi-threaded product and sweep runs on one OpenMP
+// team (oneDNN's runtime, which this addon shares) and OpenBLAS keeps one thread: two pools spinning for the
+// same cores slowed a two-thread PEPITA step 1.6x.
+int engine_threads = 1;
+
+// Runs fn(begin, end) over [0, n) split into contiguous parts, one per engine thread, on the OpenMP team. Parts
+// depend only on n and the thread count, and every element is computed the same way whatever the split, so
+// results do not depend on the thread count.
 template <typename Fn>
 void ParallelFor(int64_t n, int64_t min_per_thread, Fn fn) {
-  int64_t threads = openblas_get_num_threads();
+  int64_t threads = engine_threads;
   if (threads > n / min_per_thread) threads = n / min_per_thread;
   if (threads <= 1) {
     fn(int64_t{0}, n);
     return;
   }
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads - 1));
   const int64_t per = (n + threads - 1) / threads;
-  for (int64_t t = 1; t < threads; ++t) {
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(static, 1)
+  for (int64_t t = 0; t < threads; ++t) {
     const int64_t begin = t * per;
     const int64_t end = begin + per < n ? begin + per : n;
-    if (begin < end) pool.emplace_back([=] { fn(begin, end); });
+    if (begin < end) fn(begin, end);
   }
-  fn(int64_t{0}, per < n ? per : n);
-  for (auto& th : pool) th.join();
 }
 
 // Sweeps shorter than this stay on one thread (starting a thread costs tens of microseconds).
@@ -182,12 +186,70 @@ void GemvShaped(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
   }
 }
 
-// Which products go to oneDNN (when it is loaded): op(A) B that overwrite C, with no dimension under 32.
-// Measured on one thread of a Zen 4 (AVX-512) at a PEPITA step's shapes: oneDNN makes 1024x64x3072 TN in
-// 4.3 ms against OpenBLAS's 5.4 with beta = 0, but 7.1 against 5.2 with beta = 0.9 (the momentum folded into
-// the product); skinny products (a dimension of 10) lose up to 2x; its A * B^T runs on one thread only.
-bool UseDnnl(bool trans_b, int64_t m, int64_t n, int64_t k, float beta) {
-  return DnnlActive() && !trans_b && beta == 0.0f && std::min(m, std::min(n, k)) >= 32;
+// Which products go to oneDNN (when it is loaded): op(A) B with at least 2^21 multiply-adds or no dimension
+// under 32. Measured on a Zen 4 (AVX-512): oneDNN makes 1024x64x3072 TN at 80-82% of the FMA peak against
+// OpenBLAS's 67-69%, and the skinny products of conv layers and output layers (28800x32x25, 64x10x3072) about
+// twice as fast; smaller products lose to its call overhead. With beta != 0 (the momentum folded into the
+// weight-gradient product) C is read as well as written, and on one thread OpenBLAS does that better (5.0 ms
+// against 7.1 at 1024x64x3072); on more, oneDNN (2.6 against 2.8).
+bool UseDnnl(int64_t m, int64_t n, int64_t k, float beta) {
+  if (!DnnlActive()) return false;
+  if (std::min(m, std::min(n, k)) < 32 && m * n * k < (int64_t{1} << 21)) return false;
+  return beta == 0.0f || engine_threads > 1;
+}
+
+// op(A) B^T runs slowly in both libraries (OpenBLAS packs B from its transposed layout at 56-60% of the peak;
+// oneDNN runs it on one thread), so it goes to oneDNN as a plain product after the cheaper of two transposes:
+// B's own (n * k moves) when B is the small side (an output layer, a conv layer's filters), else the whole
+// product's, C^T = B op(A)^T (op(A) and the result: m * (k + n) moves) when A has few rows (a forward x W^T, W
+// stored out x in); at n, k >= 1024 against batch 64 the moves cost about 3% of the multiply-adds.
+bool TransposeBFirst(bool trans_a, int64_t m, int64_t n, int64_t k) {
+  return n * k <= m * ((trans_a ? 0 : k) + n);
+}
+
+// Scratch reused across calls (grown, never shrunk), so a training step allocates nothing after the first.
+float* Scratch(int which, int64_t size) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[which];
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+  return buffer.data();
+}
+
+// C = alpha op(A) B^T + beta C computed as (B op(A)^T)^T (see TransposeBFirst); false when oneDNN refused.
+bool TransposedProduct(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const float* at = a;  // op(A)^T, k x m
+  int64_t ldat = lda;
+  if (!trans_a) {
+    float* buffer = Scratch(0, k * m);
+    cblas_somatcopy(kRowMajor, kTrans, static_cast<blasint>(m), static_cast<blasint>(k), 1.0f, a,
+                    static_cast<blasint>(lda), buffer, static_cast<blasint>(m));
+    at = buffer;
+    ldat = m;
+  }
+  float* product = Scratch(1, n * m);  // n x m
+  if (!DnnlSgemm(false, false, n, m, k, alpha, b, ldb, at, ldat, 0.0f, product, m)) return false;
+  if (beta == 0.0f) {
+    // overwrites C, so NaN already there does not leak
+    cblas_somatcopy(kRowMajor, kTrans, static_cast<blasint>(n), static_cast<blasint>(m), 1.0f, product,
+                    static_cast<blasint>(m), c, static_cast<blasint>(ldc));
+    return true;
+  }
+  // C = beta C + product^T, in tiles that keep both sides in cache (rows of 16 of C against columns of product)
+  constexpr int64_t kTile = 16;
+  ParallelFor(m, kTile, [=](int64_t begin, int64_t end) {
+    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+      const int64_t j1 = std::min(n, j0 + kTile);
+      for (int64_t i0 = begin; i0 < end; i0 += kTile) {
+        const int64_t i1 = std::min(end, i0 + kTile);
+        for (int64_t j = j0; j < j1; ++j) {
+          const float* column = product + j * m;
+          for (int64_t i = i0; i < i1; ++i) c[i * ldc + j] = beta * c[i * ldc + j] + column[i];
+        }
+      }
+    }
+  });
+  return true;
 }
 
 // sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)
@@ -224,11 +286,21 @@ void Sgemm(const Napi::CallbackInfo& info) {
     GemvShaped(trans_a, trans_b, m, n, k, alpha, a.data + a_off, lda, b.data + b_off, ldb, beta, c.data + c_off, ldc);
     return;
   }
-  // oneDNN where it beats OpenBLAS (see UseDnnl): 77-84% of the FMA peak on one or two threads, OpenBLAS 63-71%
-  if (UseDnnl(trans_b, m, n, k, beta) &&
-      DnnlSgemm(trans_a, trans_b, m, n, k, alpha, a.data + a_off, lda, b.data + b_off, ldb, beta, c.data + c_off,
-                ldc)) {
-    return;
+  const float* pa = a.data + a_off;
+  const float* pb = b.data + b_off;
+  float* pc = c.data + c_off;
+  // oneDNN where it beats OpenBLAS (see UseDnnl and TransposeBFirst): 75-89% of the FMA peak, OpenBLAS 56-71%
+  if (UseDnnl(m, n, k, beta)) {
+    if (!trans_b) {
+      if (DnnlSgemm(trans_a, false, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) return;
+    } else if (TransposeBFirst(trans_a, m, n, k)) {
+      float* bt = Scratch(0, k * n);
+      cblas_somatcopy(kRowMajor, kTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, pb,
+                      static_cast<blasint>(ldb), bt, static_cast<blasint>(n));
+      if (DnnlSgemm(trans_a, false, m, n, k, alpha, pa, lda, bt, n, beta, pc, ldc)) return;
+    } else if (TransposedProduct(trans_a, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) {
+      return;
+    }
   }
   cblas_sgemm(kRowMajor, trans_a ? kTrans : kNoTrans, trans_b ? kTrans : kNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a.data + a_off,
@@ -657,6 +729,13 @@ void MaxPool2Rows(const Napi::CallbackInfo& info) {
   });
 }
 
+// One pool: OpenBLAS's threads when it runs the products alone, else the OpenMP team (see engine_threads).
+void ApplyThreads() {
+  openblas_set_num_threads(DnnlActive() ? 1 : engine_threads);
+  omp_set_num_threads(engine_threads);
+  DnnlSetThreads(engine_threads);
+}
+
 void SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t threads;
@@ -664,8 +743,8 @@ void SetThreads(const Napi::CallbackInfo& info) {
     if (!env.IsExceptionPending()) Napi::RangeError::New(env, "threads must be a positive integer").ThrowAsJavaScriptException();
     return;
   }
-  openblas_set_num_threads(static_cast<int>(threads));
-  DnnlSetThreads(static_cast<int>(threads));
+  engine_threads = static_cast<int>(threads);
+  ApplyThreads();
 }
 
 // gemmSetup(allowDnnl) -> { dnnl: version | null, why }: loads oneDNN for the products it makes faster (or
@@ -678,7 +757,7 @@ Napi::Value GemmSetup(const Napi::CallbackInfo& info) {
   }
   std::string why;
   std::string version = DnnlSetup(info[0].As<Napi::Boolean>().Value(), &why);
-  if (!version.empty()) DnnlSetThreads(openblas_get_num_threads());
+  ApplyThreads();
   Napi::Object out = Napi::Object::New(env);
   out.Set("dnnl", version.empty() ? env.Null() : Napi::String::New(env, version));
   out.Set("why", Napi::String::New(env, why));
@@ -690,7 +769,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("corename", Napi::String::New(env, openblas_get_corename()));
   out.Set("config", Napi::String::New(env, openblas_get_config()));
-  out.Set("threads", Napi::Number::New(env, openblas_get_num_threads()));
+  out.Set("threads", Napi::Number::New(env, engine_threads));
   return out;
 }
 
@@ -724,6 +803,7 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  engine_threads = openblas_get_num_threads();
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("saxpy", Napi::Function::New(env, Saxpy, "saxpy"));
   exports.Set("sscal", Napi::Function::New(env, Sscal, "sscal"));

@@ -1,7 +1,8 @@
 /**
- * The blas engine's two GEMM paths: oneDNN for A B and A^T B where the system has it, OpenBLAS for the rest
- * (and for everything with TOPDOWN_GEMM=openblas, or without oneDNN). Each path agrees with float64, trains
- * the same run to the same bits run after run, and the two agree within float32 rounding.
+ * The blas engine's two GEMM paths: oneDNN where the system has it (A B and A^T B directly, A B^T after
+ * transposing B or the whole product), OpenBLAS for small products (and for everything with
+ * TOPDOWN_GEMM=openblas, or without oneDNN). Each route agrees with float64, trains the same run to the same
+ * bits run after run, and the two paths agree within float32 rounding.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadBlasAddon } from '../src/core/blas-addon.js';
+import { createEngine } from '../src/core/engine.js';
+import { Rng } from '../src/core/rng.js';
+
+import { checkGemmCase, type GemmCase } from './gemm-check.js';
 
 import { writeSyntheticMnist } from './train-helpers.js';
 
@@ -52,6 +57,40 @@ describe.runIf(blas || process.env.CI === 'true')("the blas engine's GEMM paths"
       expect(hidden.gemmPath).toMatch(/^OpenBLAS/);
     },
   );
+
+  // Shapes that take each of the addon's routes (see native/topdown_blas.cc, UseDnnl and TransposeBFirst):
+  // A B and A^T B straight to oneDNN, a skinny product over its size floor, A B^T with a small B (B is
+  // transposed first), A B^T with few rows of A (the whole product is transposed), and a product small enough
+  // for OpenBLAS; each with beta 0 over NaN, 0.9 and 1, odd sizes, offsets and padded strides, on one thread
+  // (where beta != 0 goes to OpenBLAS) and on two.
+  it.each([1, 2])('every route matches the float64 reference (%i threads)', (threads) => {
+    const { engine } = createEngine({ engine: 'blas', threads });
+    const rng = Rng.fromSeed(threads);
+    const shapes: [string, boolean, boolean, Pick<GemmCase, 'm' | 'n' | 'k'>][] = [
+      ['A B', false, false, { m: 67, n: 129, k: 601 }],
+      ['A^T B', true, false, { m: 129, n: 67, k: 301 }],
+      ['skinny A B', false, false, { m: 2999, n: 33, k: 25 }],
+      ['A B^T, small B', false, true, { m: 301, n: 11, k: 701 }],
+      ['A^T B^T, small B', true, true, { m: 301, n: 11, k: 701 }],
+      ['A B^T, few rows of A', false, true, { m: 41, n: 301, k: 401 }],
+      ['A^T B^T, few rows of A', true, true, { m: 41, n: 301, k: 401 }],
+      ['small', false, true, { m: 9, n: 17, k: 33 }],
+    ];
+    for (const [label, transA, transB, size] of shapes) {
+      for (const [alpha, beta] of [
+        [1, 0],
+        [-0.5, 0.9],
+        [2.25, 1],
+      ] as const) {
+        const c: GemmCase = { ...size, alpha, beta, pad: 3, offset: 5 };
+        try {
+          checkGemmCase(engine, transA, transB, c, rng);
+        } catch (error) {
+          throw new Error(`${label}, alpha ${alpha}, beta ${beta}: ${(error as Error).message}`);
+        }
+      }
+    }
+  });
 
   it('a bad TOPDOWN_GEMM is one line naming it, exit 2', () => {
     const r = topdown(['info'], 'mkl');

@@ -39,7 +39,7 @@ export interface InfoReport {
 function gemmPath(e: EngineInfo): string {
   const openblas = `OpenBLAS (${e.openblasCore ?? 'its own'} kernels)`;
   if (e.name === 'blas' && e.dnnl)
-    return `${e.dnnl} for A B and A^T B (beta 0, no dimension under 32), ${openblas} for the rest`;
+    return `${e.dnnl} for products of 2^21 multiply-adds or more or no dimension under 32 (A B^T through a transpose), ${openblas} for the rest`;
   if (e.name === 'blas') return `${openblas}; oneDNN not in use: ${e.dnnlUnavailableReason ?? 'unknown'}`;
   if (e.name === 'wasm') return `WebAssembly (${e.wasmKernels ?? 'simd'} kernels)`;
   return 'TypeScript (the portable reference)';
