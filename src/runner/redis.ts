@@ -71,6 +71,7 @@ export function describeRedisError(address: QueueAddress, error: unknown): strin
   if (/Protocol error/.test(message)) {
     return `the server at ${address.display} does not speak the Redis protocol (is it an HTTP server or a proxy?)`;
   }
+  if (/Connection is closed|Stream isn't writeable/.test(message)) return `${where} closed the connection`;
   if (/WRONGPASS|invalid username-password|NOAUTH|NOPERM|AUTH/.test(message)) {
     return `${where} refused the credentials (${message.split('\n')[0]}); give them in the URL: redis://USER:PASSWORD@HOST:PORT`;
   }
@@ -110,7 +111,9 @@ export async function checkRedis(address: QueueAddress, timeoutMs = 5000): Promi
     return await Promise.race([deadline, checkOn(client, address, db)]);
   } catch (error) {
     if (error instanceof TopdownUnavailableError || error instanceof TopdownUsageError) throw error;
-    const closed = /Connection is closed/.test(String((error as Error)?.message));
+    // a command on a connection the server has just closed fails with one of these; the socket's own
+    // error (an HTTP server's answer read as a protocol error, say) says why
+    const closed = /Connection is closed|Stream isn't writeable/.test(String((error as Error)?.message));
     throw new TopdownUnavailableError(
       describeRedisError(address, closed && socketError ? socketError : error),
     );
