@@ -217,18 +217,34 @@ describe('blas engine dispatch', () => {
     const engine = new BlasEngine(addon, undefined);
     const short = new Float32Array(SMALL_VECTOR_LENGTH - 1).fill(1);
     const long = new Float32Array(SMALL_VECTOR_LENGTH).fill(NaN);
-    engine.axpy(2, short, short);
-    engine.scal(2, short);
+    engine.run('axpy', { alpha: 2, x: short, y: short });
+    engine.run('scal', { alpha: 2, x: short });
     expect(short[0]).toBe(6);
     expect(calls).toEqual([]);
-    engine.reluDifference(short.length, short, 0, short, 0, short, 0);
+    engine.run('reluDifference', {
+      n: short.length,
+      a: short,
+      aOff: 0,
+      b: short,
+      bOff: 0,
+      out: short,
+      outOff: 0,
+    });
     expect(calls).toEqual([]);
-    engine.axpy(1, long, long);
-    engine.scal(3, long);
-    engine.ger(1, long, Float32Array.of(1), new Matrix(SMALL_VECTOR_LENGTH, 1));
-    engine.reluDifference(long.length, long, 0, long, 0, long, 0);
+    engine.run('axpy', { alpha: 1, x: long, y: long });
+    engine.run('scal', { alpha: 3, x: long });
+    engine.run('ger', { alpha: 1, x: long, y: Float32Array.of(1), a: new Matrix(SMALL_VECTOR_LENGTH, 1) });
+    engine.run('reluDifference', {
+      n: long.length,
+      a: long,
+      aOff: 0,
+      b: long,
+      bOff: 0,
+      out: long,
+      outOff: 0,
+    });
     expect(calls).toEqual(['saxpy', 'sscal', 'sger', 'reluDifference']);
-    engine.scal(0, long);
+    engine.run('scal', { alpha: 0, x: long });
     expect(calls).toHaveLength(4);
     expect(long.every((v) => v === 0)).toBe(true);
   });

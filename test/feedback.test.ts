@@ -54,7 +54,7 @@ describe.each(engines.map((e) => [e.name, e] as const))('%s engine: feedback', (
       direct += f0.get(5, p) * inner;
     }
     expect(f.matrix.get(5, 3)).toBeCloseTo(direct, 6);
-    engine.scal(3, f0.data);
+    engine.run('scal', { alpha: 3, x: f0.data });
     f.recompute(engine);
     const version = f.version;
     f.normalize(engine);

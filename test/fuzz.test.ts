@@ -365,7 +365,7 @@ describe('properties of the optimiser sweeps and vector kernels', () => {
         const results = engines.map((engine) => {
           const w = w0.slice();
           const v = v0.slice();
-          engine.sgdUpdate(w, v, lr, wd);
+          engine.run('sgdUpdate', { w, v, lr, weightDecay: wd });
           return { w, v };
         });
         const f = Math.fround;
@@ -418,7 +418,7 @@ describe('properties of the optimiser sweeps and vector kernels', () => {
             const p = p0.slice();
             const m = m0.slice();
             const v = v0.slice();
-            engine.adamUpdate(p, 0, stride, rows, cols, g, m, v, s);
+            engine.run('adamUpdate', { p, pOff: 0, pStride: stride, rows, cols, g, m, v, scalars: s });
             return { p, m, v };
           });
           for (const r of results) {

@@ -262,7 +262,7 @@ describe.each(ENGINES)('the ReLU activity difference on the %s engine', (_, make
     a.set([0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 0, 3], 3);
     b.set([-0, 0, 1, Infinity, NaN, -1e-45, 1e-45, 0, -3], 5);
     const got = new Float32Array(n + 2).fill(7);
-    engine.reluDifference(n, a, 3, b, 5, got, 2);
+    engine.run('reluDifference', { n, a, aOff: 3, b, bOff: 5, out: got, outOff: 2 });
     const want = new Float32Array(n + 2).fill(7);
     for (let i = 0; i < n; i++) {
       const u = a[3 + i]!;

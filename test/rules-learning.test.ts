@@ -84,11 +84,11 @@ function run(engine: (typeof engines)[number], config: RuleConfig, seed: number,
   for (let i = 0; i < steps; i++) {
     masks.draw(dropoutRng);
     const batch = teacherBatch(dataRng, teacher, 32);
-    engine.scal(INPUT_SCALE, batch.x.data);
+    engine.run('scal', { alpha: INPUT_SCALE, x: batch.x.data });
     rule.train(batch, sgd, ff ? null : masks);
   }
   const test = teacherBatch(Rng.fromSeed(123), teacher, 1000);
-  engine.scal(INPUT_SCALE, test.x.data);
+  engine.run('scal', { alpha: INPUT_SCALE, x: test.x.data });
   const hash = createHash('sha256');
   for (const w of net.weights) hash.update(new Uint8Array(w.data.buffer));
   for (const t of Object.values(rule.state?.saveState().tensors ?? {})) hash.update(new Uint8Array(t.buffer));

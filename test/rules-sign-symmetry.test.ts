@@ -360,7 +360,7 @@ describe.each(engines.map((e) => [e.name, e] as const))(
       const teacher = new Matrix(4, 20);
       Rng.fromSeed(99).fillNormal(teacher.data);
       const test = teacherBatch(Rng.fromSeed(123), teacher, 1000);
-      engine.scal(0.25, test.x.data);
+      engine.run('scal', { alpha: 0.25, x: test.x.data });
       const accuracy = (): number => {
         const y = forward(engine, new ForwardState(net, 1000), test.x, null);
         let correct = 0;
@@ -374,7 +374,7 @@ describe.each(engines.map((e) => [e.name, e] as const))(
       for (let i = 0; i < 1500; i++) {
         masks.draw(dropoutRng);
         const batch = teacherBatch(dataRng, teacher, 32);
-        engine.scal(0.25, batch.x.data);
+        engine.run('scal', { alpha: 0.25, x: batch.x.data });
         rule.train(batch, sgd, masks);
       }
       const after = accuracy();

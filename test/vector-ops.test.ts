@@ -19,10 +19,12 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
         const x = randomArray(rng, n);
         const y = randomArray(rng, n);
         const expected = Array.from(y, (v, i) => Math.fround(v + -0.375 * x[i]!));
-        engine.axpy(-0.375, x, y);
+        engine.run('axpy', { alpha: -0.375, x, y });
         for (let i = 0; i < n; i++) expect(y[i]).toBeCloseTo(expected[i]!, 5);
       }
-      expect(() => engine.axpy(1, new Float32Array(3), new Float32Array(4))).toThrow(TopdownUsageError);
+      expect(() => engine.run('axpy', { alpha: 1, x: new Float32Array(3), y: new Float32Array(4) })).toThrow(
+        TopdownUsageError,
+      );
     });
 
     it('reluNormalizeRows: relu, then every row scaled to its target length, against a float64 loop', () => {
@@ -40,7 +42,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
         const h = new Float32Array(rows * d);
         const norms = new Float64Array(rows);
         const squares = new Float64Array(rows);
-        engine.reluNormalizeRows(a, g, h, rows, d, target, 1e-30, norms, squares);
+        engine.run('reluNormalizeRows', { a, g, h, rows, d, target, floor: 1e-30, norms, squares });
         // plain comparisons, one expect per row: half a million expects would take a minute
         for (let r = 0; r < rows; r++) {
           let s = 0;
@@ -65,10 +67,10 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
       for (const n of LENGTHS) {
         const x = randomArray(rng, n);
         const expected = Array.from(x, (v) => 1.5 * v);
-        engine.scal(1.5, x);
+        engine.run('scal', { alpha: 1.5, x });
         for (let i = 0; i < n; i++) expect(x[i]).toBeCloseTo(expected[i]!, 5);
         x.fill(NaN);
-        engine.scal(0, x);
+        engine.run('scal', { alpha: 0, x });
         expect(x.every((v) => v === 0)).toBe(true);
       }
     });
@@ -84,7 +86,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
         const big = Matrix.from(m + 2, n + 3, randomArray(rng, (m + 2) * (n + 3)));
         const before = big.clone();
         const a = big.view(1, 2, m, n);
-        engine.ger(0.5, x, y, a);
+        engine.run('ger', { alpha: 0.5, x, y, a });
         for (let i = 0; i < m + 2; i++) {
           for (let j = 0; j < n + 3; j++) {
             const inside = i >= 1 && i <= m && j >= 2 && j < n + 2;
@@ -92,7 +94,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))(
             expect(big.get(i, j)).toBeCloseTo(expected, 5);
           }
         }
-        expect(() => engine.ger(1, x, y, new Matrix(n, m))).toThrow(TopdownUsageError);
+        expect(() => engine.run('ger', { alpha: 1, x, y, a: new Matrix(n, m) })).toThrow(TopdownUsageError);
       }
     });
   },
@@ -106,13 +108,15 @@ describe.each(availableEngines().map((e) => [e.name, e] as const))('%s engine sg
       const v = randomArray(rng, n);
       const expectedV = Array.from(v, (vi, i) => vi + 1e-2 * w[i]!);
       const expectedW = Array.from(w, (wi, i) => wi - 0.05 * expectedV[i]!);
-      engine.sgdUpdate(w, v, 0.05, 1e-2);
+      engine.run('sgdUpdate', { w, v, lr: 0.05, weightDecay: 1e-2 });
       for (let i = 0; i < n; i++) {
         expect(v[i]).toBeCloseTo(expectedV[i]!, 5);
         expect(w[i]).toBeCloseTo(expectedW[i]!, 5);
       }
     }
-    expect(() => engine.sgdUpdate(new Float32Array(2), new Float32Array(3), 1, 0)).toThrow(TopdownUsageError);
+    expect(() =>
+      engine.run('sgdUpdate', { w: new Float32Array(2), v: new Float32Array(3), lr: 1, weightDecay: 0 }),
+    ).toThrow(TopdownUsageError);
   });
 });
 
@@ -138,7 +142,7 @@ describe('adamUpdate', () => {
         const m = randomArray(gen, rows * cols);
         const v = randomArray(gen, rows * cols).map(Math.abs);
         const before = { p: p.slice(), m: m.slice(), v: v.slice() };
-        engine.adamUpdate(p, 1, stride, rows, cols, g, m, v, scalars);
+        engine.run('adamUpdate', { p, pOff: 1, pStride: stride, rows, cols, g, m, v, scalars });
         return { p, m, v, before, g };
       });
       const { p, m, before, g } = results[0]!;

@@ -148,14 +148,14 @@ describe.each([1, 2])('wasm engine with %i thread(s)', (threads) => {
         x[2] = 0;
       }
       const pairs: [string, (e: Engine, a: Float32Array, b: Float32Array) => void][] = [
-        ['axpy', (e, a, b) => e.axpy(0.3, a, b)],
-        ['scal', (e, a) => e.scal(-1.7, a)],
-        ['scal 0', (e, a) => e.scal(0, a)],
-        ['sgdUpdate', (e, a, b) => e.sgdUpdate(a, b, 0.05, 1e-4)],
-        ['relu', (e, a, b) => e.relu(a, b)],
-        ['reluMask', (e, a, b) => e.reluMask(a, b)],
-        ['multiply', (e, a, b) => e.multiply(a, b, b)],
-        ['subtract', (e, a, b) => e.subtract(a, b, a)],
+        ['axpy', (e, a, b) => e.run('axpy', { alpha: 0.3, x: a, y: b })],
+        ['scal', (e, a) => e.run('scal', { alpha: -1.7, x: a })],
+        ['scal 0', (e, a) => e.run('scal', { alpha: 0, x: a })],
+        ['sgdUpdate', (e, a, b) => e.run('sgdUpdate', { w: a, v: b, lr: 0.05, weightDecay: 1e-4 })],
+        ['relu', (e, a, b) => e.run('relu', { x: a, out: b })],
+        ['reluMask', (e, a, b) => e.run('reluMask', { x: a, out: b })],
+        ['multiply', (e, a, b) => e.run('multiply', { a, b, out: b })],
+        ['subtract', (e, a, b) => e.run('subtract', { a, b, out: a })],
       ];
       for (const [what, op] of pairs) {
         const wx = engine.floats(n);
@@ -186,7 +186,17 @@ describe.each([1, 2])('wasm engine with %i thread(s)', (threads) => {
         norms: new Float64Array(rows),
         squares: new Float64Array(rows),
       };
-      e.reluNormalizeRows(x, out.g, out.h, rows, d, 3.5, 1e-6, out.norms, out.squares);
+      e.run('reluNormalizeRows', {
+        a: x,
+        g: out.g,
+        h: out.h,
+        rows,
+        d,
+        target: 3.5,
+        floor: 1e-6,
+        norms: out.norms,
+        squares: out.squares,
+      });
       return out;
     };
     const w = run(engine, a);
@@ -222,13 +232,33 @@ describe.each([1, 2])('wasm engine with %i thread(s)', (threads) => {
     };
     const w = make(engine);
     const j = make(js);
-    engine.adamUpdate(w.p, 1, stride, rows, cols, w.g, w.m, w.v, s);
-    js.adamUpdate(j.p, 1, stride, rows, cols, j.g, j.m, j.v, s);
+    engine.run('adamUpdate', {
+      p: w.p,
+      pOff: 1,
+      pStride: stride,
+      rows,
+      cols,
+      g: w.g,
+      m: w.m,
+      v: w.v,
+      scalars: s,
+    });
+    js.run('adamUpdate', {
+      p: j.p,
+      pOff: 1,
+      pStride: stride,
+      rows,
+      cols,
+      g: j.g,
+      m: j.m,
+      v: j.v,
+      scalars: s,
+    });
     expect(Array.from(w.p)).toEqual(Array.from(j.p));
     expect(Array.from(w.m)).toEqual(Array.from(j.m));
     expect(Array.from(w.v)).toEqual(Array.from(j.v));
-    engine.ger(-0.7, w.x, w.y, new Matrix(rows, cols, w.p, 1, stride));
-    js.ger(-0.7, j.x, j.y, new Matrix(rows, cols, j.p, 1, stride));
+    engine.run('ger', { alpha: -0.7, x: w.x, y: w.y, a: new Matrix(rows, cols, w.p, 1, stride) });
+    js.run('ger', { alpha: -0.7, x: j.x, y: j.y, a: new Matrix(rows, cols, j.p, 1, stride) });
     expect(Array.from(w.p)).toEqual(Array.from(j.p));
   });
 });

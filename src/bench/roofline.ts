@@ -7,10 +7,13 @@
  * which says how far the library is from the machine.
  *
  * Bytes counted as the least the step must move: every product's output that is an activity gets one
- * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep reads and
- * writes its parameter and buffers (SGD 16 bytes a weight, 12 without weight decay; Adam 28).
+ * read-and-write pass (8 bytes an element: its activation, mask or error), and every optimiser sweep moves
+ * what its kernel declares (`KERNELS[name].bytes`: SGD 16 bytes a weight, 12 without weight decay; Adam 28).
+ * The other kernels' passes are the activities' (counted through the products' outputs) and their time is part
+ * of the rest of the step.
  */
-import type { AdamScalars, Engine } from '../core/engine-base.js';
+import type { Engine } from '../core/engine-base.js';
+import { KERNELS, type KernelArgs, type KernelName, type KernelSpec } from '../core/kernel-specs.js';
 import type { SgemmFn } from '../core/sgemm-type.js';
 
 import { measureFmaPeak } from './machine.js';
@@ -78,8 +81,7 @@ export interface RooflineReport {
 export function watchSteps(engine: Engine, steps: number, step: (i: number) => void): StepRecord {
   const record: StepRecord = { gemms: [], swept: new Set(), sweepBytes: 0, gemmMs: 0, sweepMs: 0 };
   const inner: SgemmFn = engine.sgemm;
-  const sgd = engine.sgdUpdate.bind(engine);
-  const adam = engine.adamUpdate.bind(engine);
+  const run = engine.run.bind(engine);
   let recording = true;
   const target = engine as unknown as Record<string, unknown>;
   target.sgemm = ((transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
@@ -90,32 +92,19 @@ export function watchSteps(engine: Engine, steps: number, step: (i: number) => v
       record.gemms.push({ transA, transB, m, n, k, alpha, beta, lda, ldb, ldc, output: c.buffer });
     }
   }) satisfies SgemmFn;
-  target.sgdUpdate = (w: Float32Array, v: Float32Array, lr: number, wd: number) => {
-    const t0 = performance.now();
-    sgd(w, v, lr, wd);
-    record.sweepMs += performance.now() - t0;
-    if (recording) {
-      record.swept.add(v.buffer);
-      record.sweepBytes += (wd === 0 ? 12 : 16) * w.length; // without decay v is only read
+  target.run = <K extends KernelName>(name: K, args: KernelArgs<K>): void => {
+    const spec = KERNELS[name] as unknown as KernelSpec<KernelArgs<K>>;
+    if (spec.phase !== 'optimiser') {
+      run(name, args);
+      return;
     }
-  };
-  target.adamUpdate = (
-    p: Float32Array,
-    pOff: number,
-    pStride: number,
-    rows: number,
-    cols: number,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    s: AdamScalars,
-  ) => {
     const t0 = performance.now();
-    adam(p, pOff, pStride, rows, cols, g, m, v, s);
+    run(name, args);
     record.sweepMs += performance.now() - t0;
     if (recording) {
-      record.swept.add(g.buffer);
-      record.sweepBytes += 28 * rows * cols;
+      const gradient = spec.gradient?.(args);
+      if (gradient) record.swept.add(gradient.buffer);
+      record.sweepBytes += spec.bytes(args);
     }
   };
   try {
@@ -125,8 +114,7 @@ export function watchSteps(engine: Engine, steps: number, step: (i: number) => v
     }
   } finally {
     delete target.sgemm;
-    delete target.sgdUpdate;
-    delete target.adamUpdate;
+    delete target.run;
     target.sgemm = inner;
   }
   record.gemmMs /= steps;
@@ -201,11 +189,12 @@ export function replayGemms(engine: Engine, gemms: readonly GemmCall[], reps = 9
 export function sweepBandwidth(engine: Engine, elements = 1 << 23, reps = 5): number {
   const w = new Float32Array(elements).fill(1);
   const v = new Float32Array(elements).fill(1e-3);
-  engine.sgdUpdate(w, v, 1e-6, 1e-6); // also maps the pages
+  const sweep = { w, v, lr: 1e-6, weightDecay: 1e-6 };
+  engine.run('sgdUpdate', sweep); // also maps the pages
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    engine.sgdUpdate(w, v, 1e-6, 1e-6);
+    engine.run('sgdUpdate', sweep);
     times.push(performance.now() - t0);
   }
   return (16 * elements) / (median(times) / 1000) / 1e9;

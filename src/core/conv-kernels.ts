@@ -19,6 +19,39 @@ export interface ConvGeometry {
   padding: number;
 }
 
+/**
+ * The patches of `n` images (rows of `x` from `xOff`, `xStride` apart) side by side in `cols`: sample s's
+ * patches in columns [s P, (s + 1) P) of the C k k rows, which are `ld` apart.
+ */
+export interface Im2colArgs {
+  geometry: ConvGeometry;
+  x: Float32Array;
+  xOff: number;
+  xStride: number;
+  n: number;
+  cols: Float32Array;
+  ld: number;
+}
+
+/**
+ * 2x2 max-pooling of `n` rows of `x` (C x H x W each) into `out` (C x H/2 x W/2 per row), with the index
+ * within its input row of each maximum in `argmax` (C H/2 W/2 per row from `argOff`).
+ */
+export interface MaxPoolArgs {
+  channels: number;
+  height: number;
+  width: number;
+  n: number;
+  x: Float32Array;
+  xOff: number;
+  xStride: number;
+  out: Float32Array;
+  outOff: number;
+  outStride: number;
+  argmax: Int32Array;
+  argOff: number;
+}
+
 /** Output height, width and positions of a convolution (PyTorch's floor rule). */
 export function convOutput(g: ConvGeometry): { height: number; width: number; positions: number } {
   const height = Math.floor((g.height + 2 * g.padding - g.kernel) / g.stride) + 1;
@@ -106,20 +139,8 @@ export function col2im(
  * W/2 per row) the index within its input row of each maximum: PyTorch's MaxPool2d(2) (odd edges dropped, the
  * first maximum in row-by-row order wins, NaN wins).
  */
-export function maxPool2Rows(
-  channels: number,
-  height: number,
-  width: number,
-  n: number,
-  x: Float32Array,
-  xOff: number,
-  xStride: number,
-  out: Float32Array,
-  outOff: number,
-  outStride: number,
-  argmax: Int32Array,
-  argOff: number,
-): void {
+export function maxPool2Rows(args: MaxPoolArgs): void {
+  const { channels, height, width, n, x, xOff, xStride, out, outOff, outStride, argmax, argOff } = args;
   const oh = Math.floor(height / 2);
   const ow = Math.floor(width / 2);
   const per = channels * oh * ow;

@@ -6,20 +6,17 @@
 import os from 'node:os';
 
 import { loadBlasAddon, type BlasAddon, type GemmLibraries } from './blas-addon.js';
-import { Engine, type AdamScalars, type EngineInfo, type EngineChoice, ENGINE_NAMES } from './engine-base.js';
-import type { ConvGeometry } from './conv-kernels.js';
-import { checkGer, checkSameLength } from './engine-checks.js';
+import { Engine, type EngineInfo, type EngineChoice, ENGINE_NAMES } from './engine-base.js';
 import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
 import { jsSgemm } from './js-gemm.js';
-import * as kernels from './kernels.js';
-import type { Matrix } from './matrix.js';
+import { KERNELS, type KernelTable } from './kernel-specs.js';
 import type { SgemmFn } from './sgemm-type.js';
 import { quoted } from './untrusted.js';
 import { createWasmEngine } from './wasm-node.js';
 
 export * from './engine-base.js';
 
-/** The portable TypeScript engine: single-threaded, always available. */
+/** The portable TypeScript engine: single-threaded, always available; every kernel runs its reference. */
 export class JsEngine extends Engine {
   readonly name = 'js' as const;
 
@@ -28,39 +25,6 @@ export class JsEngine extends Engine {
   }
 
   sgemm: SgemmFn = jsSgemm;
-
-  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-    checkSameLength('axpy', x, y);
-    kernels.axpy(alpha, x, y);
-  }
-
-  scal(alpha: number, x: Float32Array): void {
-    kernels.scal(alpha, x);
-  }
-
-  adamUpdate(
-    p: Float32Array,
-    pOff: number,
-    pStride: number,
-    rows: number,
-    cols: number,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    s: AdamScalars,
-  ): void {
-    kernels.adamSweep(p, pOff, pStride, rows, cols, g, m, v, s);
-  }
-
-  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
-    checkSameLength('sgdUpdate', w, v);
-    kernels.sgdSweep(w, v, lr, weightDecay);
-  }
-
-  ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
-    checkGer(x, y, a);
-    kernels.ger(alpha, x, y, a);
-  }
 }
 
 /**
@@ -74,7 +38,6 @@ export const SMALL_VECTOR_LENGTH = 256;
 /** OpenBLAS engine; tiny operations fall back to the TypeScript kernels. */
 export class BlasEngine extends Engine {
   readonly name = 'blas' as const;
-  private readonly js = new JsEngine();
 
   constructor(
     private readonly addon: BlasAddon,
@@ -98,7 +61,7 @@ export class BlasEngine extends Engine {
     return out;
   }
 
-  /** Sets OpenBLAS's thread count (process-wide: OpenBLAS keeps one pool). */
+  /** Sets the thread count (process-wide: OpenBLAS's pool, or with oneDNN in use the OpenMP team). */
   setThreads(threads: number): void {
     this.addon.setThreads(threads);
   }
@@ -111,116 +74,79 @@ export class BlasEngine extends Engine {
     }
   };
 
-  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-    checkSameLength('axpy', x, y);
-    if (x.length < SMALL_VECTOR_LENGTH) this.js.axpy(alpha, x, y);
-    else this.addon.saxpy(x.length, alpha, x, 0, y, 0);
-  }
-
-  scal(alpha: number, x: Float32Array): void {
+  /** Native kernels; the short ones run their reference, which is faster than a native call. */
+  protected override readonly kernels: KernelTable = {
+    axpy: (args) => {
+      const { alpha, x, y } = args;
+      if (x.length < SMALL_VECTOR_LENGTH) KERNELS.axpy.reference(args);
+      else this.addon.saxpy(x.length, alpha, x, 0, y, 0);
+    },
     // OpenBLAS releases disagree on sscal(0) over NaN (0.3.27+ keeps the NaN); topdown's contract is to clear.
-    if (alpha === 0 || x.length < SMALL_VECTOR_LENGTH) this.js.scal(alpha, x);
-    else this.addon.sscal(x.length, alpha, x, 0);
-  }
-
-  adamUpdate(
-    p: Float32Array,
-    pOff: number,
-    pStride: number,
-    rows: number,
-    cols: number,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    s: AdamScalars,
-  ): void {
-    if (rows * cols < SMALL_VECTOR_LENGTH) {
-      this.js.adamUpdate(p, pOff, pStride, rows, cols, g, m, v, s);
-      return;
-    }
-    const { beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt } = s;
-    this.addon.adamUpdate(
-      rows,
-      cols,
-      p,
-      pOff,
-      pStride,
-      g,
-      m,
-      v,
-      beta1,
-      beta2,
-      weightDecay,
-      eps,
-      stepSize,
-      invBc2Sqrt,
-    );
-  }
-
-  override reluDifference(
-    n: number,
-    a: Float32Array,
-    aOff: number,
-    b: Float32Array,
-    bOff: number,
-    out: Float32Array,
-    outOff: number,
-  ): void {
-    if (n < SMALL_VECTOR_LENGTH) kernels.reluDifference(n, a, aOff, b, bOff, out, outOff);
-    else this.addon.reluDifference(n, a, aOff, b, bOff, out, outOff);
-  }
-
-  override reluNormalizeRows(
-    a: Float32Array,
-    g: Float32Array,
-    h: Float32Array,
-    rows: number,
-    d: number,
-    target: number,
-    floor: number,
-    norms: Float64Array,
-    squares: Float64Array,
-  ): void {
-    if (rows * d < SMALL_VECTOR_LENGTH) {
-      kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
-    } else {
-      this.addon.reluNormalizeRows(rows, d, a, g, h, target, floor, norms, squares);
-    }
-  }
-
-  override im2colRows(
-    g: ConvGeometry,
-    x: Float32Array,
-    xOff: number,
-    xStride: number,
-    n: number,
-    cols: Float32Array,
-    ld: number,
-  ): void {
-    if (n * g.channels * g.height * g.width < SMALL_VECTOR_LENGTH) {
-      super.im2colRows(g, x, xOff, xStride, n, cols, ld);
-      return;
-    }
-    const { channels, height, width, kernel, stride, padding } = g;
-    this.addon.im2colRows(channels, height, width, kernel, stride, padding, n, x, xOff, xStride, cols, ld);
-  }
-
-  override maxPool2Rows(
-    channels: number,
-    height: number,
-    width: number,
-    n: number,
-    x: Float32Array,
-    xOff: number,
-    xStride: number,
-    out: Float32Array,
-    outOff: number,
-    outStride: number,
-    argmax: Int32Array,
-    argOff: number,
-  ): void {
-    if (n * channels * height * width < SMALL_VECTOR_LENGTH) {
-      super.maxPool2Rows(
+    scal: (args) => {
+      const { alpha, x } = args;
+      if (alpha === 0 || x.length < SMALL_VECTOR_LENGTH) KERNELS.scal.reference(args);
+      else this.addon.sscal(x.length, alpha, x, 0);
+    },
+    ger: (args) => {
+      const { alpha, x, y, a } = args;
+      if (x.length * y.length < SMALL_VECTOR_LENGTH) KERNELS.ger.reference(args);
+      else this.addon.sger(x.length, y.length, alpha, x, 0, y, 0, a.data, a.offset, a.stride);
+    },
+    sgdUpdate: (args) => {
+      const { w, v, lr, weightDecay } = args;
+      if (w.length < SMALL_VECTOR_LENGTH) KERNELS.sgdUpdate.reference(args);
+      else this.addon.sgdUpdate(w.length, w, 0, v, 0, lr, weightDecay);
+    },
+    adamUpdate: (args) => {
+      const { p, pOff, pStride, rows, cols, g, m, v, scalars: s } = args;
+      if (rows * cols < SMALL_VECTOR_LENGTH) {
+        KERNELS.adamUpdate.reference(args);
+        return;
+      }
+      const { beta1, beta2, weightDecay, eps, stepSize, invBc2Sqrt } = s;
+      this.addon.adamUpdate(
+        rows,
+        cols,
+        p,
+        pOff,
+        pStride,
+        g,
+        m,
+        v,
+        beta1,
+        beta2,
+        weightDecay,
+        eps,
+        stepSize,
+        invBc2Sqrt,
+      );
+    },
+    reluDifference: (args) => {
+      const { n, a, aOff, b, bOff, out, outOff } = args;
+      if (n < SMALL_VECTOR_LENGTH) KERNELS.reluDifference.reference(args);
+      else this.addon.reluDifference(n, a, aOff, b, bOff, out, outOff);
+    },
+    reluNormalizeRows: (args) => {
+      const { a, g, h, rows, d, target, floor, norms, squares } = args;
+      if (rows * d < SMALL_VECTOR_LENGTH) KERNELS.reluNormalizeRows.reference(args);
+      else this.addon.reluNormalizeRows(rows, d, a, g, h, target, floor, norms, squares);
+    },
+    im2colRows: (args) => {
+      const { geometry: g, x, xOff, xStride, n, cols, ld } = args;
+      if (n * g.channels * g.height * g.width < SMALL_VECTOR_LENGTH) {
+        KERNELS.im2colRows.reference(args);
+        return;
+      }
+      const { channels, height, width, kernel, stride, padding } = g;
+      this.addon.im2colRows(channels, height, width, kernel, stride, padding, n, x, xOff, xStride, cols, ld);
+    },
+    maxPool2Rows: (args) => {
+      const { channels, height, width, n, x, xOff, xStride, out, outOff, outStride, argmax, argOff } = args;
+      if (n * channels * height * width < SMALL_VECTOR_LENGTH) {
+        KERNELS.maxPool2Rows.reference(args);
+        return;
+      }
+      this.addon.maxPool2Rows(
         channels,
         height,
         width,
@@ -234,35 +160,8 @@ export class BlasEngine extends Engine {
         argmax,
         argOff,
       );
-      return;
-    }
-    this.addon.maxPool2Rows(
-      channels,
-      height,
-      width,
-      n,
-      x,
-      xOff,
-      xStride,
-      out,
-      outOff,
-      outStride,
-      argmax,
-      argOff,
-    );
-  }
-
-  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
-    checkSameLength('sgdUpdate', w, v);
-    if (w.length < SMALL_VECTOR_LENGTH) this.js.sgdUpdate(w, v, lr, weightDecay);
-    else this.addon.sgdUpdate(w.length, w, 0, v, 0, lr, weightDecay);
-  }
-
-  ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
-    checkGer(x, y, a);
-    if (x.length * y.length < SMALL_VECTOR_LENGTH) this.js.ger(alpha, x, y, a);
-    else this.addon.sger(x.length, y.length, alpha, x, 0, y, 0, a.data, a.offset, a.stride);
-  }
+    },
+  };
 }
 
 /** Options for {@link createEngine}. */

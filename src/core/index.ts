@@ -19,6 +19,16 @@ export {
   type EngineOptions,
   type EngineSelection,
 } from './engine.js';
+export {
+  KERNELS,
+  KERNEL_NAMES,
+  type KernelArgs,
+  type KernelName,
+  type KernelSpec,
+  type KernelTable,
+} from './kernel-specs.js';
+export type * from './kernel-args.js';
+export type { Im2colArgs, MaxPoolArgs } from './conv-kernels.js';
 export { WasmEngine, type WasmEngineSetup, type WasmKernelVariant } from './wasm-engine.js';
 export { createWasmEngine, loadWasmKernels } from './wasm-node.js';
 export { createBrowserWasmEngine, type BrowserWasmOptions } from './wasm-browser.js';

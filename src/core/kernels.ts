@@ -5,7 +5,7 @@
 import erf64 from '@stdlib/math-base-special-erf';
 
 import { TopdownUsageError } from './errors.js';
-import type { AdamScalars } from './engine-base.js';
+import type { AdamArgs } from './kernel-args.js';
 import type { Matrix } from './matrix.js';
 
 function checkSameLength(x: Float32Array, out: Float32Array, what: string): void {
@@ -195,18 +195,8 @@ export function sgdSweep(w: Float32Array, v: Float32Array, lr: number, weightDec
   }
 }
 
-/** One Adam sweep, as `Engine.adamUpdate` documents it. */
-export function adamSweep(
-  p: Float32Array,
-  pOff: number,
-  pStride: number,
-  rows: number,
-  cols: number,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  s: AdamScalars,
-): void {
+/** One Adam sweep, as `KERNELS.adamUpdate` declares it. */
+export function adamSweep({ p, pOff, pStride, rows, cols, g, m, v, scalars: s }: AdamArgs): void {
   // float32 arithmetic, each operation rounded (Math.fround), as the native sweep computes without FMA
   const f = Math.fround;
   const beta1 = f(s.beta1);

@@ -6,12 +6,10 @@
  * platform part (reading the .wasm files, starting threads) is given by the caller: see `wasm-node.ts`.
  */
 import type {} from './wasm-globals.js';
-import { Engine, type AdamScalars, type EngineInfo } from './engine-base.js';
-import { checkGer, checkSameLength } from './engine-checks.js';
+import { Engine, type EngineInfo } from './engine-base.js';
 import { TopdownUsageError } from './errors.js';
 import { jsSgemm } from './js-gemm.js';
-import * as kernels from './kernels.js';
-import type { Matrix } from './matrix.js';
+import { KERNELS, type KernelTable } from './kernel-specs.js';
 import type { SgemmFn } from './sgemm-type.js';
 import { WasmMemory } from './wasm-memory.js';
 import { MAX_THREADS, ThreadPool, type GemmBlockFn, type SpawnThread } from './wasm-threads.js';
@@ -189,125 +187,98 @@ export class WasmEngine extends Engine {
     this.memory.unstage(c);
   };
 
-  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-    checkSameLength('axpy', x, y);
-    if (this.owned(x, y)) this.k.axpy(x.length, alpha, x.byteOffset, y.byteOffset);
-    else kernels.axpy(alpha, x, y);
-  }
-
-  scal(alpha: number, x: Float32Array): void {
-    if (this.owned(x)) this.k.scal(x.length, alpha, x.byteOffset);
-    else kernels.scal(alpha, x);
-  }
-
-  sgdUpdate(w: Float32Array, v: Float32Array, lr: number, weightDecay: number): void {
-    checkSameLength('sgdUpdate', w, v);
-    if (this.owned(w, v)) this.k.sgdUpdate(w.length, w.byteOffset, v.byteOffset, lr, weightDecay);
-    else kernels.sgdSweep(w, v, lr, weightDecay);
-  }
-
-  adamUpdate(
-    p: Float32Array,
-    pOff: number,
-    pStride: number,
-    rows: number,
-    cols: number,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    s: AdamScalars,
-  ): void {
-    if (!this.owned(p, g, m, v)) {
-      kernels.adamSweep(p, pOff, pStride, rows, cols, g, m, v, s);
-      return;
-    }
-    this.k.adamUpdate(
-      rows,
-      cols,
-      p.byteOffset + pOff * 4,
-      pStride,
-      g.byteOffset,
-      m.byteOffset,
-      v.byteOffset,
-      s.beta1,
-      s.beta2,
-      s.weightDecay,
-      s.eps,
-      s.stepSize,
-      s.invBc2Sqrt,
-      // 1 - beta formed in double, then rounded, as PyTorch passes it
-      Math.fround(1 - s.beta1),
-      Math.fround(1 - s.beta2),
-    );
-  }
-
-  ger(alpha: number, x: Float32Array, y: Float32Array, a: Matrix): void {
-    checkGer(x, y, a);
-    if (this.owned(x, y, a.data)) {
-      const pa = a.data.byteOffset + a.offset * 4;
-      this.k.ger(x.length, y.length, alpha, x.byteOffset, y.byteOffset, pa, a.stride);
-    } else {
-      kernels.ger(alpha, x, y, a);
-    }
-  }
-
-  override relu(x: Float32Array, out: Float32Array = x): Float32Array {
-    if (x.length !== out.length || !this.owned(x, out)) return kernels.relu(x, out);
-    this.k.relu(x.length, x.byteOffset, out.byteOffset);
-    return out;
-  }
-
-  override reluMask(x: Float32Array, out: Float32Array = x): Float32Array {
-    if (x.length !== out.length || !this.owned(x, out)) return kernels.reluMask(x, out);
-    this.k.reluMask(x.length, x.byteOffset, out.byteOffset);
-    return out;
-  }
-
-  override multiply(x: Float32Array, mask: Float32Array, out: Float32Array = x): Float32Array {
-    if (x.length !== out.length || mask.length !== out.length || !this.owned(x, mask, out)) {
-      return kernels.multiply(x, mask, out);
-    }
-    this.k.multiply(x.length, x.byteOffset, mask.byteOffset, out.byteOffset);
-    return out;
-  }
-
-  override subtract(a: Float32Array, b: Float32Array, out: Float32Array = a): Float32Array {
-    if (a.length !== out.length || b.length !== out.length || !this.owned(a, b, out)) {
-      return kernels.subtract(a, b, out);
-    }
-    this.k.subtract(a.length, a.byteOffset, b.byteOffset, out.byteOffset);
-    return out;
-  }
-
-  override reluNormalizeRows(
-    a: Float32Array,
-    g: Float32Array,
-    h: Float32Array,
-    rows: number,
-    d: number,
-    target: number,
-    floor: number,
-    norms: Float64Array,
-    squares: Float64Array,
-  ): void {
-    if (!this.owned(a, g, h)) {
-      kernels.reluNormalizeRows(a, g, h, rows, d, target, floor, norms, squares);
-      return;
-    }
-    const out = this.doubles(2 * rows);
-    this.k.reluNormalizeRows(
-      rows,
-      d,
-      a.byteOffset,
-      g.byteOffset,
-      h.byteOffset,
-      target,
-      floor,
-      out.byteOffset,
-    );
-    squares.set(out.subarray(0, rows));
-    norms.set(out.subarray(rows, 2 * rows));
-  }
+  /** The SIMD kernels; arrays outside the engine's memory run the reference (the same bits). */
+  protected override readonly kernels: KernelTable = {
+    axpy: (args) => {
+      const { alpha, x, y } = args;
+      if (this.owned(x, y)) this.k.axpy(x.length, alpha, x.byteOffset, y.byteOffset);
+      else KERNELS.axpy.reference(args);
+    },
+    scal: (args) => {
+      const { alpha, x } = args;
+      if (this.owned(x)) this.k.scal(x.length, alpha, x.byteOffset);
+      else KERNELS.scal.reference(args);
+    },
+    ger: (args) => {
+      const { alpha, x, y, a } = args;
+      if (this.owned(x, y, a.data)) {
+        const pa = a.data.byteOffset + a.offset * 4;
+        this.k.ger(x.length, y.length, alpha, x.byteOffset, y.byteOffset, pa, a.stride);
+      } else {
+        KERNELS.ger.reference(args);
+      }
+    },
+    sgdUpdate: (args) => {
+      const { w, v, lr, weightDecay } = args;
+      if (this.owned(w, v)) this.k.sgdUpdate(w.length, w.byteOffset, v.byteOffset, lr, weightDecay);
+      else KERNELS.sgdUpdate.reference(args);
+    },
+    adamUpdate: (args) => {
+      const { p, pOff, pStride, rows, cols, g, m, v, scalars: s } = args;
+      if (!this.owned(p, g, m, v)) {
+        KERNELS.adamUpdate.reference(args);
+        return;
+      }
+      this.k.adamUpdate(
+        rows,
+        cols,
+        p.byteOffset + pOff * 4,
+        pStride,
+        g.byteOffset,
+        m.byteOffset,
+        v.byteOffset,
+        s.beta1,
+        s.beta2,
+        s.weightDecay,
+        s.eps,
+        s.stepSize,
+        s.invBc2Sqrt,
+        // 1 - beta formed in double, then rounded, as PyTorch passes it
+        Math.fround(1 - s.beta1),
+        Math.fround(1 - s.beta2),
+      );
+    },
+    relu: (args) => {
+      const { x, out } = args;
+      if (this.owned(x, out)) this.k.relu(x.length, x.byteOffset, out.byteOffset);
+      else KERNELS.relu.reference(args);
+    },
+    reluMask: (args) => {
+      const { x, out } = args;
+      if (this.owned(x, out)) this.k.reluMask(x.length, x.byteOffset, out.byteOffset);
+      else KERNELS.reluMask.reference(args);
+    },
+    multiply: (args) => {
+      const { a, b, out } = args;
+      if (this.owned(a, b, out)) this.k.multiply(a.length, a.byteOffset, b.byteOffset, out.byteOffset);
+      else KERNELS.multiply.reference(args);
+    },
+    subtract: (args) => {
+      const { a, b, out } = args;
+      if (this.owned(a, b, out)) this.k.subtract(a.length, a.byteOffset, b.byteOffset, out.byteOffset);
+      else KERNELS.subtract.reference(args);
+    },
+    reluNormalizeRows: (args) => {
+      const { a, g, h, rows, d, target, floor, norms, squares } = args;
+      if (!this.owned(a, g, h)) {
+        KERNELS.reluNormalizeRows.reference(args);
+        return;
+      }
+      const out = this.doubles(2 * rows);
+      this.k.reluNormalizeRows(
+        rows,
+        d,
+        a.byteOffset,
+        g.byteOffset,
+        h.byteOffset,
+        target,
+        floor,
+        out.byteOffset,
+      );
+      squares.set(out.subarray(0, rows));
+      norms.set(out.subarray(rows, 2 * rows));
+    },
+  };
 
   /** A scratch of at least n doubles in the memory, grown (never shrunk) to the largest asked. */
   private doubles(n: number): Float64Array {

@@ -164,9 +164,9 @@ export class TopDownFeedback {
     const ratio = this.targetStd / std;
     if (this.factors) {
       const per = Math.pow(ratio, 1 / this.factors.length);
-      for (const f of this.factors) engine.scal(per, f.data);
+      for (const f of this.factors) engine.run('scal', { alpha: per, x: f.data });
     }
-    engine.scal(ratio, this.matrix.data);
+    engine.run('scal', { alpha: ratio, x: this.matrix.data });
     this.version++;
   }
 

@@ -127,7 +127,15 @@ export class Conv2d {
     this.check('the output', out, b, this.outFeatures);
     for (let from = 0; from < b; from += this.chunk) {
       const n = Math.min(this.chunk, b - from);
-      engine.im2colRows(this.geometry, x.data, x.offset + from * x.stride, x.stride, n, this.cols, n * P);
+      engine.run('im2colRows', {
+        geometry: this.geometry,
+        x: x.data,
+        xOff: x.offset + from * x.stride,
+        xStride: x.stride,
+        n,
+        cols: this.cols,
+        ld: n * P,
+      });
       const cols = Conv2d.block(this.cols, this.patch, n * P);
       engine.gemm(false, false, f, n * P, this.patch, 1, w, cols, 0, Conv2d.block(this.maps, f, n * P));
       this.scatter(out, from, n);
@@ -147,7 +155,8 @@ export class Conv2d {
     this.check('the output gradient', dy, b, this.outFeatures);
     this.check('the weight gradient', dw, f, this.patch);
     if (b === 0) {
-      if (beta !== 1) engine.scal(beta, dw.data.subarray(dw.offset, dw.offset + dw.rows * dw.stride));
+      if (beta !== 1)
+        engine.run('scal', { alpha: beta, x: dw.data.subarray(dw.offset, dw.offset + dw.rows * dw.stride) });
       return;
     }
     if (b !== this.lastRows)
@@ -232,20 +241,20 @@ export class MaxPool2 {
       throw new TopdownUsageError(
         `MaxPool2: shapes ${x.rows}x${x.cols} -> ${out.rows}x${out.cols} do not fit`,
       );
-    engine.maxPool2Rows(
-      this.channels,
-      this.height,
-      this.width,
-      b,
-      x.data,
-      x.offset,
-      x.stride,
-      out.data,
-      out.offset,
-      out.stride,
-      this.argmax,
-      0,
-    );
+    engine.run('maxPool2Rows', {
+      channels: this.channels,
+      height: this.height,
+      width: this.width,
+      n: b,
+      x: x.data,
+      xOff: x.offset,
+      xStride: x.stride,
+      out: out.data,
+      outOff: out.offset,
+      outStride: out.stride,
+      argmax: this.argmax,
+      argOff: 0,
+    });
   }
 
   /** dx (b x C H W) = dy routed to where each maximum was in the last forward pass, 0 elsewhere. */

@@ -188,7 +188,7 @@ export class ForwardState {
     const a = this.pre[l]!.data;
     const b = other.pre[l]!.data;
     if (this.net.activationOf(l) === 'relu') {
-      engine.reluDifference(n, a, 0, b, 0, od, 0);
+      engine.run('reluDifference', { n, a, aOff: 0, b, bOff: 0, out: od, outOff: 0 });
       return;
     }
     const pa = this.activityView(l).data;
@@ -286,7 +286,17 @@ export function finishLayer(
     // one pass for Forward-Forward's layers: relu and the squared norm together, then the scaling
     const length = net.config.normalization === 'sample-rms' ? Math.sqrt(d) : 1;
     const [norms, squares] = [state.norms[l]!, state.squares[l]!];
-    engine.reluNormalizeRows(a, target, state.post[l]!.data, rows, d, length, NORM_FLOOR, norms, squares);
+    engine.run('reluNormalizeRows', {
+      a,
+      g: target,
+      h: state.post[l]!.data,
+      rows,
+      d,
+      target: length,
+      floor: NORM_FLOOR,
+      norms,
+      squares,
+    });
     return;
   } else {
     activate(act, a, target, rows, d);

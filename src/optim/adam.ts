@@ -269,6 +269,16 @@ export class Adam extends Optimizer {
 }
 
 function sweep(engine: Engine, p: Matrix, g: Matrix, m: Matrix, v: Matrix, scalars: AdamScalars): void {
-  if (p.isContiguous) engine.adamUpdate(p.data, p.offset, p.size, 1, p.size, g.data, m.data, v.data, scalars);
-  else engine.adamUpdate(p.data, p.offset, p.stride, p.rows, p.cols, g.data, m.data, v.data, scalars);
+  const [pStride, rows, cols] = p.isContiguous ? [p.size, 1, p.size] : [p.stride, p.rows, p.cols];
+  engine.run('adamUpdate', {
+    p: p.data,
+    pOff: p.offset,
+    pStride,
+    rows,
+    cols,
+    g: g.data,
+    m: m.data,
+    v: v.data,
+    scalars,
+  });
 }

@@ -268,6 +268,7 @@ export class Sgd extends Optimizer {
       s = makeSweep(p, v);
       sweeps[i] = s;
     }
-    for (let r = 0; r < s.w.length; r++) this.engine.sgdUpdate(s.w[r]!, s.v[r]!, lr, weightDecay);
+    for (let r = 0; r < s.w.length; r++)
+      this.engine.run('sgdUpdate', { w: s.w[r]!, v: s.v[r]!, lr, weightDecay });
   }
 }
