@@ -7,8 +7,10 @@
 // The default cases are the fully connected ones; the conv cases (pepita-, bp-, fa-conv-mnist / -cifar10,
 // the ICML conv model) are chosen by name.
 //
-// PyTorch runs with the OpenBLAS kernels topdown uses (OPENBLAS_CORETYPE from `topdown info`), two threads
-// per core count and OMP_WAIT_POLICY=PASSIVE. The Python interpreter is $PYTHON, else the first of python3
+// PyTorch runs at its best here: with the OpenBLAS kernels for the CPU's widest vectors (OPENBLAS_CORETYPE from
+// `topdown info`: SkylakeX on AVX-512 CPUs, set for the peer's process only), one thread per core and
+// OMP_WAIT_POLICY=PASSIVE. Each row also gives topdown's step over its physical roofline (its products at the
+// measured FMA peak plus its elementwise bytes at the measured bandwidth). The Python interpreter is $PYTHON, else the first of python3
 // and /usr/bin/python3 that imports torch (Debian: apt-get install python3-torch).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -148,12 +150,21 @@ for (let round = 1; round <= rounds; round++) {
   for (const name of chosen) {
     const c = CASES[name];
     process.stderr.write(`\rround ${round}/${rounds}: ${name}        `);
-    const r = (results[name] ??= { ours: [], peer: [], roofline: [], rooflineMs: [], peerMs: [], plain: [] });
+    const r = (results[name] ??= {
+      ours: [],
+      peer: [],
+      roofline: [],
+      physical: [],
+      rooflineMs: [],
+      peerMs: [],
+      plain: [],
+    });
     const ours = run(process.execPath, [cli, 'bench', 'train', '--json', ...c.ours], {});
     r.ours.push(ours.samples_per_s);
     if (ours.roofline) {
       r.roofline.push(ours.roofline.step_over_roofline);
       r.rooflineMs.push(ours.roofline.roofline_ms);
+      if (ours.roofline.step_over_physical != null) r.physical.push(ours.roofline.step_over_physical);
     }
     if (c.peer) {
       const theirs = run(python, [peer, '--threads', String(threads), ...c.peer], peerEnv);
@@ -177,6 +188,7 @@ const rows = chosen.map((name) => {
   const ours = median(r.ours);
   const row = { case: name, topdown_samples_per_s: Math.round(ours), rounds };
   if (r.roofline.length) row.step_over_roofline = Number(median(r.roofline).toFixed(2));
+  if (r.physical.length) row.step_over_physical = Number(median(r.physical).toFixed(2));
   if (r.peer.length) {
     row.torch_samples_per_s = Math.round(median(r.peer));
     row.ratio = Number((ours / median(r.peer)).toFixed(2));
@@ -205,6 +217,7 @@ if (json) {
       `${row.case.padEnd(10)} topdown ${String(row.topdown_samples_per_s).padStart(6)} samples/s`,
     ];
     if (row.step_over_roofline) parts.push(`step/roofline ${row.step_over_roofline.toFixed(2)}`);
+    if (row.step_over_physical) parts.push(`step/physical ${row.step_over_physical.toFixed(2)}`);
     if (row.ratio)
       parts.push(
         `torch ${String(row.torch_samples_per_s).padStart(6)} samples/s  ratio ${row.ratio.toFixed(2)}x (${row.ratio_range[0]}-${row.ratio_range[1]}; ${row.ratio_at_roofline}x at the roofline)`,

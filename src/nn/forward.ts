@@ -273,10 +273,11 @@ export function finishLayer(
   if (hidden && masks && net.config.dropout > 0) {
     const mask = masks.masks[l]!;
     if (act === 'relu') {
-      // one pass for the common case: relu and the dropout mask together
+      // one pass for the common case: relu and the dropout mask together, without branches (half the signs
+      // of a map mispredict one); negatives become -0, NaN stays NaN
       for (let i = 0; i < n; i++) {
         const v = a[i]!;
-        target[i] = v < 0 ? 0 : v * mask[i]!;
+        target[i] = v * +(v > 0) * mask[i]!;
       }
     } else {
       activate(act, a, target, rows, d);
