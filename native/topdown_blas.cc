@@ -729,6 +729,87 @@ void MaxPool2Rows(const Napi::CallbackInfo& info) {
   });
 }
 
+// regroupMaps(toMaps, n, filters, positions, rows, rowsOff, rowsStride, maps): a batch's conv maps between its
+// rows (sample s's filters x positions values from rowsOff + s rowsStride) and the product's layout (filters x
+// (n positions)); toMaps gathers into maps, else scatters back into the rows. Copies only.
+void RegroupMaps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, filters, P, r_off, r_stride;
+  F32View rows, maps;
+  if (info.Length() != 8 || !info[0].IsBoolean() || !GetIndex(env, info[1], "n", &n) ||
+      !GetIndex(env, info[2], "filters", &filters) || !GetIndex(env, info[3], "positions", &P) ||
+      !GetF32(env, info[4], "rows", &rows) || !GetIndex(env, info[5], "rowsOff", &r_off) ||
+      !GetIndex(env, info[6], "rowsStride", &r_stride) || !GetF32(env, info[7], "maps", &maps)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "regroupMaps expects 8 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  const bool to_maps = info[0].As<Napi::Boolean>().Value();
+  if (n == 0 || filters == 0 || P == 0) return;
+  if (r_stride < filters * P) {
+    Napi::RangeError::New(env, "rowsStride is smaller than filters x positions").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!CheckVector(env, "rows", rows, r_off, (n - 1) * r_stride + filters * P) ||
+      !CheckVector(env, "maps", maps, 0, n * filters * P))
+    return;
+  float* rd = rows.data + r_off;
+  float* md = maps.data;
+  ParallelFor(filters, kParallelElements / (n * P) + 1, [=](int64_t begin, int64_t end) {
+    for (int64_t f = begin; f < end; ++f) {
+      for (int64_t s = 0; s < n; ++s) {
+        float* row = rd + s * r_stride + f * P;
+        float* block = md + (f * n + s) * P;
+        if (to_maps) std::memcpy(block, row, sizeof(float) * static_cast<size_t>(P));
+        else std::memcpy(row, block, sizeof(float) * static_cast<size_t>(P));
+      }
+    }
+  });
+}
+
+// maxPool2Backward(n, inFeatures, outFeatures, dy, dyOff, dyStride, dx, dxOff, dxStride, argmax): each pooled
+// gradient to where its maximum was (argmax: outFeatures per row from 0, each inside [0, inFeatures)), 0
+// elsewhere. An assignment plus 0, as the TypeScript version (which turns -0 into +0).
+void MaxPool2Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, in_f, out_f, g_off, g_stride, d_off, d_stride;
+  F32View dy, dx;
+  I32View argmax;
+  if (info.Length() != 10 || !GetIndex(env, info[0], "n", &n) || !GetIndex(env, info[1], "inFeatures", &in_f) ||
+      !GetIndex(env, info[2], "outFeatures", &out_f) || !GetF32(env, info[3], "dy", &dy) ||
+      !GetIndex(env, info[4], "dyOff", &g_off) || !GetIndex(env, info[5], "dyStride", &g_stride) ||
+      !GetF32(env, info[6], "dx", &dx) || !GetIndex(env, info[7], "dxOff", &d_off) ||
+      !GetIndex(env, info[8], "dxStride", &d_stride) || !GetI32(env, info[9], "argmax", &argmax)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "maxPool2Backward expects 10 arguments").ThrowAsJavaScriptException();
+    return;
+  }
+  if (n == 0 || in_f == 0) return;
+  if (!CheckVector(env, "dy", dy, g_off, (n - 1) * g_stride + out_f) ||
+      !CheckVector(env, "dx", dx, d_off, (n - 1) * d_stride + in_f))
+    return;
+  if (n * out_f > static_cast<int64_t>(argmax.length)) {
+    Napi::RangeError::New(env, "argmax: range extends past the end of its Int32Array").ThrowAsJavaScriptException();
+    return;
+  }
+  const int32_t* ad = argmax.data;
+  for (int64_t i = 0; i < n * out_f; ++i) {
+    if (ad[i] < 0 || ad[i] >= in_f) {
+      Napi::RangeError::New(env, "argmax: an index outside its input row").ThrowAsJavaScriptException();
+      return;
+    }
+  }
+  const float* gd = dy.data + g_off;
+  float* xd = dx.data + d_off;
+  ParallelFor(n, kParallelElements / (in_f + out_f) + 1, [=](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      float* row = xd + s * d_stride;
+      std::memset(row, 0, sizeof(float) * static_cast<size_t>(in_f));
+      const float* g = gd + s * g_stride;
+      const int32_t* a = ad + s * out_f;
+      for (int64_t o = 0; o < out_f; ++o) row[a[o]] = g[o] + 0.0f;
+    }
+  });
+}
+
 // One pool: OpenBLAS's threads when it runs the products alone, else the OpenMP team (see engine_threads).
 void ApplyThreads() {
   openblas_set_num_threads(DnnlActive() ? 1 : engine_threads);
@@ -775,7 +856,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 // The interface version: src/core/blas-addon.ts's ADDON_ABI. Raise both whenever an exported function's
 // arguments or meaning change, so that an addon built from older sources is refused instead of misused.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
@@ -810,6 +891,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sger", Napi::Function::New(env, Sger, "sger"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("reluDifference", Napi::Function::New(env, ReluDifference, "reluDifference"));
+  exports.Set("regroupMaps", Napi::Function::New(env, RegroupMaps, "regroupMaps"));
+  exports.Set("maxPool2Backward", Napi::Function::New(env, MaxPool2Backward, "maxPool2Backward"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("reluNormalizeRows", Napi::Function::New(env, ReluNormalizeRows, "reluNormalizeRows"));
   exports.Set("im2colRows", Napi::Function::New(env, Im2colRows, "im2colRows"));

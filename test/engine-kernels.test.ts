@@ -156,6 +156,54 @@ const SAMPLERS: { [K in KernelName]: Sampler<K> } = {
       argOff: 3,
     };
   },
+  maxPool2Backward: (rng, floats, size) => {
+    const [inFeatures, outFeatures] = [3 * 5 * 6, 3 * 2 * 3];
+    const n = size === 'short' ? 1 : 7;
+    const argmax = new Int32Array(n * outFeatures);
+    // each pooled value's maximum somewhere in its own input row (distinct places, as pooling gives)
+    for (let s = 0; s < n; s++) {
+      const places = rng.permutation(inFeatures);
+      for (let o = 0; o < outFeatures; o++) argmax[s * outFeatures + o] = places[o]!;
+    }
+    return {
+      n,
+      inFeatures,
+      outFeatures,
+      dy: normals(rng, floats, 1 + n * (outFeatures + 2)),
+      dyOff: 1,
+      dyStride: outFeatures + 2,
+      dx: floats(3 + n * (inFeatures + 1)).fill(NaN),
+      dxOff: 3,
+      dxStride: inFeatures + 1,
+      argmax,
+    };
+  },
+  gatherMaps: (rng, floats, size) => {
+    const [n, filters, positions] = size === 'short' ? [2, 3, 5] : [6, 8, 49];
+    const rowsStride = filters * positions + 3;
+    return {
+      rows: normals(rng, floats, 2 + n * rowsStride),
+      rowsOff: 2,
+      rowsStride,
+      n,
+      filters,
+      positions,
+      maps: floats(n * filters * positions).fill(NaN),
+    };
+  },
+  scatterMaps: (rng, floats, size) => {
+    const [n, filters, positions] = size === 'short' ? [2, 3, 5] : [6, 8, 49];
+    const rowsStride = filters * positions + 3;
+    return {
+      rows: floats(2 + n * rowsStride).fill(NaN),
+      rowsOff: 2,
+      rowsStride,
+      n,
+      filters,
+      positions,
+      maps: normals(rng, floats, n * filters * positions),
+    };
+  },
 };
 
 /** The arrays an argument object holds (a matrix's storage included), in a fixed order. */

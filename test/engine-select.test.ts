@@ -189,9 +189,11 @@ describe('blas engine dispatch', () => {
       adamUpdate: () => void calls.push('adamUpdate'),
       reluNormalizeRows: () => void calls.push('reluNormalizeRows'),
       reluDifference: () => void calls.push('reluDifference'),
+      regroupMaps: () => void calls.push('regroupMaps'),
+      maxPool2Backward: () => void calls.push('maxPool2Backward'),
       setThreads: () => void calls.push('setThreads'),
       info: () => ({ corename: 'Fake', config: 'fake', threads: 1 }),
-      abiVersion: () => 3,
+      abiVersion: () => 4,
       gemmSetup: () => ({ dnnl: null, why: 'fake' }),
       fmaPeak: () => ({ gflops: 1, path: 'fake', lanes: 1 }),
     };

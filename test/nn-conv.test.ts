@@ -184,7 +184,7 @@ describe.each(ENGINES)('2x2 max-pooling on the %s engine', (_, make) => {
     const dy = random(rng, 3, pool.outFeatures);
     const dx = Matrix.zeros(3, pool.inFeatures);
     dx.data.fill(5);
-    pool.backward(dy, dx);
+    pool.backward(engine, dy, dx);
     const oh = Math.floor(height / 2);
     const ow = Math.floor(width / 2);
     const want = new Float64Array(dx.data.length);
@@ -230,7 +230,7 @@ describe.each(ENGINES)('2x2 max-pooling on the %s engine', (_, make) => {
       const dy = Matrix.zeros(40, 1);
       dy.data.fill(1);
       const dx = Matrix.zeros(40, 4);
-      pool.backward(dy, dx);
+      pool.backward(engine, dy, dx);
       expect(Array.from(dx.data.subarray(0, 16))).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
     },
   );

@@ -26,7 +26,7 @@ import { printable, quoted } from './untrusted.js';
  * The addon interface this module expects; native/topdown_blas.cc's `abiVersion()` returns it. Raise both
  * together whenever an exported function's arguments or meaning change.
  */
-export const ADDON_ABI = 3;
+export const ADDON_ABI = 4;
 
 /** The native functions; argument order mirrors CBLAS (row-major). See native/topdown_blas.cc. */
 export interface BlasAddon {
@@ -110,6 +110,28 @@ export interface BlasAddon {
     argmax: Int32Array,
     argOff: number,
   ): void;
+  regroupMaps(
+    toMaps: boolean,
+    n: number,
+    filters: number,
+    positions: number,
+    rows: Float32Array,
+    rowsOff: number,
+    rowsStride: number,
+    maps: Float32Array,
+  ): void;
+  maxPool2Backward(
+    n: number,
+    inFeatures: number,
+    outFeatures: number,
+    dy: Float32Array,
+    dyOff: number,
+    dyStride: number,
+    dx: Float32Array,
+    dxOff: number,
+    dxStride: number,
+    argmax: Int32Array,
+  ): void;
   setThreads(threads: number): void;
   info(): { corename: string; config: string; threads: number };
   /** The interface version ({@link ADDON_ABI}). */
@@ -157,6 +179,8 @@ const ADDON_FUNCTIONS: readonly (keyof BlasAddon)[] = [
   'reluNormalizeRows',
   'im2colRows',
   'maxPool2Rows',
+  'regroupMaps',
+  'maxPool2Backward',
   'setThreads',
   'info',
   'abiVersion',

@@ -52,6 +52,39 @@ export interface MaxPoolArgs {
   argOff: number;
 }
 
+/**
+ * A batch's convolution maps between the batch rows (sample s's filters x positions values in row s, rows
+ * `rowsStride` apart from `rowsOff`) and the product's layout (`maps`: filters x (n positions), sample s's
+ * positions in columns [s P, (s + 1) P) of each filter's row).
+ */
+export interface MapsArgs {
+  rows: Float32Array;
+  rowsOff: number;
+  rowsStride: number;
+  n: number;
+  filters: number;
+  positions: number;
+  maps: Float32Array;
+}
+
+/**
+ * The backward pass of {@link maxPool2Rows}: dx (n rows of `inFeatures`, `dxStride` apart from `dxOff`) gets
+ * each pooled gradient (n rows of `outFeatures` in dy) where its maximum was (`argmax`, `outFeatures` per
+ * row from 0), 0 elsewhere.
+ */
+export interface MaxPoolBackwardArgs {
+  n: number;
+  inFeatures: number;
+  outFeatures: number;
+  dy: Float32Array;
+  dyOff: number;
+  dyStride: number;
+  dx: Float32Array;
+  dxOff: number;
+  dxStride: number;
+  argmax: Int32Array;
+}
+
 /** Output height, width and positions of a convolution (PyTorch's floor rule). */
 export function convOutput(g: ConvGeometry): { height: number; width: number; positions: number } {
   const height = Math.floor((g.height + 2 * g.padding - g.kernel) / g.stride) + 1;
@@ -167,5 +200,37 @@ export function maxPool2Rows(args: MaxPoolArgs): void {
         }
       }
     }
+  }
+}
+
+/** maps <- the batch rows, regrouped (see {@link MapsArgs}). */
+export function gatherMaps({ rows, rowsOff, rowsStride, n, filters, positions: P, maps }: MapsArgs): void {
+  for (let s = 0; s < n; s++) {
+    const src = rowsOff + s * rowsStride;
+    for (let f = 0; f < filters; f++)
+      maps.set(rows.subarray(src + f * P, src + (f + 1) * P), (f * n + s) * P);
+  }
+}
+
+/** The batch rows <- maps, regrouped (see {@link MapsArgs}). */
+export function scatterMaps({ rows, rowsOff, rowsStride, n, filters, positions: P, maps }: MapsArgs): void {
+  for (let s = 0; s < n; s++) {
+    const dst = rowsOff + s * rowsStride;
+    for (let f = 0; f < filters; f++)
+      rows.set(maps.subarray((f * n + s) * P, (f * n + s + 1) * P), dst + f * P);
+  }
+}
+
+/** See {@link MaxPoolBackwardArgs}. */
+export function maxPool2Backward(args: MaxPoolBackwardArgs): void {
+  const { n, inFeatures, outFeatures, dy, dyOff, dyStride, dx, dxOff, dxStride, argmax } = args;
+  // The 2x2 windows do not overlap, so each input takes at most one output's gradient: an assignment
+  // (+ 0, as 0 + g would, turns -0 into +0).
+  for (let s = 0; s < n; s++) {
+    const di = dxOff + s * dxStride;
+    dx.fill(0, di, di + inFeatures);
+    const gi = dyOff + s * dyStride;
+    const ai = s * outFeatures;
+    for (let o = 0; o < outFeatures; o++) dx[di + argmax[ai + o]!] = dy[gi + o]! + 0;
   }
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import { loadBlasAddon, type BlasAddon, type GemmLibraries } from './blas-addon.js';
 import { Engine, type EngineInfo, type EngineChoice, ENGINE_NAMES } from './engine-base.js';
 import { TopdownUnavailableError, TopdownUsageError } from './errors.js';
+import type { MapsArgs } from './conv-kernels.js';
 import { jsSgemm } from './js-gemm.js';
 import { KERNELS, type KernelTable } from './kernel-specs.js';
 import type { SgemmFn } from './sgemm-type.js';
@@ -73,6 +74,15 @@ export class BlasEngine extends Engine {
       this.addon.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
   };
+
+  private regroupMaps(toMaps: boolean, args: MapsArgs): void {
+    const { rows, rowsOff, rowsStride, n, filters, positions, maps } = args;
+    if (n * filters * positions < SMALL_VECTOR_LENGTH) {
+      KERNELS[toMaps ? 'gatherMaps' : 'scatterMaps'].reference(args);
+      return;
+    }
+    this.addon.regroupMaps(toMaps, n, filters, positions, rows, rowsOff, rowsStride, maps);
+  }
 
   /** Native kernels; the short ones run their reference, which is faster than a native call. */
   protected override readonly kernels: KernelTable = {
@@ -161,6 +171,25 @@ export class BlasEngine extends Engine {
         argOff,
       );
     },
+    maxPool2Backward: (args) => {
+      const { n, inFeatures, outFeatures, dy, dyOff, dyStride, dx, dxOff, dxStride, argmax } = args;
+      if (n * inFeatures < SMALL_VECTOR_LENGTH) KERNELS.maxPool2Backward.reference(args);
+      else
+        this.addon.maxPool2Backward(
+          n,
+          inFeatures,
+          outFeatures,
+          dy,
+          dyOff,
+          dyStride,
+          dx,
+          dxOff,
+          dxStride,
+          argmax,
+        );
+    },
+    gatherMaps: (args) => this.regroupMaps(true, args),
+    scatterMaps: (args) => this.regroupMaps(false, args),
   };
 }
 

@@ -5,7 +5,18 @@
  * any of them natively in its kernel table, and the rest run the reference. The roofline and the tests
  * enumerate {@link KERNELS}, so adding a kernel or an engine touches only the implementations.
  */
-import { convOutput, im2col, maxPool2Rows, type Im2colArgs, type MaxPoolArgs } from './conv-kernels.js';
+import {
+  convOutput,
+  gatherMaps,
+  im2col,
+  maxPool2Backward,
+  maxPool2Rows,
+  scatterMaps,
+  type Im2colArgs,
+  type MapsArgs,
+  type MaxPoolArgs,
+  type MaxPoolBackwardArgs,
+} from './conv-kernels.js';
 import { checkGer, checkSameLength } from './engine-checks.js';
 import type {
   AdamArgs,
@@ -167,6 +178,30 @@ export const KERNELS = {
     bytes: ({ channels, height, width, n }) =>
       4 * n * channels * (height * width + 2 * Math.floor(height / 2) * Math.floor(width / 2)),
     reference: (args) => maxPool2Rows(args),
+  }),
+  maxPool2Backward: declare<MaxPoolBackwardArgs>({
+    summary: 'the gradient of 2x2 max-pooling: each pooled gradient to where its maximum was, 0 elsewhere',
+    phase: 'activity',
+    exact: true,
+    check: noCheck,
+    bytes: ({ n, inFeatures, outFeatures }) => 4 * n * (inFeatures + 2 * outFeatures),
+    reference: (args) => maxPool2Backward(args),
+  }),
+  gatherMaps: declare<MapsArgs>({
+    summary: "a batch's conv maps from its rows into the product's layout (filters x samples' positions)",
+    phase: 'activity',
+    exact: true,
+    check: noCheck,
+    bytes: ({ n, filters, positions }) => 8 * n * filters * positions,
+    reference: (args) => gatherMaps(args),
+  }),
+  scatterMaps: declare<MapsArgs>({
+    summary: "a batch's conv maps from the product's layout back into its rows",
+    phase: 'activity',
+    exact: true,
+    check: noCheck,
+    bytes: ({ n, filters, positions }) => 8 * n * filters * positions,
+    reference: (args) => scatterMaps(args),
   }),
 };
 

@@ -7,7 +7,7 @@
  * patches' gradients back to the input. The layer keeps its patch matrices from the last forward pass (what
  * the weight gradient and PEPITA's conv update need) in buffers allocated once.
  */
-import { col2im, convOutput, type ConvGeometry } from '../core/conv-kernels.js';
+import { col2im, convOutput, type ConvGeometry, type MapsArgs } from '../core/conv-kernels.js';
 import type { Engine } from '../core/engine-base.js';
 import { TopdownUsageError } from '../core/errors.js';
 import { HEAP, Matrix, type FloatAllocator } from '../core/matrix.js';
@@ -96,25 +96,19 @@ export class Conv2d {
   }
 
   /** maps <- rows [from, from + n) of `m` (b x filters P), regrouped as filters x (n P). */
-  private gather(m: Matrix, from: number, n: number): void {
-    const { filters } = this.geometry;
-    const P = this.positions;
-    for (let s = 0; s < n; s++) {
-      const src = m.offset + (from + s) * m.stride;
-      for (let f = 0; f < filters; f++)
-        this.maps.set(m.data.subarray(src + f * P, src + (f + 1) * P), f * n * P + s * P);
-    }
+  private gather(engine: Engine, m: Matrix, from: number, n: number): void {
+    engine.run('gatherMaps', this.mapsArgs(m, from, n));
   }
 
   /** Rows [from, from + n) of `m` <- maps (filters x (n P)), regrouped per sample. */
-  private scatter(m: Matrix, from: number, n: number): void {
+  private scatter(engine: Engine, m: Matrix, from: number, n: number): void {
+    engine.run('scatterMaps', this.mapsArgs(m, from, n));
+  }
+
+  private mapsArgs(m: Matrix, from: number, n: number): MapsArgs {
     const { filters } = this.geometry;
-    const P = this.positions;
-    for (let s = 0; s < n; s++) {
-      const dst = m.offset + (from + s) * m.stride;
-      for (let f = 0; f < filters; f++)
-        m.data.set(this.maps.subarray(f * n * P + s * P, f * n * P + (s + 1) * P), dst + f * P);
-    }
+    const [rows, rowsOff, rowsStride] = [m.data, m.offset + from * m.stride, m.stride];
+    return { rows, rowsOff, rowsStride, n, filters, positions: this.positions, maps: this.maps };
   }
 
   /** out (b x filters P) = the convolution of x (b x C H W) with w (filters x C k k); keeps x's patches. */
@@ -138,7 +132,7 @@ export class Conv2d {
       });
       const cols = Conv2d.block(this.cols, this.patch, n * P);
       engine.gemm(false, false, f, n * P, this.patch, 1, w, cols, 0, Conv2d.block(this.maps, f, n * P));
-      this.scatter(out, from, n);
+      this.scatter(engine, out, from, n);
     }
     this.lastRows = this.keepPatches ? b : -1;
   }
@@ -161,7 +155,7 @@ export class Conv2d {
     }
     if (b !== this.lastRows)
       throw new TopdownUsageError(`Conv2d: a gradient of ${b} rows after a forward pass of ${this.lastRows}`);
-    this.gather(dy, 0, b);
+    this.gather(engine, dy, 0, b);
     const maps = Conv2d.block(this.maps, f, b * P);
     engine.gemm(
       false,
@@ -187,7 +181,7 @@ export class Conv2d {
     this.check('the input gradient', dx, b, this.inFeatures);
     for (let from = 0; from < b; from += this.chunk) {
       const n = Math.min(this.chunk, b - from);
-      this.gather(dy, from, n);
+      this.gather(engine, dy, from, n);
       const maps = Conv2d.block(this.maps, f, n * P);
       engine.gemm(
         true,
@@ -258,25 +252,23 @@ export class MaxPool2 {
   }
 
   /** dx (b x C H W) = dy routed to where each maximum was in the last forward pass, 0 elsewhere. */
-  backward(dy: Matrix, dx: Matrix): void {
+  backward(engine: Engine, dy: Matrix, dx: Matrix): void {
     const b = dy.rows;
     if (b > this.maxBatch || dy.cols !== this.outFeatures || dx.rows !== b || dx.cols !== this.inFeatures)
       throw new TopdownUsageError(
         `MaxPool2: shapes ${dy.rows}x${dy.cols} -> ${dx.rows}x${dx.cols} do not fit`,
       );
-    // The 2x2 windows do not overlap, so each input takes at most one output's gradient: an assignment
-    // (+ 0, as 0 + g would, turns -0 into +0). Locals keep the loop free of property loads.
-    const x = dx.data;
-    const g = dy.data;
-    const where = this.argmax;
-    const inF = this.inFeatures;
-    const outF = this.outFeatures;
-    for (let s = 0; s < b; s++) {
-      const di = dx.offset + s * dx.stride;
-      x.fill(0, di, di + inF);
-      const gi = dy.offset + s * dy.stride;
-      const ai = s * outF;
-      for (let o = 0; o < outF; o++) x[di + where[ai + o]!] = g[gi + o]! + 0;
-    }
+    engine.run('maxPool2Backward', {
+      n: b,
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      dy: dy.data,
+      dyOff: dy.offset,
+      dyStride: dy.stride,
+      dx: dx.data,
+      dxOff: dx.offset,
+      dxStride: dx.stride,
+      argmax: this.argmax,
+    });
   }
 }

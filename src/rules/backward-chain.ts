@@ -59,6 +59,7 @@ export function addLayerUpdates(
 
 /** delta_l from dL/dh_l, already in {@link DeltaBuffers.blockGradient}, back through block l. */
 function throughBlock(
+  engine: Engine,
   state: ForwardState,
   l: number,
   buffers: DeltaBuffers,
@@ -66,7 +67,7 @@ function throughBlock(
 ): void {
   const grad = buffers.blockGradient(state, l);
   const delta = buffers.deltas[l]!.rows(state.rows);
-  backpropThroughBlock(state, l, grad.data, masks, buffers.scratch, delta.data);
+  backpropThroughBlock(engine, state, l, grad.data, masks, buffers.scratch, delta.data);
 }
 
 /** Fills delta_l for hidden layers from delta_{L} (already in place) through the chain matrices M_l. */
@@ -85,7 +86,7 @@ export function chainDeltas(
     const conv = state.convs[l + 1];
     if (conv) conv.inputGradient(engine, upper, m, grad);
     else engine.gemm(false, false, b, m.cols, m.rows, 1, upper, m, 0, grad);
-    throughBlock(state, l, buffers, masks);
+    throughBlock(engine, state, l, buffers, masks);
   }
 }
 
@@ -103,7 +104,7 @@ export function directDeltas(
     const m = direct[l]!;
     const grad = buffers.blockGradient(state, l);
     engine.gemm(false, false, b, m.cols, m.rows, 1, signal, m, 0, grad);
-    throughBlock(state, l, buffers, masks);
+    throughBlock(engine, state, l, buffers, masks);
   }
 }
 

@@ -252,7 +252,7 @@ export class PepitaRule implements LearningRule {
   private goodnessDelta(state: ForwardState, l: number, masks: DropoutMasks | null): Matrix {
     const out = this.diffs[l]!.rows(state.rows);
     out.copyFrom(state.postView(l));
-    backpropThroughBlock(state, l, out.data, masks, this.blockScratch);
+    backpropThroughBlock(this.engine, state, l, out.data, masks, this.blockScratch);
     return out;
   }
 
