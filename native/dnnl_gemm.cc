@@ -5,6 +5,8 @@
 #include "dnnl_gemm.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 
 namespace {
 
@@ -55,9 +57,19 @@ std::string DnnlSetup(bool allow, std::string* why) {
 
 bool DnnlActive() { return sgemm_fn != nullptr; }
 
+SignalsBlocked::SignalsBlocked() {
+  sigset_t asynchronous;
+  sigfillset(&asynchronous);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&asynchronous, sig);
+  pthread_sigmask(SIG_BLOCK, &asynchronous, &saved_);
+}
+
+SignalsBlocked::~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
 bool DnnlSgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (!sgemm_fn) return false;
+  SignalsBlocked blocked;
   return sgemm_fn(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0;
 }
 

@@ -1,8 +1,28 @@
 // oneDNN's sgemm, loaded at run time when the system has it (see dnnl_gemm.cc).
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <string>
+
+/**
+ * oneDNN 2.x's JIT sgemm kernels point the stack pointer into a heap workspace while they run (oneDNN issue
+ * #4845, fixed in 3.11.2): a signal handled on a thread inside one of them writes its frame into the heap and
+ * corrupts it (Ctrl-C's SIGINT, a profiler's SIGPROF; reproduced in a plain C program). While one of these
+ * lives, the calling thread takes no asynchronous signal: one sent to the process goes to another thread, one
+ * aimed at this thread waits until the product is done. Threads started meanwhile inherit the blocked mask.
+ */
+class SignalsBlocked {
+ public:
+  SignalsBlocked();
+  ~SignalsBlocked();
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 /**
  * Loads oneDNN (libdnnl.so.3, else .so.2) once when `allow`; returns its version ("oneDNN 2.6.3") or an empty

@@ -811,10 +811,16 @@ void MaxPool2Backward(const Napi::CallbackInfo& info) {
 }
 
 // One pool: OpenBLAS's threads when it runs the products alone, else the OpenMP team (see engine_threads).
+// The team is started here with the asynchronous signals blocked, which its threads inherit, so that no signal
+// is ever handled inside oneDNN's kernels on them (see SignalsBlocked).
 void ApplyThreads() {
   openblas_set_num_threads(DnnlActive() ? 1 : engine_threads);
   omp_set_num_threads(engine_threads);
   DnnlSetThreads(engine_threads);
+  SignalsBlocked blocked;
+#pragma omp parallel num_threads(engine_threads)
+  {
+  }
 }
 
 void SetThreads(const Napi::CallbackInfo& info) {

@@ -92,6 +92,43 @@ describe.runIf(blas || process.env.CI === 'true')("the blas engine's GEMM paths"
     }
   });
 
+  // oneDNN 2.x's JIT sgemm points the stack pointer into the heap while it runs (oneDNN issue #4845): a signal
+  // handled inside it corrupts the heap. Node's sampling profiler sends the main thread SIGPROF about every
+  // millisecond; before the addon blocked signals around oneDNN's products this aborted every time.
+  it.runIf(dnnl || process.env.CI === 'true')(
+    "signals arriving during oneDNN's products (a sampling profiler's) leave the heap intact",
+    () => {
+      const dir = join(tmp, 'profile');
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          dir,
+          '--cpu-prof-interval',
+          '100',
+          cli,
+          'bench',
+          'gemm',
+          '--engine',
+          'blas',
+          '--threads',
+          '2',
+          '--shapes',
+          '64x3072x1024:NT,1024x64x3072:TN,301x701x40:NT',
+          '--reps',
+          '5',
+          '--min-rep-ms',
+          '5',
+        ],
+        { encoding: 'utf8', timeout: 180_000 },
+      );
+      expect(r.stderr).not.toMatch(/corrupted|malloc|double free/);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/64x3072x1024\s+NT/);
+    },
+  );
+
   it('a bad TOPDOWN_GEMM is one line naming it, exit 2', () => {
     const r = topdown(['info'], 'mkl');
     expect(r.code).toBe(2);
