@@ -59,8 +59,8 @@ export function resolveSgdOptions(options: SgdOptions): ResolvedSgdOptions {
 }
 
 /**
- * A parameter and its update buffer as pairs of equal-length arrays for `engine.sgdUpdate`: one pair when the
- * parameter is contiguous, one per row when it is a strided view. Built once, so steps do not allocate.
+ * A parameter and its update buffer as pairs of equal-length arrays for the `sgdUpdate` kernel: one pair when
+ * the parameter is contiguous, one per row when it is a strided view. Built once, so steps do not allocate.
  */
 interface Sweep {
   source: Matrix;
