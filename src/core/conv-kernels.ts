@@ -203,21 +203,16 @@ export function maxPool2Rows(args: MaxPoolArgs): void {
   }
 }
 
-/** maps <- the batch rows, regrouped (see {@link MapsArgs}). */
-export function gatherMaps({ rows, rowsOff, rowsStride, n, filters, positions: P, maps }: MapsArgs): void {
+/** maps <- the batch rows when `toMaps`, else the batch rows <- maps (see {@link MapsArgs}). */
+export function regroupMaps(args: MapsArgs, toMaps: boolean): void {
+  const { rows, rowsOff, rowsStride, n, filters, positions: P, maps } = args;
   for (let s = 0; s < n; s++) {
-    const src = rowsOff + s * rowsStride;
-    for (let f = 0; f < filters; f++)
-      maps.set(rows.subarray(src + f * P, src + (f + 1) * P), (f * n + s) * P);
-  }
-}
-
-/** The batch rows <- maps, regrouped (see {@link MapsArgs}). */
-export function scatterMaps({ rows, rowsOff, rowsStride, n, filters, positions: P, maps }: MapsArgs): void {
-  for (let s = 0; s < n; s++) {
-    const dst = rowsOff + s * rowsStride;
-    for (let f = 0; f < filters; f++)
-      rows.set(maps.subarray((f * n + s) * P, (f * n + s + 1) * P), dst + f * P);
+    for (let f = 0; f < filters; f++) {
+      const row = rowsOff + s * rowsStride + f * P;
+      const block = (f * n + s) * P;
+      if (toMaps) maps.set(rows.subarray(row, row + P), block);
+      else rows.set(maps.subarray(block, block + P), row);
+    }
   }
 }
 

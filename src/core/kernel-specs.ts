@@ -7,11 +7,10 @@
  */
 import {
   convOutput,
-  gatherMaps,
   im2col,
   maxPool2Backward,
   maxPool2Rows,
-  scatterMaps,
+  regroupMaps,
   type Im2colArgs,
   type MapsArgs,
   type MaxPoolArgs,
@@ -193,7 +192,7 @@ export const KERNELS = {
     exact: true,
     check: noCheck,
     bytes: ({ n, filters, positions }) => 8 * n * filters * positions,
-    reference: (args) => gatherMaps(args),
+    reference: (args) => regroupMaps(args, true),
   }),
   scatterMaps: declare<MapsArgs>({
     summary: "a batch's conv maps from the product's layout back into its rows",
@@ -201,7 +200,7 @@ export const KERNELS = {
     exact: true,
     check: noCheck,
     bytes: ({ n, filters, positions }) => 8 * n * filters * positions,
-    reference: (args) => scatterMaps(args),
+    reference: (args) => regroupMaps(args, false),
   }),
 };
 
